@@ -1,0 +1,40 @@
+# Two commands for a newcomer: `make workshop` and `make test`.
+# Needs only Python >= 3.11 and make; everything else goes into .venv.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= out
+
+.PHONY: workshop test lint lab clean-env help
+
+help:
+	@echo "make workshop   set up .venv if needed, then run the whole workshop on the sandbox"
+	@echo "make test       lint, unit, sandbox, notebook (nbval) and browser tests"
+	@echo "make lab        open JupyterLab on the index notebook"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+	  { echo "error: Python >= 3.11 is needed ($(PYTHON) is $$($(PYTHON) --version 2>&1)); set PYTHON=python3.12 for example"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workshop)" >/dev/null
+	@touch $(STAMP)
+
+workshop: $(STAMP)
+	$(BIN)/workshop run --out $(OUT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP) lint
+	$(BIN)/pytest
+
+lab: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	$(BIN)/jupyter lab notebooks/index.ipynb
+
+clean-env:
+	rm -rf $(VENV)

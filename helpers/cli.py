@@ -1,0 +1,155 @@
+"""The `workshop` command (also `python -m helpers`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from helpers.config import ConfigError, WorkshopConfig
+from helpers.sandbox.context import SandboxSettings
+from helpers.sandbox.errors import SandboxError
+from helpers.session import ModeError
+
+
+def _sandbox_up(args: argparse.Namespace) -> int:
+    from helpers.sandbox import process
+
+    settings = SandboxSettings(time_scale=args.time_scale, endpoint_port=args.endpoint_port,
+                               http_port=args.http_port, dns_port=args.dns_port)
+    info = process.up(settings)
+    if info.get("already_running"):
+        print("a sandbox is already running (stop it with `workshop sandbox down` first to "
+              "change its settings)")
+    else:
+        print(f"sandbox started in {info['start_seconds']:.2f} s")
+    _print_sandbox(info)
+    return 0
+
+
+def _sandbox_status(args: argparse.Namespace) -> int:
+    from helpers.sandbox import process
+
+    info = process.read_status()
+    if args.json:
+        print(json.dumps(info if info else {"running": False}, indent=2))
+        return 0 if info else 1
+    if info is None:
+        print("no sandbox is running: start one with `workshop sandbox up`")
+        return 1
+    _print_sandbox(info)
+    return 0
+
+
+def _sandbox_down(_args: argparse.Namespace) -> int:
+    from helpers.sandbox import process
+
+    print("sandbox stopped" if process.down() else "no sandbox was running")
+    return 0
+
+
+def _print_sandbox(info: dict) -> None:
+    dns = info["dns"]
+    print(f"  AWS endpoint  {info['endpoint_url']}   (aws --endpoint-url {info['endpoint_url']})")
+    print(f"  DNS           {dns['host']}:{dns['port']}   (dig @{dns['host']} -p {dns['port']} "
+          "api.example.com)")
+    print(f"  HTTP          port {info['http_port']}, proxy {info['http_proxy']}")
+    print(f"  time scale    {info['time_scale']} (health-check intervals and TTLs x "
+          f"{info['time_scale']})")
+
+
+def _config(args: argparse.Namespace) -> WorkshopConfig:
+    return WorkshopConfig.from_env(mode=args.mode, primary_region=args.primary,
+                                   secondary_region=args.secondary, domain=args.domain,
+                                   prefix=args.prefix)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from helpers import runner
+
+    config = _config(args)
+    report = runner.run(config, Path(args.out), until=args.until)
+    print(f"ran {len(report.notebooks)} notebooks in {report.total_seconds:.1f} s; "
+          f"executed notebooks and HTML are in {report.out_dir}/")
+    return 0
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    from helpers import cleanup
+
+    config = _config(args)
+    cleanup.cleanup(config, progress=print)
+    if args.verify:
+        left = cleanup.leftovers(config)
+        if left:
+            print(f"{len(left)} resource(s) still present:")
+            for item in left:
+                print(f"  - {item}")
+            return 1
+        print(f"verified: nothing carrying the prefix {config.prefix!r} is left")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workshop", description=(
+        "Multi-region resilience workshop kit: run the notebooks, manage the offline sandbox."))
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sandbox = sub.add_parser("sandbox", help="the offline AWS sandbox").add_subparsers(
+        dest="action", required=True)
+    up = sandbox.add_parser("up", help="start the sandbox in the background")
+    up.add_argument("--time-scale", type=float, default=SandboxSettings.time_scale,
+                    help="1.0 = AWS timings; smaller shrinks health-check intervals and TTLs")
+    up.add_argument("--endpoint-port", type=int, default=0, help="AWS API port (0 = any free)")
+    up.add_argument("--http-port", type=int, default=0, help="HTTP port (0 = any free)")
+    up.add_argument("--dns-port", type=int, default=0, help="DNS port (0 = any free)")
+    up.set_defaults(func=_sandbox_up)
+    status = sandbox.add_parser("status", help="show the running sandbox's endpoints")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=_sandbox_status)
+    sandbox.add_parser("down", help="stop the sandbox").set_defaults(func=_sandbox_down)
+
+    def config_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--mode", choices=("sandbox", "aws", "endpoint"))
+        p.add_argument("--primary", help="primary region, e.g. eu-west-1")
+        p.add_argument("--secondary", help="secondary region, e.g. ap-southeast-1")
+        p.add_argument("--domain", help="your domain, e.g. example.com")
+        p.add_argument("--prefix", help="participant prefix (default wildrydes)")
+
+    run = sub.add_parser("run", help="execute the notebooks in order, headless")
+    config_options(run)
+    run.add_argument("--until", help="stop after this notebook number, e.g. 03.2")
+    run.add_argument("--out", default="out", help="folder for executed notebooks and HTML")
+    run.set_defaults(func=_run)
+
+    clean = sub.add_parser("cleanup", help="delete everything the workshop created")
+    config_options(clean)
+    clean.add_argument("--verify", action="store_true",
+                       help="then list anything left and exit non-zero if something is")
+    clean.set_defaults(func=_cleanup)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (SandboxError, ConfigError, ModeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line for the learner; details with WORKSHOP_DEBUG=1
+        from helpers.errors import explain
+
+        message = explain(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""HTTP and DNS towards the workshop's public names (API, website, custom domains).
+
+On AWS these are plain HTTPS requests and the system resolver. In the sandbox
+the same names are answered by the sandbox's DNS server and served over plain
+HTTP by its per-region loopback listeners; this module is the one place that
+maps the scheme and the address.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import dns.message
+import dns.query
+import dns.rdatatype
+import dns.resolver
+import requests
+
+from helpers.session import current_mode
+
+TIMEOUT_S = 10
+
+
+@dataclass(frozen=True)
+class DnsAnswer:
+    name: str
+    records: tuple[str, ...]  # CNAME targets / addresses, in answer order
+    ttl: int
+    addresses: tuple[str, ...]
+
+
+def _sandbox() -> dict[str, Any] | None:
+    if current_mode() != "sandbox":
+        return None
+    from helpers.sandbox.process import require_status
+
+    return require_status()
+
+
+def resolve(name: str, rdtype: str = "A") -> DnsAnswer:
+    """Resolve a public name as a client would (the sandbox's DNS server in sandbox mode)."""
+    box = _sandbox()
+    if box is None:
+        answer = dns.resolver.resolve(name, rdtype)
+        records = tuple(r.to_text() for rrset in answer.response.answer for r in rrset)
+        addresses = tuple(r.to_text() for r in answer if answer.rdtype == dns.rdatatype.A)
+        return DnsAnswer(name, records, answer.rrset.ttl if answer.rrset else 0, addresses)
+    query = dns.message.make_query(name, rdtype)
+    response = dns.query.udp(query, box["dns"]["host"], port=box["dns"]["port"], timeout=2)
+    records: list[str] = []
+    addresses: list[str] = []
+    ttl = 0
+    for rrset in response.answer:
+        ttl = rrset.ttl if not records else min(ttl, rrset.ttl)
+        for rdata in rrset:
+            records.append(rdata.to_text())
+            if rrset.rdtype == dns.rdatatype.A:
+                addresses.append(rdata.to_text())
+    return DnsAnswer(name, tuple(records), ttl, tuple(addresses))
+
+
+def request(method: str, url: str, **kwargs: Any) -> requests.Response:
+    """An HTTP request to a public URL, reaching the sandbox's listeners in sandbox mode."""
+    kwargs.setdefault("timeout", TIMEOUT_S)
+    box = _sandbox()
+    if box is None:
+        return requests.request(method, url, **kwargs)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    answer = resolve(host)
+    if not answer.addresses:
+        raise requests.ConnectionError(f"{host} does not resolve (no A record)")
+    # Plain HTTP on loopback stands in for HTTPS; the Host header keeps the name.
+    local = urlunsplit(("http", f"{answer.addresses[0]}:{box['http_port']}", parts.path or "/",
+                        parts.query, ""))
+    headers = {**kwargs.pop("headers", {}), "Host": host}
+    return requests.request(method, local, headers=headers, **kwargs)
+
+
+def get_json(url: str, **kwargs: Any) -> tuple[int, Any]:
+    response = request("GET", url, **kwargs)
+    try:
+        return response.status_code, response.json()
+    except ValueError:
+        return response.status_code, response.text
+
+
+def browser_proxy() -> str | None:
+    """The proxy a browser uses to reach sandbox names (None on AWS)."""
+    box = _sandbox()
+    return box["http_proxy"] if box else None
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
+    """Poll ``predicate`` until it returns a truthy value or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout:.1f} s waiting for {what}")
+        time.sleep(interval)

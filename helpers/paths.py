@@ -1,0 +1,26 @@
+"""Where the kit keeps its local files (state, sandbox status, logs)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+LAMBDA_SRC = REPO_ROOT / "lambda_src"
+TEMPLATES = REPO_ROOT / "templates"
+WEB = REPO_ROOT / "web"
+NOTEBOOKS = REPO_ROOT / "notebooks"
+
+
+def workshop_home() -> Path:
+    """``$WORKSHOP_HOME``, else ``.workshop/`` in the checkout (gitignored)."""
+    home = os.environ.get("WORKSHOP_HOME")
+    path = Path(home) if home else REPO_ROOT / ".workshop"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def sandbox_status_file() -> Path:
+    override = os.environ.get("WORKSHOP_SANDBOX_FILE")
+    return Path(override) if override else workshop_home() / "sandbox.json"

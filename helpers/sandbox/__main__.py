@@ -1,0 +1,65 @@
+"""`python -m helpers.sandbox serve ...`: the sandbox process itself."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from helpers.sandbox.context import SandboxSettings
+from helpers.sandbox.errors import SandboxError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.sandbox")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the sandbox in the foreground")
+    serve.add_argument("--status-file", type=Path, required=True)
+    serve.add_argument("--time-scale", type=float, default=SandboxSettings.time_scale)
+    serve.add_argument("--endpoint-port", type=int, default=0)
+    serve.add_argument("--http-port", type=int, default=0)
+    serve.add_argument("--dns-port", type=int, default=0)
+    serve.add_argument("--parent-pid", type=int, default=0,
+                       help="stop when this process ends (used by tests)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    from helpers.sandbox.server import SandboxServer
+
+    try:
+        settings = SandboxSettings(time_scale=args.time_scale, endpoint_port=args.endpoint_port,
+                                   http_port=args.http_port, dns_port=args.dns_port)
+        server = SandboxServer(settings).start()
+    except (SandboxError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    info = {**server.info(), "pid": os.getpid()}
+    tmp = args.status_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(info, indent=2))
+    tmp.replace(args.status_file)
+    logging.getLogger("helpers.sandbox").info("ready: %s", json.dumps(info))
+    while not stop.wait(0.5):
+        if args.parent_pid and not _parent_alive(args.parent_pid):
+            break
+    server.stop()
+    return 0
+
+
+def _parent_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""What every sandbox component shares: settings, moto's backends, the clock scale.
+
+The sandbox is one process. moto keeps the control plane in memory; the data
+plane components (Lambda runtime, API execution, stream pollers, website
+hosting, health checkers, DNS) read those same in-memory backends directly.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from helpers.regions import CITY_LABELS, sandbox_ip
+
+if TYPE_CHECKING:  # pragma: no cover
+    from werkzeug.wrappers import Request, Response
+
+ACCOUNT_ID = "123456789012"
+LOOPBACK = "127.0.0.1"
+
+# An intercept sees a control-plane request before moto does and may answer it.
+Intercept = Callable[["Request"], "Response | None"]
+
+
+@dataclass
+class SandboxSettings:
+    time_scale: float = 0.1  # 1.0 = AWS timings; 0.1 = health checks and TTLs 10x faster
+    endpoint_port: int = 0  # 0 = any free port
+    http_port: int = 0
+    dns_port: int = 0
+    regions: tuple[str, ...] = tuple(sorted(CITY_LABELS))
+
+    def __post_init__(self) -> None:
+        if not 0.001 <= self.time_scale <= 1.0:
+            raise ValueError(
+                f"time_scale must be between 0.001 and 1.0 (1.0 = real AWS timings), "
+                f"got {self.time_scale}"
+            )
+
+
+@dataclass
+class SandboxContext:
+    settings: SandboxSettings
+    endpoint_url: str = ""
+    http_port: int = 0
+    dns_port: int = 0
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    intercepts: list[Intercept] = field(default_factory=list)
+    # Components, set by helpers.sandbox.server in start order.
+    lambda_runtime: Any = None  # helpers.sandbox.lambda_runtime.LambdaRuntime
+    resolver: Any = None  # helpers.sandbox.dns_records.Resolver
+    http_front: Any = None  # helpers.sandbox.http_front.HttpFront
+    health_checkers: Any = None  # helpers.sandbox.health_checkers.HealthCheckers
+    api_executor: Any = None  # helpers.sandbox.apigateway.ApiExecutor
+
+    account_id: str = ACCOUNT_ID
+
+    @property
+    def time_scale(self) -> float:
+        return self.settings.time_scale
+
+    def scaled(self, seconds: float) -> float:
+        """An AWS duration (health-check interval, TTL, ...) on the sandbox clock."""
+        return seconds * self.settings.time_scale
+
+    @staticmethod
+    def backend(service: str, region: str) -> Any:
+        """moto's in-memory backend of one service in one region."""
+        from moto.backends import get_backend
+
+        return get_backend(service)[ACCOUNT_ID][region]
+
+    @staticmethod
+    def global_backend(service: str) -> Any:
+        """Backends of global services (route53, iam) live under the partition name."""
+        from moto.backends import get_backend
+
+        return get_backend(service)[ACCOUNT_ID]["aws"]
+
+    @staticmethod
+    def region_ip(region: str) -> str:
+        return sandbox_ip(region)
+
+    def add_intercept(self, intercept: Intercept) -> None:
+        self.intercepts.append(intercept)

@@ -1,0 +1,162 @@
+"""Running the sandbox as a background process: up, status, down, and a test fixture.
+
+The sandbox process writes a status file once every component is ready; the
+client side (boto3 endpoint, DNS server, HTTP port) reads only that file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+from helpers.paths import REPO_ROOT, sandbox_status_file
+from helpers.sandbox.context import SandboxSettings
+from helpers.sandbox.errors import SandboxError
+
+START_TIMEOUT_S = 60
+
+
+def read_status(status_file: Path | None = None) -> dict[str, Any] | None:
+    """The running sandbox's info, or None when none is running."""
+    path = status_file or sandbox_status_file()
+    try:
+        info = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    if not _alive(info.get("pid", -1)) or not _answers(info["endpoint_url"]):
+        return None
+    return info
+
+
+def require_status() -> dict[str, Any]:
+    info = read_status()
+    if info is None:
+        raise SandboxError(
+            "no sandbox is running: start one with `workshop sandbox up` "
+            "(or choose AWS with `--mode aws`)"
+        )
+    return info
+
+
+def up(settings: SandboxSettings | None = None, status_file: Path | None = None,
+       stop_with_parent: bool = False) -> dict[str, Any]:
+    """Start the sandbox in the background (or return the one already running)."""
+    settings = settings or SandboxSettings()
+    path = status_file or sandbox_status_file()
+    running = read_status(path)
+    if running is not None:
+        return {**running, "already_running": True}
+    path.unlink(missing_ok=True)
+    log_path = path.with_suffix(".log")
+    cmd = [
+        sys.executable, "-m", "helpers.sandbox", "serve",
+        "--status-file", str(path),
+        "--time-scale", str(settings.time_scale),
+        "--endpoint-port", str(settings.endpoint_port),
+        "--http-port", str(settings.http_port),
+        "--dns-port", str(settings.dns_port),
+    ]
+    if stop_with_parent:
+        cmd += ["--parent-pid", str(os.getpid())]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+    started = time.monotonic()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, start_new_session=True)
+    deadline = started + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SandboxError(_last_error_line(log_path) or
+                               f"the sandbox stopped while starting; see {log_path}")
+        info = read_status(path)
+        if info is not None and info.get("pid") == proc.pid:
+            return {**info, "start_seconds": round(time.monotonic() - started, 3)}
+        time.sleep(0.05)
+    proc.kill()
+    raise SandboxError(f"the sandbox did not become ready within {START_TIMEOUT_S} s; "
+                       f"see {log_path}")
+
+
+def down(status_file: Path | None = None, timeout: float = 10) -> bool:
+    """Stop the background sandbox. Returns False if none was running."""
+    path = status_file or sandbox_status_file()
+    try:
+        pid = json.loads(path.read_text())["pid"]
+    except (FileNotFoundError, json.JSONDecodeError, KeyError):
+        return False
+    stopped = False
+    if _alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        stopped = True
+    path.unlink(missing_ok=True)
+    return stopped
+
+
+@contextlib.contextmanager
+def running_sandbox(settings: SandboxSettings | None = None) -> Iterator[dict[str, Any]]:
+    """A fresh sandbox for the duration of a ``with`` block (tests, one-off runs).
+
+    Clients created inside the block reach it, because ``WORKSHOP_SANDBOX_FILE``
+    points at its status file. The process also stops if this one dies.
+    """
+    with tempfile.TemporaryDirectory(prefix="workshop-sandbox-") as tmp:
+        path = Path(tmp) / "sandbox.json"
+        info = up(settings, status_file=path, stop_with_parent=True)
+        previous = os.environ.get("WORKSHOP_SANDBOX_FILE")
+        os.environ["WORKSHOP_SANDBOX_FILE"] = str(path)
+        try:
+            yield info
+        finally:
+            if previous is None:
+                os.environ.pop("WORKSHOP_SANDBOX_FILE", None)
+            else:
+                os.environ["WORKSHOP_SANDBOX_FILE"] = previous
+            down(path)
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child (ours, not yet reaped) is not alive.
+    with contextlib.suppress(ChildProcessError, OSError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    return True
+
+
+def _answers(endpoint_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint_url}/moto-api/", timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _last_error_line(log_path: Path) -> str:
+    try:
+        lines = [line for line in log_path.read_text().splitlines() if line.strip()]
+    except FileNotFoundError:
+        return ""
+    return lines[-1] if lines else ""

@@ -1,0 +1,85 @@
+"""Assembles the sandbox: moto's control plane plus the kit's data plane.
+
+Each component is one module with one concern, started in dependency order
+and stopped in reverse. They share a :class:`SandboxContext`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from helpers.sandbox.context import LOOPBACK, SandboxContext, SandboxSettings
+from helpers.sandbox.control_plane import ControlPlane
+
+log = logging.getLogger("helpers.sandbox")
+
+
+class SandboxServer:
+    def __init__(self, settings: SandboxSettings | None = None) -> None:
+        self.ctx = SandboxContext(settings or SandboxSettings())
+        self._started: list[Any] = []
+
+    def start(self) -> SandboxServer:
+        from helpers.sandbox.acm import CertificateValidator
+        from helpers.sandbox.apigateway import ApiExecutor
+        from helpers.sandbox.cfn_gaps import CloudFormationGaps
+        from helpers.sandbox.dns_records import Resolver
+        from helpers.sandbox.dns_server import DnsServer
+        from helpers.sandbox.health_checkers import HealthCheckers
+        from helpers.sandbox.http_front import HttpFront
+        from helpers.sandbox.lambda_runtime import LambdaRuntime
+        from helpers.sandbox.route53_api import Route53Api
+        from helpers.sandbox.streams import StreamPollers
+        from helpers.sandbox.website import WebsiteHost
+
+        ctx = self.ctx
+        try:
+            self._start(ControlPlane(ctx))
+            self._start(CloudFormationGaps(ctx))
+            ctx.lambda_runtime = self._start(LambdaRuntime(ctx))
+            ctx.resolver = self._start(Resolver(ctx))
+            self._start(Route53Api(ctx))
+            ctx.api_executor = self._start(ApiExecutor(ctx))
+            website = self._start(WebsiteHost(ctx))
+            ctx.http_front = self._start(HttpFront(ctx, [ctx.api_executor, website]))
+            self._start(DnsServer(ctx))
+            self._start(StreamPollers(ctx))
+            ctx.health_checkers = self._start(HealthCheckers(ctx))
+            self._start(CertificateValidator(ctx))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self, component: Any) -> Any:
+        component.start()
+        self._started.append(component)
+        return component
+
+    def stop(self) -> None:
+        self.ctx.stop_event.set()
+        while self._started:
+            component = self._started.pop()
+            try:
+                component.stop()
+            except Exception:  # keep stopping the others
+                log.exception("stopping %s failed", type(component).__name__)
+
+    def info(self) -> dict[str, Any]:
+        """What clients need to reach the sandbox (printed by `workshop sandbox status --json`)."""
+        ctx = self.ctx
+        return {
+            "endpoint_url": ctx.endpoint_url,
+            "dns": {"host": LOOPBACK, "port": ctx.dns_port},
+            "http_port": ctx.http_port,
+            "http_proxy": f"http://{LOOPBACK}:{ctx.http_port}",
+            "time_scale": ctx.time_scale,
+            "account_id": ctx.account_id,
+        }
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,113 @@
+"""The kit's charts: health-check status, replication counts and lag, where DNS points.
+
+Each function takes plain data (a pandas DataFrame of samples or a list of
+numbers) and returns a matplotlib Figure, so notebooks, the CLI and tests can
+all use them. Every chart states the sandbox time scale where timings matter.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+HEALTHY, UNHEALTHY = "#2e7d32", "#c62828"
+REGION_COLOURS = ["#1565c0", "#ef6c00", "#6a1b9a", "#00838f"]
+
+
+def _scale_note(time_scale: float | None) -> str:
+    if time_scale is None or time_scale == 1.0:
+        return ""
+    return f"  (sandbox time scale {time_scale:g}: AWS durations x {time_scale:g})"
+
+
+def health_status(samples: pd.DataFrame, time_scale: float | None = None,
+                  title: str = "Route 53 health check") -> Figure:
+    """Fraction of checkers reporting healthy, and the overall verdict, over time.
+
+    ``samples`` columns: ``t`` (seconds), ``healthy`` (bool), ``healthy_fraction`` (0-1).
+    """
+    fig, ax = plt.subplots(figsize=(8, 3))
+    ax.step(samples["t"], samples["healthy_fraction"] * 100, where="post", color="#455a64",
+            label="checkers reporting healthy (%)")
+    ax.axhline(18, color="#9e9e9e", linestyle=":", label="18 % threshold")
+    for verdict, colour in ((True, HEALTHY), (False, UNHEALTHY)):
+        part = samples[samples["healthy"] == verdict]
+        ax.scatter(part["t"], [104] * len(part), marker="s", s=14, color=colour,
+                   label="healthy" if verdict else "unhealthy")
+    ax.set_ylim(-5, 110)
+    ax.set_xlabel("seconds since start" + _scale_note(time_scale))
+    ax.set_ylabel("% healthy")
+    ax.set_title(title)
+    ax.legend(loc="lower left", fontsize="small", ncols=2)
+    fig.tight_layout()
+    return fig
+
+
+def item_counts(samples: pd.DataFrame, regions: list[str],
+                title: str = "Tickets in each region's table") -> Figure:
+    """Item counts per region over time. ``samples``: ``t`` and one column per region."""
+    fig, ax = plt.subplots(figsize=(8, 3))
+    for colour, region in zip(REGION_COLOURS, regions, strict=False):
+        ax.plot(samples["t"], samples[region], marker=".", color=colour, label=region)
+    ax.set_xlabel("seconds since start")
+    ax.set_ylabel("items")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def lag_histogram(lags_s: list[float], time_scale: float | None = None) -> Figure:
+    """Distribution of replication lag (seconds from write to visible in the secondary)."""
+    fig, ax = plt.subplots(figsize=(8, 3))
+    ms = [lag * 1000 for lag in lags_s]
+    ax.hist(ms, bins=min(20, max(5, len(ms) // 2)), color="#1565c0", edgecolor="white")
+    if ms:
+        p50 = pd.Series(ms).quantile(0.5)
+        ax.axvline(p50, color="#263238", linestyle="--", label=f"median {p50:.0f} ms")
+        ax.legend(fontsize="small")
+    ax.set_xlabel("replication lag (ms)" + _scale_note(time_scale))
+    ax.set_ylabel("tickets")
+    ax.set_title(f"Replication lag, primary to secondary ({len(ms)} tickets)")
+    fig.tight_layout()
+    return fig
+
+
+def failover_timeline(samples: pd.DataFrame, regions: list[str],
+                      time_scale: float | None = None, events: dict[str, float] | None = None,
+                      title: str = "Failover: health check, DNS answer and serving region"
+                      ) -> Figure:
+    """Three aligned lanes: health verdict, the region DNS points to, the region that served.
+
+    ``samples`` columns: ``t``, ``healthy`` (bool), ``dns_region`` and ``served_region``
+    (region names or None when nothing answered). ``events`` marks moments (label -> t).
+    """
+    fig, axes = plt.subplots(3, 1, figsize=(8, 4.2), sharex=True)
+    lanes = [("health check", "healthy"), ("DNS answer", "dns_region"),
+             ("served by", "served_region")]
+    colours = {region: REGION_COLOURS[i % len(REGION_COLOURS)] for i, region in
+               enumerate(regions)}
+    colours.update({True: HEALTHY, False: UNHEALTHY, None: "#bdbdbd"})
+    for ax, (label, column) in zip(axes, lanes, strict=True):
+        values = samples[column].where(samples[column].notna(), None)
+        ax.scatter(samples["t"], [0] * len(samples), c=[colours.get(v, "#bdbdbd") for v in values],
+                   marker="s", s=40)
+        ax.set_yticks([])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+        for name, t in (events or {}).items():
+            ax.axvline(t, color="#263238", linestyle="--", linewidth=1)
+            if ax is axes[0]:
+                ax.annotate(name, (t, 0.6), fontsize="small", ha="left")
+        ax.set_ylim(-1, 1)
+    handles = [plt.Line2D([], [], marker="s", linestyle="", color=c, label=str(k))
+               for k, c in colours.items() if k in regions]
+    handles += [plt.Line2D([], [], marker="s", linestyle="", color=HEALTHY, label="healthy"),
+                plt.Line2D([], [], marker="s", linestyle="", color=UNHEALTHY, label="unhealthy"),
+                plt.Line2D([], [], marker="s", linestyle="", color="#bdbdbd", label="no answer")]
+    axes[0].legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.9), ncols=5,
+                   fontsize="small", frameon=False)
+    axes[-1].set_xlabel("seconds since start" + _scale_note(time_scale))
+    fig.suptitle(title, y=0.995)
+    fig.tight_layout()
+    return fig

@@ -69,7 +69,7 @@ def _run(args: argparse.Namespace) -> int:
     from helpers import runner
 
     config = _config(args)
-    report = runner.run(config, Path(args.out), until=args.until)
+    report = runner.run(config, Path(args.out), until=args.until, record=args.record)
     print(f"ran {len(report.notebooks)} notebooks in {report.total_seconds:.1f} s; "
           f"executed notebooks and HTML are in {report.out_dir}/")
     return 0
@@ -121,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     config_options(run)
     run.add_argument("--until", help="stop after this notebook number, e.g. 03.2")
     run.add_argument("--out", default="out", help="folder for executed notebooks and HTML")
+    run.add_argument("--record", action="store_true",
+                     help="write the outputs back into notebooks/ (maintainers, sandbox mode)")
     run.set_defaults(func=_run)
 
     clean = sub.add_parser("cleanup", help="delete everything the workshop created")

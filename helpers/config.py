@@ -120,6 +120,12 @@ class WorkshopConfig:
     def stack_name(self, kind: str) -> str:
         return f"{self.prefix}-{kind}"
 
+    def describe(self) -> str:
+        """One line a learner can check at the top of each notebook."""
+        return (f"{self.mode} mode · participant {self.prefix} · primary {self.primary_region} "
+                f"({self.label(self.primary_region)}) · secondary {self.secondary_region} "
+                f"({self.label(self.secondary_region)}) · domain {self.domain}")
+
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
 

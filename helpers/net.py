@@ -104,3 +104,9 @@ def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "co
         if time.monotonic() >= deadline:
             raise TimeoutError(f"timed out after {timeout:.1f} s waiting for {what}")
         time.sleep(interval)
+
+
+def time_scale() -> float:
+    """The sandbox's clock scale (1.0 on AWS): charts and reports state it."""
+    box = _sandbox()
+    return float(box["time_scale"]) if box else 1.0

@@ -61,7 +61,8 @@ def select(notebooks: list[Path], until: str | None) -> list[Path]:
 
 
 def run(config: WorkshopConfig, out_dir: Path, until: str | None = None,
-        say: Callable[[str], None] = print) -> RunReport:
+        say: Callable[[str], None] = print, record: bool = False) -> RunReport:
+    """Execute the notebooks in order; ``record`` writes their outputs back into notebooks/."""
     notebooks = select(numbered_notebooks(), until)
     if not notebooks:
         raise RunError(f"no numbered notebooks in {NOTEBOOKS}: nothing to run yet")
@@ -81,7 +82,7 @@ def run(config: WorkshopConfig, out_dir: Path, until: str | None = None,
         for path in notebooks:
             started = time.monotonic()
             say(f"running {path.name} ...")
-            _execute(path, out_dir)
+            _execute(path, path.parent if record else out_dir, html=not record)
             seconds = time.monotonic() - started
             report.notebooks.append((path.name, seconds))
             say(f"  done in {seconds:.1f} s")
@@ -98,7 +99,7 @@ def _export_config(config: WorkshopConfig) -> None:
         os.environ[f"WORKSHOP_{key.upper()}"] = value
 
 
-def _execute(path: Path, out_dir: Path) -> None:
+def _execute(path: Path, out_dir: Path, html: bool = True) -> None:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -110,13 +111,13 @@ def _execute(path: Path, out_dir: Path) -> None:
     try:
         client.execute()
     except CellExecutionError as exc:
-        nbformat.write(notebook, out_dir / path.name)
         cell = _failed_cell(notebook)
         raise RunError(f"{path.name}, cell {cell}: {exc.ename}: {exc.evalue}") from None
     finally:
         nbformat.write(notebook, out_dir / path.name)
-    html, _ = HTMLExporter().from_notebook_node(notebook)
-    (out_dir / path.with_suffix(".html").name).write_text(html)
+    if html:
+        body, _ = HTMLExporter().from_notebook_node(notebook)
+        (out_dir / path.with_suffix(".html").name).write_text(body)
 
 
 def _failed_cell(notebook) -> str:

@@ -1,0 +1,91 @@
+"""Checks before the workshop starts, and what it will cost on AWS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from botocore.exceptions import BotoCoreError, ClientError
+
+from helpers.config import WorkshopConfig
+from helpers.session import client, endpoint_url
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def run(config: WorkshopConfig) -> list[Check]:
+    """Can we reach the control plane with working credentials in both regions?"""
+    checks: list[Check] = []
+    try:
+        url = endpoint_url()
+        where = "real AWS" if url is None else f"endpoint {_hide_port(url)}"
+        checks.append(Check("control plane", True, f"{config.mode} mode: {where}"))
+    except Exception as exc:  # the sandbox is not running, AWS_ENDPOINT_URL missing, ...
+        return [Check("control plane", False, str(exc))]
+    for region in config.regions:
+        try:
+            identity = client("sts", region).get_caller_identity()
+            account = identity["Account"]
+            checks.append(Check(f"credentials in {region}", True,
+                                f"account {account[:4]}…{account[-2:]}"))
+        except (ClientError, BotoCoreError) as exc:
+            checks.append(Check(f"credentials in {region}", False, _explain(exc)))
+            continue
+        try:
+            client("cloudformation", region).describe_stacks(StackName=f"{config.prefix}-api")
+            checks.append(Check(f"CloudFormation in {region}", True, "API stack already exists"))
+        except ClientError as exc:
+            denied = exc.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException")
+            checks.append(Check(f"CloudFormation in {region}", not denied,
+                                _explain(exc) if denied else "reachable, no stacks yet"))
+    return checks
+
+
+def as_table(checks: list[Check]) -> pd.DataFrame:
+    return pd.DataFrame([{"check": c.name, "ok": "yes" if c.ok else "NO", "detail": c.detail}
+                         for c in checks]).set_index("check")
+
+
+def assert_ready(checks: list[Check]) -> None:
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        raise RuntimeError("; ".join(f"{c.name}: {c.detail}" for c in failed))
+
+
+# Published on-demand prices (USD) at the time of writing; a rough guide, not a quote.
+_COSTS = [
+    ("Route 53 hosted zone", "0.50 per month, charged in full for the first month", 0.50),
+    ("Route 53 health check (HTTPS, fast interval)", "about 0.75+1.00 per month for an "
+     "AWS endpoint, prorated", 0.10),
+    ("ACM public certificates", "free", 0.0),
+    ("API Gateway REST requests", "3.50 per million; the workshop makes a few thousand", 0.01),
+    ("Lambda", "free tier covers the workshop", 0.0),
+    ("DynamoDB on-demand + streams + PITR", "pennies for a few thousand tickets", 0.05),
+    ("S3 website + artifacts buckets", "pennies", 0.01),
+    ("SQS on-failure queue", "free tier", 0.0),
+    ("Domain name", "NOT bought by the kit: bring your own or buy it yourself", 0.0),
+]
+
+
+def cost_table() -> pd.DataFrame:
+    """What a three-hour run costs on AWS if cleaned up the same day (sandbox: nothing)."""
+    frame = pd.DataFrame(_COSTS, columns=["resource", "pricing", "estimate (USD)"])
+    total = pd.DataFrame([("total", "if cleaned up the same day", frame["estimate (USD)"].sum())],
+                         columns=frame.columns)
+    return pd.concat([frame, total], ignore_index=True).set_index("resource")
+
+
+def _explain(exc: Exception) -> str:
+    from helpers.errors import explain
+
+    return explain(exc) or str(exc)
+
+
+def _hide_port(url: str) -> str:
+    """Ports change per run; keep notebook outputs stable."""
+    return url.rsplit(":", 1)[0] if url.count(":") == 2 else url

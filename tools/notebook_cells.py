@@ -1,0 +1,618 @@
+"""The cells of each workshop notebook (see build_notebooks.py)."""
+
+SETUP = """from helpers import state
+config = state.current_config()
+print(config.describe())"""
+
+CELLS: dict[str, list[tuple[str, str]]] = {}
+
+CELLS["00-set-up.ipynb"] = [
+    ("md", """
+# Set-up: choose where the workshop runs
+
+Over the next notebooks you will build a small support-ticket application
+twice — once in a **primary** AWS region and once in a **secondary** one —
+keep the two copies' data in step, and let Route 53 send users to whichever
+copy is healthy. The business goal is a recovery time (RTO) and a data-loss
+window (RPO) both under 15 minutes.
+
+This notebook records your choices and checks that everything needed is in
+reach. **You will know it worked** when the form below says *Saved* and the
+preflight table shows only `yes`.
+"""),
+    ("md", """
+## Your settings
+
+* **Mode** — `sandbox` runs everything on this machine, offline and free;
+  `aws` uses the account your AWS credentials point at, and costs a little
+  money (see the table at the end).
+* **Regions** — the primary serves traffic; the secondary takes over when
+  the primary fails. They must differ.
+* **Domain** — a name you control. In the sandbox any name works
+  (`example.com` is reserved for examples). On AWS it must be a domain you
+  own; the kit never buys one for you.
+* **Participant prefix** — starts every resource name, so several people
+  can share one account or one sandbox.
+
+Errors appear beside the field as you type; a valid form is saved at once.
+"""),
+    ("code", """from helpers.widgets import SettingsForm
+
+form = SettingsForm()
+form"""),
+    ("code", """config = form.config
+assert config is not None, "Fix the fields marked in red above, then run this cell again."
+print(config.describe())"""),
+    ("md", """
+## Preflight
+
+Before creating anything, check that the control plane answers with working
+credentials in both regions. In sandbox mode start the sandbox first with
+`workshop sandbox up` in a terminal (`workshop run` starts one for you).
+"""),
+    ("code", """from helpers import preflight
+
+checks = preflight.run(config)
+preflight.as_table(checks)"""),
+    ("code", """preflight.assert_ready(checks)
+print("Ready: every check passed.")"""),
+    ("md", """
+## What it costs on AWS
+
+In the sandbox nothing is billed. On AWS the workshop creates only
+pay-per-use resources plus a hosted zone and a health check, which bill by
+the month. Run notebook 05 the same day and the whole workshop stays
+around a dollar:
+"""),
+    ("code", """preflight.cost_table()"""),
+]
+
+CELLS["01-api-layer.ipynb"] = [
+    ("md", """
+# Module 1 · The API layer
+
+The application's back end is three Lambda functions behind an API Gateway
+REST API, storing tickets in a DynamoDB table:
+
+| route | function | does |
+|---|---|---|
+| `GET /ticket` | ticket-get | lists tickets, newest first, a page at a time |
+| `POST /ticket` | ticket-post | validates and stores a new ticket |
+| `GET /health` | health-check | reads the table: the "deep ping" Route 53 will use later |
+
+Everything is one CloudFormation stack, `templates/api.yaml`, deployed to the
+primary region. **You will know it worked** when the empty API answers
+`{"Items":[],"Count":0,"ScannedCount":0}` and `/health` names your primary
+region.
+"""),
+    ("code", SETUP),
+    ("md", """
+## Deploy the stack
+
+The helper zips `lambda_src/` (the same sources always give the same bytes,
+so a second deploy changes nothing), uploads it to an artifacts bucket in
+the region and creates or updates the stack. The bar advances with each
+CloudFormation event.
+
+*On AWS this creates:* a DynamoDB table (on-demand), three Lambda functions
+with their roles and log groups, a REST API, and an S3 bucket for the code.
+"""),
+    ("code", """from helpers import deployment
+from helpers.widgets import Progress
+
+primary = config.primary_region
+bar = Progress(total=30, description=f"api stack in {primary}")
+api = deployment.deploy_api(config, primary, progress=bar)
+bar.done("deployed")"""),
+    ("code", """deployment.stack_outputs_table(config, kinds=["api"])"""),
+    ("md", """
+## Check: an empty ticket list
+
+A new table holds no tickets, so the list comes back empty — in exactly the
+shape the original workshop's front end expects.
+"""),
+    ("code", """from helpers import tickets
+
+api_url = api["ApiUrl"]
+status, body = tickets.raw_get(api_url + "ticket")
+print(status, body)
+assert status == 200, f"the API answered {status}: {body}"
+assert body == '{"Items":[],"Count":0,"ScannedCount":0}', (
+    "expected an empty table; if you ran this workshop before without notebook 05, "
+    "the table still holds the earlier tickets")"""),
+    ("md", """
+## Check: the deep health check
+
+`/health` reads the table and reports the region that answered. Route 53
+will call it in module 3 to decide whether the primary is fit to serve.
+"""),
+    ("code", """status, body, served_by = tickets.health(api_url)
+print(status, body)
+assert status == 200 and body["region"] == primary
+assert body["message"] == "Successful response reading from DynamoDB table.\""""),
+    ("md", """
+## Try it: create a ticket
+
+The post function validates the body before storing it. A ticket without a
+description is refused with a message instead of being stored:
+"""),
+    ("code", """try:
+    tickets.create_ticket(api_url, priority="high")
+except tickets.ApiError as error:
+    print(f"refused as expected: {error}")"""),
+    ("code", """ticket = tickets.create_ticket(api_url, description="Bike 42 has a flat tyre",
+                               priority="high", createdBy="learner")
+print({k: ticket[k] for k in ("description", "priority", "status", "createdBy")})
+assert tickets.list_tickets(api_url)["Count"] == 1"""),
+    ("md", """
+## Troubleshooting
+
+* *"no sandbox is running"* — run `workshop sandbox up` in a terminal, then
+  re-run the cells.
+* *"stack … ended in ROLLBACK_COMPLETE"* — the message names the resource that
+  failed; fix it and re-run: the helper deletes the failed stack and retries.
+* *The empty-list check fails on a re-run* — the table keeps tickets from
+  earlier runs; notebook 05 removes everything.
+"""),
+]
+
+CELLS["02-ui-layer.ipynb"] = [
+    ("md", """
+# Module 2 · The UI layer
+
+The front end is a static web page served straight from an S3 bucket with
+website hosting turned on. It needs to know one thing: the API's base URL,
+which the helper writes into `config.js` at upload time.
+
+**You will know it worked** when the website URL answers with the ticket
+page and its configuration points at the API from module 1.
+"""),
+    ("code", SETUP),
+    ("md", """
+## Deploy the bucket and upload the page
+
+`templates/ui.yaml` creates the bucket and a bucket policy that lets anyone
+*read* objects (`s3:GetObject`) and nothing else. The helper then uploads
+`web/` and a generated `config.js`.
+
+*On AWS this creates:* one S3 bucket with public read access to the page.
+"""),
+    ("code", """from helpers import deployment
+from helpers.widgets import Progress
+
+primary = config.primary_region
+api_url = state.load(config.prefix)["stacks"]["api"][primary]["ApiUrl"]
+bar = Progress(total=8, description=f"ui stack in {primary}")
+ui = deployment.deploy_ui(config, primary, api_base_url=api_url, progress=bar)
+bar.done("deployed")
+deployment.stack_outputs_table(config, kinds=["ui"])"""),
+    ("md", """
+## Check: the website answers
+
+Fetch the page and its configuration the way a browser would.
+"""),
+    ("code", """from helpers import net
+
+page = net.request("GET", ui["BucketURL"])
+settings = net.request("GET", ui["BucketURL"] + "/config.js")
+print(page.status_code, page.headers["Content-Type"])
+assert page.status_code == 200 and "Wild Rydes" in page.text
+assert api_url in settings.text, "config.js should point at the module-1 API"
+print("config.js points at", api_url.split("//")[0] + "//…/prod/")"""),
+    ("md", """
+Open the website URL (printed by the outputs table above) in a browser to
+list and create tickets. The banner at the top shows which region served
+each request — it will matter in module 4.
+
+## Troubleshooting
+
+* *403 from the website* — the bucket policy did not apply; re-run the deploy
+  cell (the stack update restores it).
+* *The page loads but shows "API unreachable"* — `config.js` points at an old
+  API URL; re-run the deploy cell after module 1.
+"""),
+]
+
+CELLS["03.1-second-region.ipynb"] = [
+    ("md", """
+# Module 3.1 · The same stacks in a second region
+
+Resilience starts with a second, independent copy of the application. Here
+the API and UI stacks from modules 1 and 2 go to the secondary region,
+unchanged: same templates, same code, no link to the primary.
+
+**You will know it worked** when the secondary has its own API URL and shows
+**no** tickets — the ticket created in module 1 lives only in the primary
+until the next notebook replicates the data.
+"""),
+    ("code", SETUP),
+    ("md", """
+*On AWS this creates* the same resources as modules 1 and 2, in the
+secondary region.
+"""),
+    ("code", """from helpers import deployment
+from helpers.widgets import Progress
+
+secondary = config.secondary_region
+bar = Progress(total=38, description=f"stacks in {secondary}")
+api2 = deployment.deploy_api(config, secondary, progress=bar)
+ui2 = deployment.deploy_ui(config, secondary, api_base_url=api2["ApiUrl"], progress=bar)
+bar.done("deployed")
+deployment.stack_outputs_table(config)"""),
+    ("md", """
+## Check: two APIs, two answers
+
+The primary still holds the ticket from module 1; the secondary is a
+separate stack with an empty table.
+"""),
+    ("code", """from helpers import tickets
+
+primary = config.primary_region
+api1 = state.load(config.prefix)["stacks"]["api"][primary]
+assert api1["ApiUrl"] != api2["ApiUrl"], "the secondary must have a URL of its own"
+in_primary = tickets.list_tickets(api1["ApiUrl"])["Count"]
+in_secondary = tickets.list_tickets(api2["ApiUrl"])["Count"]
+print(f"tickets in {primary}: {in_primary}   tickets in {secondary}: {in_secondary}")
+assert in_primary >= 1 and in_secondary == 0"""),
+    ("code", """status, body, served_by = tickets.health(api2["ApiUrl"])
+print(status, body["region"])
+assert status == 200 and body["region"] == secondary"""),
+]
+
+CELLS["03.2-replicate-data.ipynb"] = [
+    ("md", """
+# Module 3.2 · Replicate the data
+
+Two copies of the application are only useful if the standby has the data.
+The primary table already publishes every change on a DynamoDB stream (the
+API stack turned it on). A replicator function reads that stream and writes
+each change into the secondary region's table: new and changed tickets are
+put, deleted ones removed. It writes in batches, never lets an older version
+overwrite a newer one, and sends anything it cannot write to a queue instead
+of dropping it.
+
+**You will know it worked** when both tables hold the same tickets and new
+tickets show up in the secondary within about a second.
+"""),
+    ("code", SETUP),
+    ("md", """
+## Deploy the replicator
+
+`templates/replication.yaml` creates the function, a role that can read
+only this stream and write only the secondary table, the event source
+mapping that feeds it, and the on-failure queue.
+
+*On AWS this creates:* one Lambda function, its role and log group, an event
+source mapping and an SQS queue.
+"""),
+    ("code", """from helpers import deployment, replication, tickets
+from helpers.widgets import Progress
+
+primary, secondary = config.regions
+bar = Progress(total=8, description="replication stack")
+repl = deployment.deploy_replication(config, progress=bar)
+bar.done("deployed")
+deployment.stack_outputs_table(config, kinds=["replication"])"""),
+    ("md", """
+## Backfill what existed before
+
+A stream only carries changes made after it was enabled, and a replicator
+only sees what the stream still holds. Tickets written before the replicator
+was attached are copied once with a scan of the primary table (an item that
+is already newer in the secondary is left alone), so the two tables start
+level.
+"""),
+    ("code", """copied = replication.backfill(config)
+counts = replication.item_counts(config)
+print(f"backfill copied {copied} ticket(s); counts now {counts}")
+assert counts[primary] == counts[secondary]"""),
+    ("md", """
+## Watch replication live
+
+Create tickets through the primary API while counting the items in both
+tables. The two lines should rise together, the secondary a moment behind.
+"""),
+    ("code", """from helpers import charts, monitor, net
+
+api_url = state.load(config.prefix)["stacks"]["api"][primary]["ApiUrl"]
+writes = iter(range(20))
+
+def probe():
+    n = next(writes, None)
+    if n is not None:
+        tickets.create_ticket(api_url, description=f"Replication demo ticket {n + 1}")
+    return replication.item_counts(config)
+
+samples = monitor.watch(
+    probe, timeout=60, interval=0.2,
+    until=lambda s: len(s) > 20 and s.iloc[-1][primary] == s.iloc[-1][secondary],
+    chart=lambda s: charts.item_counts(s, [primary, secondary]))
+final = samples.iloc[-1]
+print(f"final counts: {primary} {int(final[primary])}, {secondary} {int(final[secondary])}")"""),
+    ("md", """
+## Replication lag
+
+How long from a successful `POST` in the primary until the ticket can be read
+in the secondary? The helper writes tickets one at a time and polls the
+secondary table for each.
+"""),
+    ("code", """lags = replication.measure_lag(config, api_url, n=30)
+charts.lag_histogram(lags, time_scale=net.time_scale())"""),
+    ("code", """import statistics
+
+worst = max(lags)
+print(f"{len(lags)} tickets replicated; the slowest took under "
+      f"{'1 s' if worst < 1 else f'{worst:.0f} s'}")
+assert worst < 5, "replication is far slower than expected: check the replicator's logs"
+assert replication.item_counts(config)[primary] == replication.item_counts(config)[secondary]"""),
+]
+
+CELLS["03.3-route53-failover.ipynb"] = [
+    ("md", """
+# Module 3.3 · Route 53 failover
+
+Users should reach the application by one name, `api.<your domain>`, and
+Route 53 should answer that name with the primary while it is healthy and
+with the secondary otherwise. This needs, in order:
+
+1. a hosted zone for your domain;
+2. a TLS certificate for the domain in **each** region (API Gateway custom
+   domains use a certificate from their own region);
+3. custom domain names on both APIs: `api.` everywhere, plus a regional name
+   (`ireland.`, `singapore.`, …) for each;
+4. DNS records for the regional names;
+5. a health check probing the primary's `/health`;
+6. failover records for `api.`;
+7. the web UI pointed at the new name.
+
+**You will know it worked** when `https://api.<domain>/health` answers from
+the primary region with a healthy health check behind it.
+"""),
+    ("code", SETUP),
+    ("md", """
+## 1 · The hosted zone
+
+The kit looks for the public hosted zone of your domain and creates one only
+if there is none (*on AWS:* 0.50 USD a month; if your domain is registered
+elsewhere, point its name servers at the ones printed). It never registers
+a domain.
+"""),
+    ("code", """from helpers import failover
+
+zone = failover.hosted_zone(config, create=True)
+print(f"hosted zone for {config.domain}: {zone['Name']} ({zone['ResourceRecordSetCount']} records)")"""),
+    ("md", """
+## 2 · Certificates in both regions
+
+ACM proves you control the domain by asking for a CNAME record in it. The
+helper requests one certificate for `domain` and `*.domain` per region, then
+writes the validation records into your zone for you — the step the original
+workshop does by hand in the console. Issuing takes a few minutes on AWS.
+
+*On AWS:* public ACM certificates are free.
+"""),
+    ("code", """from helpers.widgets import Progress
+
+certs = failover.request_certificates(config)
+failover.write_validation_records(config, zone["Id"])
+bar = Progress(total=len(certs), description="certificates issued")
+issued = failover.wait_for_certificates(config, progress=bar)
+bar.done("issued")
+assert all(status == "ISSUED" for status in issued.values()), issued
+print({region: status for region, status in issued.items()})"""),
+    ("md", """
+## 3 and 4 · Custom domains and regional names
+
+Each API gets two custom domain names mapped to its `prod` stage: the shared
+`api.<domain>` and its own regional name. A CNAME then points each regional
+name at its API's regional endpoint.
+"""),
+    ("code", """domains = failover.create_custom_domains(config)
+failover.create_regional_records(config, zone["Id"])
+for region in config.regions:
+    print(f"{config.regional_host(region):<28} -> {region}")"""),
+    ("code", """from helpers import tickets
+
+for region in config.regions:
+    url = f"https://{config.regional_host(region)}/"
+    status, body, served_by = tickets.health(url)
+    print(f"{url}health -> {status} {body['region']}")
+    assert status == 200 and body["region"] == region"""),
+    ("md", """
+## 5 · The health check
+
+Route 53 probes `https://<primary regional name>/health` from several
+locations every 10 seconds ("fast" interval); with a failure threshold of
+1, one failed probe is enough for a checker to call the endpoint unhealthy.
+The chart shows the share of checkers reporting healthy until Route 53
+counts the endpoint as healthy (more than 18 % of checkers).
+
+*On AWS:* a fast HTTPS health check costs about 2 USD a month, prorated.
+"""),
+    ("code", """from helpers import charts, monitor, net
+
+health_check_id = failover.create_health_check(config)
+
+def probe():
+    healthy, observations = failover.health_check_status(config)
+    ok = sum(o["ok"] for o in observations)
+    return {"healthy": healthy, "healthy_fraction": ok / max(len(observations), 1)}
+
+samples = monitor.watch(
+    probe, timeout=300, interval=0.5, until=lambda s: bool(s.iloc[-1]["healthy"]),
+    chart=lambda s: charts.health_status(s, time_scale=net.time_scale()))
+print("health check:", "healthy" if samples.iloc[-1]["healthy"] else "unhealthy")"""),
+    ("md", """
+## 6 · Failover records
+
+Two alias records share the name `api.<domain>`: the **primary** points at
+the primary's regional name and carries the health check (and evaluates the
+target's health); the **secondary** points at the secondary's regional name.
+Route 53 answers with the primary while it is healthy.
+"""),
+    ("code", """failover.create_failover_records(config, zone["Id"], health_check_id)
+answer = failover.dns_answer(config, config.api_host())
+print(f"{config.api_host()} resolves through", failover.answer_region(answer))
+status, body, served_by = tickets.health(f"https://{config.api_host()}/")
+print(f"https://{config.api_host()}/health ->", status, body["region"])
+assert status == 200 and body["region"] == config.primary_region"""),
+    ("md", """
+## 7 · Point the web UI at `api.<domain>`
+
+Until now each UI called its own region's API URL. Both UIs now use
+`https://api.<domain>/` (no `/prod/`: the custom domain maps to the stage),
+so whichever region DNS chooses serves them.
+"""),
+    ("code", """from helpers import deployment
+
+for region in config.regions:
+    deployment.deploy_ui(config, region, api_base_url=f"https://{config.api_host()}/")
+    bucket_url = state.load(config.prefix)["stacks"]["ui"][region]["BucketURL"]
+    settings = net.request("GET", bucket_url + "/config.js").text
+    assert f"https://{config.api_host()}/" in settings
+    print(f"UI in {region} now calls https://{config.api_host()}/")"""),
+]
+
+CELLS["04-test-failover.ipynb"] = [
+    ("md", """
+# Module 4 · Break the primary and watch it fail over
+
+A failover you have never seen happen is a hope, not a plan. This notebook
+breaks the primary the way a bad deployment would: the `/health` route is
+wired to the wrong function (the ticket-post function, which refuses a
+request without a ticket) and the `prod` stage is redeployed. Nothing else
+changes — the table and the other routes still work — but the deep health
+check now fails.
+
+**You will know it worked** when the health check turns unhealthy, DNS
+answers `api.<domain>` with the secondary, requests are served by the
+secondary region, and the application keeps listing and creating tickets.
+Then you restore the primary and watch everything come back.
+"""),
+    ("code", SETUP),
+    ("code", """from helpers import charts, failover, monitor, net, tickets
+
+primary, secondary = config.regions
+api = f"https://{config.api_host()}/"
+status, body, served_by = tickets.health(api)
+print(f"before: {api}health answered by {body['region']}")
+assert body["region"] == primary"""),
+    ("md", """
+## Break it
+
+Point `GET /health` at the ticket-post function and redeploy `prod`.
+"""),
+    ("code", """failover.break_primary(config)
+status, body, served_by = tickets.health(f"https://{config.regional_host(primary)}/")
+print(f"primary /health now answers {status}: {body}")
+assert status >= 400"""),
+    ("md", """
+## Watch the flip
+
+Every half second: the health check's verdict, the region `api.<domain>`
+resolves to, and the region that served a request to it. Health checks need
+a full interval to notice, and clients keep the old DNS answer until its TTL
+runs out, so the lanes flip one after another.
+"""),
+    ("code", """def probe():
+    healthy, _ = failover.health_check_status(config)
+    answer = failover.dns_answer(config, config.api_host())
+    try:
+        served = tickets.health(api)[1]["region"]
+    except Exception:
+        served = None
+    return {"healthy": healthy, "dns_region": failover.answer_region(answer),
+            "served_region": served}
+
+flip = monitor.watch(
+    probe, timeout=600, interval=0.5,
+    until=lambda s: s.iloc[-1]["served_region"] == secondary,
+    chart=lambda s: charts.failover_timeline(s, [primary, secondary],
+                                             time_scale=net.time_scale()))
+print(f"api.{config.domain} is now served by {flip.iloc[-1]['served_region']}")"""),
+    ("md", """
+## The application still works
+
+The UI calls `https://api.<domain>/`, so it now talks to the secondary,
+which already holds every replicated ticket.
+"""),
+    ("code", """before = tickets.list_tickets(api)["Count"]
+created = tickets.create_ticket(api, description="Filed during the failover", priority="urgent")
+after = tickets.list_tickets(api)
+print(f"listed {before} tickets, created one, now {after['Count']} (served by the secondary)")
+assert after["Count"] == before + 1
+assert any(t["id"] == created["id"] for t in after["Items"])"""),
+    ("md", """
+## Restore the primary
+
+Wire `/health` back to the health-check function and redeploy. The health
+check recovers, DNS returns to the primary, and traffic follows.
+
+Tickets created during the failover live in the secondary only: replication
+runs primary → secondary. Module-5 clean-up removes them with everything
+else; the failover drill (`workshop drill`) shows how to reconcile them.
+"""),
+    ("code", """failover.restore_primary(config)
+back = monitor.watch(
+    probe, timeout=600, interval=0.5,
+    until=lambda s: s.iloc[-1]["served_region"] == primary,
+    chart=lambda s: charts.failover_timeline(s, [primary, secondary],
+                                             time_scale=net.time_scale(),
+                                             title="Fail-back to the primary"))
+print(f"api.{config.domain} is served by {back.iloc[-1]['served_region']} again")
+assert tickets.health(api)[1]["region"] == primary"""),
+]
+
+CELLS["05-clean-up.ipynb"] = [
+    ("md", """
+# Module 5 · Clean up
+
+Everything the workshop created is removed in dependency order: failover and
+regional records, the health check, custom domains, then certificates once
+nothing uses them, the replication, UI and API stacks in both regions (the
+website buckets are emptied first), and the artifacts buckets. A hosted zone
+is deleted only if the kit created it and nothing else lives in it.
+
+**You will know it worked** when the final check lists nothing left.
+"""),
+    ("code", SETUP),
+    ("code", """from helpers import cleanup
+from helpers.widgets import Progress
+
+bar = Progress(total=20, description="cleaning up")
+report = cleanup.cleanup(config, progress=bar)
+bar.done("done")"""),
+    ("code", """left = cleanup.leftovers(config)
+print("nothing left" if not left else "\\n".join(left))
+assert left == [], "some resources are still there: run this notebook again"
+"""),
+    ("md", """
+The same clean-up is one command in a terminal: `workshop cleanup --verify`.
+Running it again is safe; it reports that there is nothing to delete.
+"""),
+]
+
+INDEX = [
+    ("md", """
+# Multi-region resilience on AWS — the workshop
+
+Build a small serverless ticketing application in two AWS regions, keep
+their data in step, put Route 53 failover in front, break the primary on
+purpose, and watch users carry on. Every step runs for real on AWS, or
+offline on the kit's sandbox.
+
+| notebook | what you do | time | cost on AWS |
+|---|---|---|---|
+| [00 · Set-up](00-set-up.ipynb) | choose mode, regions, domain, prefix; preflight | 5 min | — |
+| [01 · API layer](01-api-layer.ipynb) | table, functions and REST API in the primary | 10 min | pennies |
+| [02 · UI layer](02-ui-layer.ipynb) | the web page on S3 website hosting | 5 min | pennies |
+| [03.1 · Second region](03.1-second-region.ipynb) | the same stacks in the secondary | 10 min | pennies |
+| [03.2 · Replicate the data](03.2-replicate-data.ipynb) | streams, replicator, backfill, lag | 15 min | pennies |
+| [03.3 · Route 53 failover](03.3-route53-failover.ipynb) | zone, certificates, custom domains, health check, failover records | 20 min | zone 0.50 USD/month, health check ~2 USD/month |
+| [04 · Test failover](04-test-failover.ipynb) | break the primary, watch the flip, restore | 15 min | — |
+| [05 · Clean up](05-clean-up.ipynb) | delete everything and prove it | 5 min | — |
+
+Run them in order. In a terminal, `workshop run` executes them all headless
+and `workshop sandbox up` starts the offline sandbox.
+"""),
+]

@@ -1,0 +1,146 @@
+"""ACM DNS validation: a certificate is issued once its validation CNAMEs exist in DNS.
+
+moto issues every Amazon-issued certificate ``MOTO_ACM_VALIDATION_WAIT``
+seconds after the request, records or not. In the sandbox a certificate
+requested with ``ValidationMethod=DNS`` stays ``PENDING_VALIDATION`` until,
+for every domain validation option, the ``ResourceRecord`` that
+DescribeCertificate shows (``_<token>.<domain>. CNAME _<token>.acm-validations.aws.``)
+resolves through the sandbox DNS, i.e. exists in one of the hosted zones;
+then it becomes ``ISSUED`` (and each option's ``ValidationStatus`` ``SUCCESS``).
+As on AWS, ``example.com`` and ``*.example.com`` share one validation record
+(moto derives the record name from the domain without ``*.``).
+
+Checks happen whenever moto looks at a certificate (Describe/List/Get all go
+through ``CertBundle.check``) and in a background loop a few times a second.
+Certificates requested with ``ValidationMethod=EMAIL`` keep moto's behaviour
+(issued after ``MOTO_ACM_VALIDATION_WAIT``, as if the owner approved the email).
+
+moto internals used: ``moto.acm.models.CertBundle.check`` (wrapped),
+``AWSCertificateManagerResponse.request_certificate`` (wrapped to note the
+validation method), ``AWSCertificateManagerBackend._certificates``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from helpers.sandbox.context import SandboxContext
+from helpers.sandbox.dns_records import normalize_name
+
+log = logging.getLogger("helpers.sandbox.acm")
+
+CHECK_EVERY_S = 0.25
+METHOD_ATTR = "sandbox_validation_method"
+
+
+class CertificateValidator:
+    def __init__(self, ctx: SandboxContext) -> None:
+        self.ctx = ctx
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._originals: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        from moto.acm.models import CertBundle
+        from moto.acm.responses import AWSCertificateManagerResponse
+
+        original_check = CertBundle.check
+        original_request = AWSCertificateManagerResponse.request_certificate
+        self._originals = {"check": original_check, "request": original_request}
+        validator = self
+
+        def check(bundle: Any) -> None:
+            if validator.is_dns_pending(bundle):
+                validator.try_issue(bundle)
+                return
+            original_check(bundle)
+
+        def request_certificate(response: Any) -> Any:
+            result = original_request(response)
+            method = (response._get_param("ValidationMethod") or "EMAIL").upper()
+            arn = getattr(result, "result", {}).get("CertificateArn") if result else None
+            if arn:
+                cert = response.acm_backend._certificates.get(arn)
+                if cert is not None and not hasattr(cert, METHOD_ATTR):
+                    setattr(cert, METHOD_ATTR, method)
+            return result
+
+        CertBundle.check = check
+        AWSCertificateManagerResponse.request_certificate = request_certificate
+        self._thread = threading.Thread(target=self._run, name="acm-validation", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+        if self._originals:
+            from moto.acm.models import CertBundle
+            from moto.acm.responses import AWSCertificateManagerResponse
+
+            CertBundle.check = self._originals["check"]
+            AWSCertificateManagerResponse.request_certificate = self._originals["request"]
+            self._originals = {}
+
+    # ----------------------------------------------------------------------
+
+    @staticmethod
+    def is_dns_pending(bundle: Any) -> bool:
+        # Without a noted method (e.g. made outside the API), DNS validation applies.
+        return (bundle.type == "AMAZON_ISSUED" and bundle.status == "PENDING_VALIDATION"
+                and getattr(bundle, METHOD_ATTR, "DNS") == "DNS")
+
+    def validation_records(self, bundle: Any) -> list[dict[str, str]]:
+        """The distinct CNAMEs DescribeCertificate asks the owner to create."""
+        options = bundle.describe()["Certificate"].get("DomainValidationOptions", [])
+        records = {}
+        for option in options:
+            record = option.get("ResourceRecord")
+            if record:
+                records[normalize_name(record["Name"])] = record
+        return list(records.values())
+
+    def try_issue(self, bundle: Any) -> bool:
+        """Issue the certificate if every validation CNAME resolves. Returns True if issued."""
+        resolver = self.ctx.resolver
+        if resolver is None:
+            return False
+        with self._lock:
+            if not self.is_dns_pending(bundle):
+                return bundle.status == "ISSUED"
+            records = self.validation_records(bundle)
+            if not records:
+                return False
+            for record in records:
+                answer = resolver.resolve(record["Name"], "CNAME")
+                wanted = normalize_name(record["Value"])
+                if not any(r.type == "CNAME" and normalize_name(r.value) == wanted
+                           for r in answer.records):
+                    return False
+            bundle.status = "ISSUED"
+            log.info("certificate %s issued: its DNS validation records exist", bundle.arn)
+            return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(CHECK_EVERY_S):
+            try:
+                for bundle in self._pending():
+                    self.try_issue(bundle)
+            except Exception:  # keep validating whatever one certificate does
+                log.exception("ACM validation loop")
+
+    def _pending(self) -> list[Any]:
+        from moto.acm.models import acm_backends
+
+        pending = []
+        for region in self.ctx.settings.regions:
+            try:
+                backend = acm_backends[self.ctx.account_id][region]
+                certificates = list(backend._certificates.values())
+            except (KeyError, RuntimeError):
+                continue
+            pending.extend(b for b in certificates if self.is_dns_pending(b))
+        return pending

@@ -1,0 +1,119 @@
+"""ACM issues a DNS-validated certificate once its validation CNAME is in a hosted zone."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import pytest
+
+from helpers.net import wait_until
+
+
+@pytest.fixture()
+def zone(aws):
+    route53 = aws("route53", "us-east-1")
+
+    def create() -> tuple[str, str]:
+        name = f"acm-{uuid.uuid4().hex[:10]}.example.com"
+        zone_id = route53.create_hosted_zone(Name=name, CallerReference=name)["HostedZone"]["Id"]
+        return zone_id.split("/")[-1], name
+
+    return create
+
+
+def request(aws, region: str, domain: str, *sans: str) -> str:
+    return aws("acm", region).request_certificate(
+        DomainName=domain, SubjectAlternativeNames=list(sans) or [domain],
+        ValidationMethod="DNS")["CertificateArn"]
+
+
+def describe(aws, region: str, arn: str) -> dict:
+    return aws("acm", region).describe_certificate(CertificateArn=arn)["Certificate"]
+
+
+def validation_records(cert: dict) -> dict[str, dict]:
+    return {o["DomainName"]: o["ResourceRecord"] for o in cert["DomainValidationOptions"]}
+
+
+def upsert_cname(aws, zone_id: str, name: str, value: str) -> None:
+    aws("route53", "us-east-1").change_resource_record_sets(
+        HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+            "Name": name, "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": value}]}}]})
+
+
+def test_certificate_is_issued_once_its_validation_record_is_in_the_zone(sandbox, aws, zone):
+    zone_id, domain = zone()
+    arns = {region: request(aws, region, domain, domain, f"*.{domain}")
+            for region in ("eu-west-1", "ap-southeast-1")}
+
+    cert = describe(aws, "eu-west-1", arns["eu-west-1"])
+    records = validation_records(cert)
+    assert cert["Status"] == "PENDING_VALIDATION"
+    assert {o["ValidationStatus"] for o in cert["DomainValidationOptions"]} == {
+        "PENDING_VALIDATION"}
+    # The apex and the wildcard share one validation record, and it does not change.
+    assert records[domain] == records[f"*.{domain}"]
+    assert records[domain]["Type"] == "CNAME"
+    assert records[domain]["Name"].endswith(f".{domain}.")
+    assert validation_records(describe(aws, "eu-west-1", arns["eu-west-1"])) == records
+
+    # A record with the wrong value does not validate.
+    upsert_cname(aws, zone_id, records[domain]["Name"], "_wrong.acm-validations.aws.")
+    assert describe(aws, "eu-west-1", arns["eu-west-1"])["Status"] == "PENDING_VALIDATION"
+
+    upsert_cname(aws, zone_id, records[domain]["Name"], records[domain]["Value"])
+
+    for region, arn in arns.items():  # one record validates the certificate of every region
+        issued = wait_until(lambda r=region, a=arn: (c := describe(aws, r, a))["Status"]
+                            == "ISSUED" and c, timeout=5, what=f"the {region} certificate")
+        assert {o["ValidationStatus"] for o in issued["DomainValidationOptions"]} == {"SUCCESS"}
+    listed = aws("acm", "eu-west-1").list_certificates(CertificateStatuses=["ISSUED"])
+    assert arns["eu-west-1"] in {c["CertificateArn"] for c in listed["CertificateSummaryList"]}
+
+
+def test_every_domain_of_the_certificate_needs_its_record(sandbox, aws, zone):
+    (zone_a, domain_a), (zone_b, domain_b) = zone(), zone()
+    arn = request(aws, "eu-west-1", domain_a, domain_a, domain_b)
+    records = validation_records(describe(aws, "eu-west-1", arn))
+
+    upsert_cname(aws, zone_a, records[domain_a]["Name"], records[domain_a]["Value"])
+    assert describe(aws, "eu-west-1", arn)["Status"] == "PENDING_VALIDATION"
+
+    upsert_cname(aws, zone_b, records[domain_b]["Name"], records[domain_b]["Value"])
+    wait_until(lambda: describe(aws, "eu-west-1", arn)["Status"] == "ISSUED", timeout=5,
+               what="the certificate to be issued")
+
+
+def test_waiting_alone_never_issues_a_dns_validated_certificate():
+    """moto would issue after MOTO_ACM_VALIDATION_WAIT; the sandbox waits for the record."""
+    from moto import mock_aws
+    from moto.acm.models import acm_backends
+    from moto.route53.models import route53_backends
+
+    from helpers.sandbox.acm import CertificateValidator
+    from helpers.sandbox.context import ACCOUNT_ID, SandboxContext, SandboxSettings
+    from helpers.sandbox.dns_records import Resolver
+
+    with mock_aws():
+        ctx = SandboxContext(SandboxSettings(time_scale=0.05))
+        ctx.resolver = Resolver(ctx)
+        validator = CertificateValidator(ctx)
+        validator.start()
+        try:
+            acm = acm_backends[ACCOUNT_ID]["eu-west-1"]
+            arn = acm.request_certificate("waiting.example.com", None, [], [])
+            cert = acm.get_certificate(arn)
+            cert.created_at -= datetime.timedelta(days=1)  # far beyond moto's wait
+            assert acm.get_certificate(arn).status == "PENDING_VALIDATION"
+
+            record = validation_records(cert.describe()["Certificate"])["waiting.example.com"]
+            route53 = route53_backends[ACCOUNT_ID]["aws"]
+            zone = route53.create_hosted_zone("waiting.example.com.", private_zone=False)
+            route53.change_resource_record_sets(zone.id, [{
+                "Action": "CREATE",
+                "ResourceRecordSet": {"Name": record["Name"], "Type": "CNAME", "TTL": 300,
+                                      "ResourceRecords": [{"Value": record["Value"]}]}}])
+            assert acm.get_certificate(arn).status == "ISSUED"
+        finally:
+            validator.stop()

@@ -1,0 +1,434 @@
+"""Route 53 health checks probe for real, and failover records follow them.
+
+The endpoint is a tiny HTTP server of the test's own on 127.0.0.1 (health
+checks with ``IPAddress`` + ``Port``), so each test decides what every
+checker gets; checkers are told apart by ``X-Forwarded-For`` (their address).
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import dns.message
+import dns.query
+import pytest
+
+from helpers.net import wait_until
+from helpers.regions import sandbox_ip
+from helpers.sandbox.route53_api import health_check_timeline
+
+CHECKER_REGIONS = {"us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1",
+                   "ap-southeast-2", "ap-northeast-1", "sa-east-1"}
+
+
+class Endpoint:
+    """An HTTP endpoint whose answer the test switches; it logs every probe."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.body = b'{"message": "Successful response reading from DynamoDB table."}'
+        self.failing: set[str] = set()  # checker addresses answered with 500 whatever status is
+        self.log: list[tuple[float, str, int, str, str]] = []  # time, checker, status, host, ua
+        self._lock = threading.Lock()
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                checker = self.headers.get("X-Forwarded-For", "")
+                status = 500 if checker in endpoint.failing else endpoint.status
+                with endpoint._lock:
+                    endpoint.log.append((time.time(), checker, status,
+                                         self.headers.get("Host", ""),
+                                         self.headers.get("User-Agent", "")))
+                body = endpoint.body if status < 400 else b'{"message": "broken"}'
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+
+    def probes(self, since: float = 0.0, until: float = float("inf"), status: int | None = None):
+        with self._lock:
+            return [entry for entry in self.log
+                    if since <= entry[0] < until and (status is None or entry[2] == status)]
+
+    def counts_by_checker(self, since: float, until: float, status: int) -> list[int]:
+        counts = collections.Counter(e[1] for e in self.probes(since, until, status))
+        return sorted(counts.values(), reverse=True)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture()
+def endpoint():
+    server = Endpoint()
+    yield server
+    server.close()
+
+
+@pytest.fixture()
+def health_checks(aws):
+    """Creates health checks and deletes them after the test."""
+    route53 = aws("route53", "us-east-1")
+    created: list[str] = []
+
+    def create(**config) -> str:
+        config.setdefault("Type", "HTTP")
+        config.setdefault("ResourcePath", "/health")
+        config.setdefault("RequestInterval", 10)
+        config.setdefault("FailureThreshold", 1)
+        hc_id = route53.create_health_check(CallerReference=uuid.uuid4().hex,
+                                            HealthCheckConfig=config)["HealthCheck"]["Id"]
+        created.append(hc_id)
+        return hc_id
+
+    yield create
+    for hc_id in created:
+        route53.delete_health_check(HealthCheckId=hc_id)
+
+
+def interval_s(sandbox, request_interval: int = 10) -> float:
+    return request_interval * sandbox["time_scale"]
+
+
+def healthy(hc_id: str) -> bool:
+    return health_check_timeline(hc_id)["Healthy"]
+
+
+def first_change_after(hc_id: str, since: float, to: bool) -> float | None:
+    for sample in health_check_timeline(hc_id)["History"]:
+        if sample["Time"] >= since and sample["Healthy"] is to:
+            return sample["Time"]
+    return None
+
+
+def observations(aws, hc_id: str) -> list[dict]:
+    return aws("route53", "us-east-1").get_health_check_status(
+        HealthCheckId=hc_id)["HealthCheckObservations"]
+
+
+def checker_addresses(aws, hc_id: str) -> list[str]:
+    return sorted(wait_until(lambda: len(obs := observations(aws, hc_id)) == 8 and
+                             [o["IPAddress"] for o in obs],
+                             timeout=10, what="all eight checkers to report"))
+
+
+def test_healthy_endpoint_is_reported_by_every_checker(sandbox, aws, endpoint, health_checks):
+    hc_id = health_checks(IPAddress="127.0.0.1", Port=endpoint.port)
+
+    obs = wait_until(lambda: len(o := observations(aws, hc_id)) == 8 and o, timeout=10,
+                     what="observations from all checkers")
+
+    assert {o["Region"] for o in obs} == CHECKER_REGIONS
+    assert len({o["IPAddress"] for o in obs}) == 8
+    assert {o["StatusReport"]["Status"] for o in obs} == {"Success: HTTP Status Code 200, OK"}
+    now = datetime.now(UTC)
+    assert all(now - timedelta(seconds=10) < o["StatusReport"]["CheckedTime"] <= now
+               for o in obs)
+    assert healthy(hc_id)
+    # The endpoint really was probed, by every checker, as AWS's checkers do it.
+    probes = endpoint.probes()
+    assert {p[1] for p in probes} == {o["IPAddress"] for o in obs}
+    assert all(p[3] == f"127.0.0.1:{endpoint.port}" for p in probes)
+    assert all(p[4].startswith("Amazon-Route53-Health-Check-Service") for p in probes)
+    # ... and Route 53's CloudWatch metric says so, as on AWS.
+    stats = aws("cloudwatch", "us-east-1").get_metric_statistics(
+        Namespace="AWS/Route53", MetricName="HealthCheckStatus",
+        Dimensions=[{"Name": "HealthCheckId", "Value": hc_id}],
+        StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=1), Period=60,
+        Statistics=["Minimum"])
+    assert stats["Datapoints"] and all(p["Minimum"] == 1.0 for p in stats["Datapoints"])
+
+
+def test_checkers_are_not_in_step(sandbox, aws, endpoint, health_checks):
+    hc_id = health_checks(IPAddress="127.0.0.1", Port=endpoint.port)
+    checker_addresses(aws, hc_id)
+
+    first = {}
+    for when, checker, *_ in endpoint.probes():
+        first.setdefault(checker, when)
+
+    spread = max(first.values()) - min(first.values())
+    assert spread > interval_s(sandbox) / 8  # random phases, not one burst
+
+
+def test_unhealthy_only_after_failure_threshold_consecutive_failures(
+        sandbox, aws, endpoint, health_checks):
+    threshold, interval = 3, interval_s(sandbox)
+    hc_id = health_checks(IPAddress="127.0.0.1", Port=endpoint.port, FailureThreshold=threshold)
+    checker_addresses(aws, hc_id)
+    assert healthy(hc_id)
+
+    broken_at = time.time()
+    endpoint.status = 500
+    turned = wait_until(lambda: first_change_after(hc_id, broken_at, False), timeout=15,
+                        what="the health check to turn unhealthy")
+
+    # 8 checkers: unhealthy once at most 18 % (one) still say healthy, i.e. 7 flipped,
+    # and a checker flips only after `threshold` consecutive failures.
+    failures = endpoint.counts_by_checker(broken_at, turned, 500)
+    assert len([n for n in failures if n >= threshold]) >= 7
+    assert (threshold - 1) * interval * 0.8 <= turned - broken_at <= threshold * interval + 2
+    assert any(o["StatusReport"]["Status"] == "Failure: HTTP Status Code 500, Internal Server "
+               "Error" for o in observations(aws, hc_id))
+
+    recovered_at = time.time()
+    endpoint.status = 200
+    back = wait_until(lambda: first_change_after(hc_id, recovered_at, True), timeout=15,
+                      what="the health check to turn healthy again")
+
+    # Healthy again once more than 18 % (two) checkers saw `threshold` successes in a row.
+    successes = endpoint.counts_by_checker(recovered_at, back, 200)
+    assert len([n for n in successes if n >= threshold]) >= 2
+    assert back - recovered_at <= threshold * interval + 2
+
+
+def test_endpoint_stays_healthy_while_more_than_18_percent_of_checkers_say_so(
+        sandbox, aws, endpoint, health_checks):
+    hc_id = health_checks(IPAddress="127.0.0.1", Port=endpoint.port)
+    checkers = checker_addresses(aws, hc_id)
+
+    since = time.time()
+    endpoint.failing = set(checkers[:6])  # two of eight (25 %) still succeed
+
+    def six_failed_twice() -> bool:
+        counts = endpoint.counts_by_checker(since, time.time(), 500)
+        return len(counts) == 6 and min(counts) >= 2
+
+    wait_until(six_failed_twice, timeout=10, what="six checkers to see failures twice")
+    failed = {o["IPAddress"] for o in observations(aws, hc_id)
+              if o["StatusReport"]["Status"].startswith("Failure")}
+    assert failed == set(checkers[:6])
+    assert healthy(hc_id)
+    assert first_change_after(hc_id, since, False) is None
+
+    endpoint.failing = set(checkers[:7])  # one of eight (12.5 %): not enough
+    wait_until(lambda: not healthy(hc_id), timeout=10, what="the health check to turn unhealthy")
+
+
+def test_a_new_health_check_is_healthy_until_there_is_enough_data(
+        sandbox, aws, endpoint, health_checks):
+    endpoint.status = 503
+    hc_id = health_checks(IPAddress="127.0.0.1", Port=endpoint.port, RequestInterval=30,
+                          FailureThreshold=10)
+
+    wait_until(lambda: len(observations(aws, hc_id)) == 8, timeout=10, what="first probes")
+
+    assert healthy(hc_id)
+    assert {o["StatusReport"]["Status"] for o in observations(aws, hc_id)} == {
+        "Failure: HTTP Status Code 503, Service Unavailable"}
+
+
+def test_refused_connections_and_tcp_checks(sandbox, aws, endpoint, health_checks):
+    closed = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    closed_port = closed.server_address[1]
+    closed.server_close()
+    refused = health_checks(IPAddress="127.0.0.1", Port=closed_port)
+    tcp = health_checks(Type="TCP", IPAddress="127.0.0.1", Port=endpoint.port)
+
+    refused_obs = wait_until(lambda: observations(aws, refused), timeout=10, what="a probe")
+    tcp_obs = wait_until(lambda: observations(aws, tcp), timeout=10, what="a probe")
+
+    assert refused_obs[0]["StatusReport"]["Status"].startswith("Failure: Connection refused")
+    assert tcp_obs[0]["StatusReport"]["Status"].startswith("Success")
+    wait_until(lambda: not healthy(refused), timeout=10, what="refused to turn unhealthy")
+    assert healthy(tcp)
+
+
+def test_string_match_checks_search_the_body(sandbox, aws, endpoint, health_checks):
+    found = health_checks(Type="HTTP_STR_MATCH", IPAddress="127.0.0.1", Port=endpoint.port,
+                          SearchString="Successful response")
+    missing = health_checks(Type="HTTP_STR_MATCH", IPAddress="127.0.0.1", Port=endpoint.port,
+                            SearchString="not in the body")
+
+    wait_until(lambda: not healthy(missing), timeout=10, what="string mismatch to be unhealthy")
+    assert healthy(found)
+    assert all(o["StatusReport"]["Status"].startswith("Success: HTTP Status Code 200, OK")
+               for o in observations(aws, found))
+
+
+def test_inverted_and_disabled_health_checks(sandbox, aws, endpoint, health_checks):
+    route53 = aws("route53", "us-east-1")
+    inverted = health_checks(IPAddress="127.0.0.1", Port=endpoint.port, Inverted=True)
+    wait_until(lambda: not healthy(inverted), timeout=5, what="inverted check to be unhealthy")
+
+    endpoint.status = 500
+    wait_until(lambda: healthy(inverted), timeout=10, what="inverted check of a failing endpoint")
+
+    failing = Endpoint()
+    try:
+        failing.status = 500
+        disabled = health_checks(IPAddress="127.0.0.1", Port=failing.port, Disabled=True)
+        assert healthy(disabled)
+        # Disabled + Inverted is how AWS lets you force a failover.
+        route53.update_health_check(HealthCheckId=disabled, Inverted=True)
+        wait_until(lambda: not healthy(disabled), timeout=5,
+                   what="disabled+inverted to be unhealthy")
+        assert failing.probes() == []  # a disabled check is not probed
+    finally:
+        failing.close()
+
+
+def test_updated_and_deleted_health_checks_are_picked_up(sandbox, aws, endpoint, health_checks):
+    route53 = aws("route53", "us-east-1")
+    hc_id = health_checks(IPAddress="127.0.0.1", Port=endpoint.port, ResourcePath="/health")
+    checker_addresses(aws, hc_id)
+
+    route53.update_health_check(HealthCheckId=hc_id, ResourcePath="/elsewhere", Port=1)
+    wait_until(lambda: not healthy(hc_id), timeout=10, what="the moved check to fail")
+
+    route53.delete_health_check(HealthCheckId=hc_id)
+    wait_until(lambda: _gone(hc_id), timeout=5, what="the deleted check to be dropped")
+
+
+def _gone(hc_id: str) -> bool:
+    import requests
+
+    try:
+        health_check_timeline(hc_id)
+    except requests.HTTPError as exc:
+        return exc.response.status_code == 404
+    return False
+
+
+# ------------------------------------------------------------------ failover
+
+
+def _query_a(sandbox, name: str) -> list[str]:
+    response = dns.query.udp(dns.message.make_query(name, "A"), sandbox["dns"]["host"],
+                             port=sandbox["dns"]["port"], timeout=3)
+    return [rd.to_text() for rrset in response.answer for rd in rrset if rrset.rdtype == 1]
+
+
+@pytest.fixture()
+def zone(aws):
+    route53 = aws("route53", "us-east-1")
+    name = f"hc-{uuid.uuid4().hex[:10]}.example.com"
+    zone_id = route53.create_hosted_zone(Name=name, CallerReference=name)["HostedZone"]["Id"]
+    return zone_id.split("/")[-1], name
+
+
+def _upsert(aws, zone_id: str, *record_sets: dict) -> None:
+    aws("route53", "us-east-1").change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": r}
+                                 for r in record_sets]})
+
+
+def _regional_records(zone_id: str, domain: str) -> list[dict]:
+    return [{"Name": f"{city}.{domain}", "Type": "A", "TTL": 60,
+             "ResourceRecords": [{"Value": sandbox_ip(region)}]}
+            for city, region in (("ireland", "eu-west-1"), ("singapore", "ap-southeast-1"))]
+
+
+def _failover(zone_id: str, domain: str, primary_hc: str | None) -> list[dict]:
+    records = []
+    for role, city in (("PRIMARY", "ireland"), ("SECONDARY", "singapore")):
+        record = {"Name": f"api.{domain}", "Type": "A", "SetIdentifier": role.lower(),
+                  "Failover": role,
+                  "AliasTarget": {"HostedZoneId": zone_id, "DNSName": f"{city}.{domain}",
+                                  "EvaluateTargetHealth": True}}
+        if role == "PRIMARY" and primary_hc:
+            record["HealthCheckId"] = primary_hc
+        records.append(record)
+    return records
+
+
+def test_failover_record_flips_to_secondary_and_back(
+        sandbox, aws, endpoint, health_checks, zone):
+    zone_id, domain = zone
+    hc_id = health_checks(IPAddress="127.0.0.1", Port=endpoint.port)
+    _upsert(aws, zone_id, *_regional_records(zone_id, domain),
+            *_failover(zone_id, domain, hc_id))
+    primary, secondary = [sandbox_ip("eu-west-1")], [sandbox_ip("ap-southeast-1")]
+    assert _query_a(sandbox, f"api.{domain}") == primary
+
+    endpoint.status = 500
+    wait_until(lambda: _query_a(sandbox, f"api.{domain}") == secondary, timeout=10,
+               what="DNS to answer the secondary")
+    assert not healthy(hc_id)
+
+    endpoint.status = 200
+    wait_until(lambda: _query_a(sandbox, f"api.{domain}") == primary, timeout=10,
+               what="DNS to answer the primary again")
+
+
+def test_when_both_records_are_unhealthy_the_primary_is_answered(
+        sandbox, aws, endpoint, health_checks, zone):
+    zone_id, domain = zone
+    primary_hc = health_checks(IPAddress="127.0.0.1", Port=endpoint.port)
+    secondary_hc = health_checks(IPAddress="127.0.0.1", Port=endpoint.port)
+    records = _failover(zone_id, domain, primary_hc)
+    records[1]["HealthCheckId"] = secondary_hc
+    _upsert(aws, zone_id, *_regional_records(zone_id, domain), *records)
+
+    endpoint.status = 500
+    wait_until(lambda: not healthy(primary_hc) and not healthy(secondary_hc), timeout=10,
+               what="both health checks to turn unhealthy")
+
+    assert _query_a(sandbox, f"api.{domain}") == [sandbox_ip("eu-west-1")]
+
+
+def test_evaluate_target_health_follows_the_alias_targets_health_check(
+        sandbox, aws, endpoint, health_checks, zone):
+    zone_id, domain = zone
+    hc_id = health_checks(IPAddress="127.0.0.1", Port=endpoint.port)
+    regional = _regional_records(zone_id, domain)
+    # The health check sits on the target (ireland.), not on the failover record.
+    regional[0] = {**regional[0], "SetIdentifier": "ireland", "Weight": 100,
+                   "HealthCheckId": hc_id}
+    _upsert(aws, zone_id, *regional, *_failover(zone_id, domain, None))
+    assert _query_a(sandbox, f"api.{domain}") == [sandbox_ip("eu-west-1")]
+
+    endpoint.status = 500
+    wait_until(lambda: _query_a(sandbox, f"api.{domain}") == [sandbox_ip("ap-southeast-1")],
+               timeout=10, what="DNS to answer the secondary")
+
+    endpoint.status = 200
+    wait_until(lambda: _query_a(sandbox, f"api.{domain}") == [sandbox_ip("eu-west-1")],
+               timeout=10, what="DNS to answer the primary again")
+
+
+def test_fqdn_health_check_resolves_through_sandbox_dns_and_sends_the_name(
+        sandbox, aws, endpoint, health_checks, zone):
+    zone_id, domain = zone
+    _upsert(aws, zone_id, {"Name": f"web.{domain}", "Type": "A", "TTL": 60,
+                           "ResourceRecords": [{"Value": "127.0.0.1"}]})
+    hc_id = health_checks(FullyQualifiedDomainName=f"web.{domain}", Port=endpoint.port)
+
+    wait_until(lambda: len(observations(aws, hc_id)) == 8, timeout=10, what="probes")
+
+    hosts = {p[3] for p in endpoint.probes()}
+    assert f"web.{domain}:{endpoint.port}" in hosts
+    assert healthy(hc_id)
+
+
+def test_https_check_on_port_443_reaches_the_regions_listener(
+        sandbox, aws, health_checks, zone):
+    zone_id, domain = zone
+    _upsert(aws, zone_id, {"Name": f"ireland.{domain}", "Type": "CNAME", "TTL": 60,
+                           "ResourceRecords": [{"Value": "d-0000000000.execute-api."
+                                                         "eu-west-1.amazonaws.com"}]})
+    hc_id = health_checks(Type="HTTPS", FullyQualifiedDomainName=f"ireland.{domain}", Port=443)
+
+    obs = wait_until(lambda: observations(aws, hc_id), timeout=10, what="a probe")
+
+    # No API answers for that name, but the region's listener did answer over HTTP.
+    assert obs[0]["StatusReport"]["Status"].startswith(("Success: HTTP Status Code",
+                                                        "Failure: HTTP Status Code"))

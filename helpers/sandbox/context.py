@@ -8,8 +8,9 @@ hosting, health checkers, DNS) read those same in-memory backends directly.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from helpers.regions import CITY_LABELS, sandbox_ip
 
@@ -21,6 +22,17 @@ LOOPBACK = "127.0.0.1"
 
 # An intercept sees a control-plane request before moto does and may answer it.
 Intercept = Callable[["Request"], "Response | None"]
+
+
+def signing_service(request: Request) -> str:
+    """The AWS service a control-plane request is signed for ("" if unsigned).
+
+    SigV4: ``Authorization: ... Credential=<key>/<date>/<region>/<service>/aws4_request``.
+    Lets a component patch moto lazily, on the first request that needs it.
+    """
+    _, found, rest = request.headers.get("Authorization", "").partition("Credential=")
+    scope = rest.split(",", 1)[0].split("/")
+    return scope[3] if found and len(scope) > 3 else ""
 
 
 @dataclass

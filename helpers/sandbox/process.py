@@ -15,8 +15,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from helpers.paths import REPO_ROOT, sandbox_status_file
 from helpers.sandbox.context import SandboxSettings

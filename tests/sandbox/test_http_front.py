@@ -1,0 +1,179 @@
+"""The per-region HTTP listeners, the forward proxy and the regional outage switch."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+
+import pytest
+import requests
+
+from helpers.regions import CITY_LABELS, sandbox_ip
+from helpers.sandbox import SandboxSettings
+
+OUTAGE_REGION = "sa-east-1"
+
+
+def mock_api(aws, region: str) -> str:
+    """A REST API whose GET /ping answers 200 from a MOCK integration; returns its host."""
+    client = aws("apigateway", region)
+    api_id = client.create_rest_api(name=f"front-{uuid.uuid4().hex[:8]}")["id"]
+    root = client.get_resources(restApiId=api_id)["items"][0]["id"]
+    ping = client.create_resource(restApiId=api_id, parentId=root, pathPart="ping")["id"]
+    kwargs = {"restApiId": api_id, "resourceId": ping, "httpMethod": "GET"}
+    client.put_method(authorizationType="NONE", **kwargs)
+    client.put_integration(type="MOCK",
+                           requestTemplates={"application/json": '{"statusCode": 200}'}, **kwargs)
+    client.put_integration_response(statusCode="200", selectionPattern="",
+                                    responseTemplates={"application/json": '{"pong": true}'},
+                                    responseParameters={"method.response.header.X-Region":
+                                                        f"'{region}'"}, **kwargs)
+    client.create_deployment(restApiId=api_id, stageName="prod")
+    return f"{api_id}.execute-api.{region}.amazonaws.com"
+
+
+def direct(sandbox, region: str, host: str, path: str, session=None) -> requests.Response:
+    url = f"http://{sandbox_ip(region)}:{sandbox['http_port']}{path}"
+    return (session or requests).get(url, headers={"Host": host}, timeout=10)
+
+
+def set_available(sandbox, region: str, available: bool) -> dict:
+    response = requests.put(f"{sandbox['endpoint_url']}/_sandbox/regions/{region}",
+                            json={"available": available}, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def poll(predicate, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+def refused(sandbox, region: str, host: str) -> bool:
+    try:
+        direct(sandbox, region, host, "/prod/ping")
+    except requests.ConnectionError:
+        return True
+    return False
+
+
+def test_every_region_listens_on_its_own_address(sandbox):
+    assert sandbox["http_port"] > 0
+    for region in CITY_LABELS:
+        response = direct(sandbox, region, "unknown.example.com", "/")
+        assert response.status_code == 403, region
+        assert response.json() == {"message": "Forbidden"}
+
+
+def test_proxy_forwards_absolute_form_requests(sandbox, aws):
+    host = mock_api(aws, "eu-central-1")
+    proxies = {"http": sandbox["http_proxy"]}
+    response = requests.get(f"http://{host}/prod/ping", proxies=proxies, timeout=10)
+    assert response.status_code == 200
+    assert response.json() == {"pong": True}
+    assert response.headers["X-Region"] == "eu-central-1"
+    head = requests.head(f"http://{host}/prod/ping", proxies=proxies, timeout=10)
+    assert head.status_code == 403  # HEAD is a method of its own on API Gateway
+    # The proxy treats an https-style port the same: the sandbox plays HTTPS with HTTP.
+    response = requests.get(f"http://{host}:443/prod/ping", proxies=proxies, timeout=10)
+    assert response.status_code == 200
+
+
+def test_proxy_rejects_what_it_cannot_serve(sandbox):
+    plain = requests.get(f"{sandbox['http_proxy']}/", timeout=10)
+    assert plain.status_code == 400
+    assert "proxy" in plain.text
+    port = sandbox["http_port"]
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+        status_line = sock.recv(4096).split(b"\r\n", 1)[0]
+    assert b" 405 " in status_line
+    outside = requests.get("http://93.184.216.34/", proxies={"http": sandbox["http_proxy"]},
+                           timeout=10)
+    assert outside.status_code == 502
+
+
+def test_region_outage_refuses_connections_until_restored(sandbox, aws):
+    host = mock_api(aws, OUTAGE_REGION)
+    proxies = {"http": sandbox["http_proxy"]}
+    session = requests.Session()  # a keep-alive connection must not outlive the outage
+    assert direct(sandbox, OUTAGE_REGION, host, "/prod/ping", session).status_code == 200
+    try:
+        state = set_available(sandbox, OUTAGE_REGION, False)
+        assert state["available"] is False
+        assert refused(sandbox, OUTAGE_REGION, host)
+        with pytest.raises(requests.ConnectionError):
+            direct(sandbox, OUTAGE_REGION, host, "/prod/ping", session)
+        through_proxy = requests.get(f"http://{host}/prod/ping", proxies=proxies, timeout=10)
+        assert through_proxy.status_code == 502
+        assert "refused" in through_proxy.text
+        # Other regions are not affected.
+        assert direct(sandbox, "eu-west-1", "unknown.example.com", "/").status_code == 403
+        listing = requests.get(f"{sandbox['endpoint_url']}/_sandbox/regions", timeout=10).json()
+        assert listing[OUTAGE_REGION] is False
+        assert listing["eu-west-1"] is True
+    finally:
+        set_available(sandbox, OUTAGE_REGION, True)
+    assert poll(lambda: not refused(sandbox, OUTAGE_REGION, host))
+    assert direct(sandbox, OUTAGE_REGION, host, "/prod/ping").status_code == 200
+    response = requests.get(f"http://{host}/prod/ping", proxies=proxies, timeout=10)
+    assert response.status_code == 200
+
+
+def test_outage_switch_validates_its_input(sandbox):
+    base = f"{sandbox['endpoint_url']}/_sandbox/regions"
+    assert requests.put(f"{base}/xx-nowhere-1", json={"available": False},
+                        timeout=10).status_code == 404
+    assert requests.put(f"{base}/{OUTAGE_REGION}", json={"available": "no"},
+                        timeout=10).status_code == 400
+    assert requests.get(f"{base}/{OUTAGE_REGION}", timeout=10).json()["available"] is True
+
+
+def test_port_in_use_is_explained():
+    from helpers.sandbox.context import SandboxContext
+    from helpers.sandbox.errors import SandboxError
+    from helpers.sandbox.http_front import HttpFront
+
+    region = "eu-west-1"
+    with socket.socket() as taken:
+        taken.bind((sandbox_ip(region), 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ctx = SandboxContext(SandboxSettings(http_port=port, regions=(region,)))
+        with pytest.raises(SandboxError, match=f"port {port}"):
+            HttpFront(ctx, []).start()
+
+
+def test_free_port_is_found_on_every_address():
+    from helpers.sandbox.context import SandboxContext
+    from helpers.sandbox.http_front import HttpFront
+
+    ctx = SandboxContext(SandboxSettings())  # every region the kit knows
+    regions = ("eu-west-1", "ap-southeast-1")
+    front = HttpFront(ctx, [])
+    started = time.monotonic()
+    front.start()
+    try:
+        # ~30 listening sockets must not slow the sandbox start down.
+        assert time.monotonic() - started < 0.5
+        assert len(ctx.settings.regions) == len(CITY_LABELS)
+        assert ctx.http_port == front.port > 0
+        for region in regions:
+            response = requests.get(f"http://{sandbox_ip(region)}:{ctx.http_port}/",
+                                    headers={"Host": "x.example.com"}, timeout=5)
+            assert response.status_code == 403
+        front.set_region_available("eu-west-1", False)
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://{sandbox_ip('eu-west-1')}:{ctx.http_port}/", timeout=5)
+        front.set_region_available("eu-west-1", True)
+        assert requests.get(f"http://{sandbox_ip('eu-west-1')}:{ctx.http_port}/",
+                            timeout=5).status_code == 403
+    finally:
+        front.stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://{sandbox_ip('ap-southeast-1')}:{ctx.http_port}/", timeout=5)

@@ -1,0 +1,336 @@
+"""Module 5: delete everything the kit created, in dependency order, and prove it is gone.
+
+Order matters on AWS: DNS records before the health check they name, base
+path mappings before their custom domains, custom domains before the
+certificates they use, the replication stack (it reads the primary table's
+stream) before the API stacks, buckets emptied before their stacks. Every
+step looks before it deletes, so a second run has nothing to do and succeeds.
+
+Only the kit's own resources are touched: exact kit names, or the
+``workshop:participant`` tag / CallerReference mark. A hosted zone is deleted
+only if the kit created it and nothing but its NS and SOA records is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from helpers import deployment, failover, net, state
+from helpers.config import WorkshopConfig
+from helpers.session import account_id, client
+from helpers.stacks import delete as delete_stack
+from helpers.stacks import stack_status
+
+KINDS = ("replication", "ui", "api")  # deletion order
+FUNCTIONS = ("ticket-get", "ticket-post", "health-check", "replicator")
+CERT_RELEASE_TIMEOUT_S = 300  # API Gateway lets go of a deleted domain's certificate slowly
+
+
+@dataclass
+class CleanupReport:
+    deleted: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # found but not the kit's to delete, and why
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.deleted
+
+    def __str__(self) -> str:
+        lines = [f"deleted {len(self.deleted)} resource(s)"]
+        lines += [f"  - {item}" for item in self.deleted]
+        lines += [f"kept: {item}" for item in self.kept]
+        return "\n".join(lines)
+
+
+def cleanup(config: WorkshopConfig, progress: Callable[[str], None] | None = None
+            ) -> CleanupReport:
+    """Delete the kit's resources for ``config.prefix`` in both regions; see the module doc."""
+    report = CleanupReport()
+    say = progress or (lambda _msg: None)
+
+    def deleted(what: str) -> None:
+        report.deleted.append(what)
+        say(f"deleted {what}")
+
+    zone_id = failover.find_hosted_zone(config)
+    if zone_id:
+        doomed, needed = _kit_records(config, zone_id)
+        failover.change_records(zone_id, [{"Action": "DELETE", "ResourceRecordSet": r}
+                                          for r in doomed], "workshop kit cleanup")
+        for record in doomed:
+            deleted(f"DNS record {_describe_record(record)}")
+        report.kept += [f"DNS record {name}: a certificate the kit did not create still "
+                        "validates through it" for name in sorted(needed)]
+    r53 = client("route53", failover.ROUTE53_REGION)
+    for check in failover.kit_health_checks(config):
+        r53.delete_health_check(HealthCheckId=check["Id"])
+        deleted(f"health check {check['Id']} ({_checked(check)})")
+    for region in config.regions:
+        for host in _kit_custom_domains(config, region, report):
+            _delete_custom_domain(client("apigateway", region), host)
+            deleted(f"custom domain {host} ({region})")
+    for region in config.regions:
+        for arn in _kit_certificates(config, region):
+            _delete_certificate(client("acm", region), arn)
+            deleted(f"certificate {arn}")
+    for kind in KINDS:
+        for region in config.regions:
+            name = config.stack_name(kind)
+            if kind == "ui":
+                _empty_bucket(region, _ui_bucket(config, region))
+            if delete_stack(region, name):
+                deleted(f"stack {name} ({region})")
+            deployment.forget(config, kind, region)
+    for region in config.regions:
+        for bucket in (_ui_bucket(config, region), _artifacts_bucket(config, region)):
+            if _delete_bucket(region, bucket):
+                deleted(f"bucket {bucket}")
+    if zone_id and _deletable_zone(config, zone_id):
+        r53.delete_hosted_zone(Id=zone_id)
+        deleted(f"hosted zone {config.domain} ({zone_id})")
+    data = state.load(config.prefix)
+    if {"failover", "stacks"} & data.keys():  # keep the settings, forget what was deployed
+        state.save(config.prefix, {k: v for k, v in data.items()
+                                   if k not in ("failover", "stacks")})
+    say("nothing to delete" if report.nothing_to_do else f"deleted {len(report.deleted)} "
+        "resource(s)")
+    return report
+
+
+def leftovers(config: WorkshopConfig) -> list[str]:
+    """Everything of this participant's kit still present (empty after a complete cleanup)."""
+    found: list[str] = []
+    zone_id = failover.find_hosted_zone(config)
+    if zone_id:
+        doomed, _ = _kit_records(config, zone_id)
+        found += [f"DNS record {_describe_record(r)}" for r in doomed]
+        if failover.is_kit_zone(config, zone_id):
+            found.append(f"hosted zone {config.domain} ({zone_id})")
+    found += [f"health check {c['Id']} ({_checked(c)})" for c in failover.kit_health_checks(config)]
+    for region in config.regions:
+        found += [f"stack {config.stack_name(kind)} ({region}, {status})" for kind in KINDS
+                  if (status := stack_status(region, config.stack_name(kind)))
+                  not in (None, "DELETE_COMPLETE")]
+        found += [f"custom domain {host} ({region})"
+                  for host in _kit_custom_domains(config, region)]
+        found += [f"certificate {arn}" for arn in _kit_certificates(config, region)]
+        found += [f"{what} ({region})" for what in _named_resources(config, region)]
+    buckets = {b["Name"] for page in client("s3", config.primary_region).get_paginator(
+        "list_buckets").paginate() for b in page.get("Buckets", [])}
+    found += [f"bucket {name}" for region in config.regions
+              for name in (_ui_bucket(config, region), _artifacts_bucket(config, region))
+              if name in buckets]
+    found += [f"IAM role {name}" for name in _kit_roles(config)]
+    return found
+
+
+# ---------------------------------------------------------------- DNS
+
+
+def _kit_records(config: WorkshopConfig, zone_id: str) -> tuple[list[dict], set[str]]:
+    """(record sets the kit wrote, validation record names another certificate still needs)."""
+    ours, others = _validation_names(config)
+    failover_ids = {failover.set_identifier(config, r) for r in config.regions}
+    regional = {f"{config.regional_host(r)}." for r in config.regions}
+    doomed = []
+    for record in failover.records(zone_id):
+        name, values = record["Name"], [v["Value"] for v in record.get("ResourceRecords", [])]
+        if record["Type"] != "CNAME":
+            continue
+        if (name == f"{config.api_host()}." and record.get("SetIdentifier") in failover_ids
+                or name in regional and any(".execute-api." in v for v in values)
+                or name in ours and name not in others):
+            doomed.append(record)
+    return doomed, ours & others
+
+
+def _validation_names(config: WorkshopConfig) -> tuple[set[str], set[str]]:
+    """Validation record names of the kit's certificates, and of everyone else's for the domain."""
+    ours: set[str] = set()
+    others: set[str] = set()
+    for region in config.regions:
+        acm = client("acm", region)
+        for summary in failover.certificate_summaries(acm):
+            name = summary["DomainName"]
+            if name != config.domain and not name.endswith(f".{config.domain}"):
+                continue
+            arn = summary["CertificateArn"]
+            cert = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+            names = {o["ResourceRecord"]["Name"] for o in cert.get("DomainValidationOptions", [])
+                     if "ResourceRecord" in o}
+            (ours if _is_kit_certificate(config, acm, arn) else others).update(names)
+    return ours, others
+
+
+def _describe_record(record: dict[str, Any]) -> str:
+    target = (record.get("AliasTarget", {}).get("DNSName")
+              or ", ".join(v["Value"] for v in record.get("ResourceRecords", [])))
+    role = f" {record['Failover']}" if "Failover" in record else ""
+    return f"{record['Name']} {record['Type']}{role} -> {target}"
+
+
+def _deletable_zone(config: WorkshopConfig, zone_id: str) -> bool:
+    only_defaults = all(r["Type"] in ("NS", "SOA") and r["Name"] == f"{config.domain}."
+                        for r in failover.records(zone_id))
+    return only_defaults and failover.is_kit_zone(config, zone_id)
+
+
+def _checked(check: dict[str, Any]) -> str:
+    conf = check["HealthCheckConfig"]
+    return f"{conf.get('Type')} {conf.get('FullyQualifiedDomainName')}{conf.get('ResourcePath')}"
+
+
+# ---------------------------------------------------------------- custom domains, certificates
+
+
+def _kit_custom_domains(config: WorkshopConfig, region: str,
+                        report: CleanupReport | None = None) -> list[str]:
+    """The kit's custom domains in ``region`` (tagged for this participant).
+
+    A domain of the same name without the kit's tags is the learner's own: it is
+    noted in ``report`` and left alone.
+    """
+    hosts = {config.api_host(), *(config.regional_host(r) for r in config.regions)}
+    found = []
+    for page in client("apigateway", region).get_paginator("get_domain_names").paginate():
+        for domain in page.get("items", []):
+            if domain["domainName"] not in hosts:
+                continue
+            if failover.kit_tagged(config, domain.get("tags", {})):
+                found.append(domain["domainName"])
+            elif report is not None:
+                report.kept.append(f"custom domain {domain['domainName']} ({region}): not "
+                                   "created by the kit")
+    return found
+
+
+def _delete_custom_domain(apigw: Any, host: str) -> None:
+    for page in apigw.get_paginator("get_base_path_mappings").paginate(domainName=host):
+        for mapping in page.get("items", []):
+            apigw.delete_base_path_mapping(domainName=host, basePath=mapping["basePath"])
+    apigw.delete_domain_name(domainName=host)
+
+
+def _kit_certificates(config: WorkshopConfig, region: str) -> list[str]:
+    acm = client("acm", region)
+    return [s["CertificateArn"] for s in failover.certificate_summaries(acm)
+            if s["DomainName"] == config.domain
+            and _is_kit_certificate(config, acm, s["CertificateArn"])]
+
+
+def _is_kit_certificate(config: WorkshopConfig, acm: Any, arn: str) -> bool:
+    return failover.kit_tagged(config, acm.list_tags_for_certificate(CertificateArn=arn)
+                               .get("Tags", []))
+
+
+def _delete_certificate(acm: Any, arn: str) -> None:
+    """Delete, waiting while API Gateway still holds it (ResourceInUseException)."""
+    def gone() -> bool:
+        try:
+            acm.delete_certificate(CertificateArn=arn)
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            if code == "ResourceNotFoundException":
+                return True
+            if code == "ResourceInUseException":
+                return False
+            raise
+        return True
+
+    try:
+        net.wait_until(gone, CERT_RELEASE_TIMEOUT_S, interval=5, what=f"{arn} to be released")
+    except TimeoutError:
+        raise TimeoutError(f"{arn} is still in use after {CERT_RELEASE_TIMEOUT_S} s: check the "
+                           "ACM console's 'Associated resources', remove those, and run the "
+                           "cleanup again") from None
+
+
+# ---------------------------------------------------------------- buckets, named resources
+
+
+def _ui_bucket(config: WorkshopConfig, region: str) -> str:
+    return f"{config.prefix}-ui-{account_id(region)}-{region}"
+
+
+def _artifacts_bucket(config: WorkshopConfig, region: str) -> str:
+    return f"{config.prefix}-artifacts-{account_id(region)}-{region}"
+
+
+def _empty_bucket(region: str, bucket: str) -> bool:
+    """Delete every object version and delete marker; False when the bucket does not exist."""
+    s3 = client("s3", region)
+    try:
+        for batch in _chunks(_versions(s3, bucket), 1000):  # DeleteObjects takes 1000 at most
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "NoSuchBucket":
+            return False
+        raise
+    return True
+
+
+def _versions(s3: Any, bucket: str) -> Iterator[dict[str, str]]:
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+            yield {"Key": entry["Key"], "VersionId": entry["VersionId"]}
+
+
+def _delete_bucket(region: str, bucket: str) -> bool:
+    if not _empty_bucket(region, bucket):
+        return False
+    try:
+        client("s3", region).delete_bucket(Bucket=bucket)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "NoSuchBucket":
+            return False
+        raise
+    return True
+
+
+def _chunks(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _named_resources(config: WorkshopConfig, region: str) -> list[str]:
+    """Functions, tables, REST APIs, queues and log groups with the kit's exact names."""
+    p = config.prefix
+    functions = {f"{p}-{name}" for name in FUNCTIONS}
+    found = [f"function {f['FunctionName']}"
+             for page in client("lambda", region).get_paginator("list_functions").paginate()
+             for f in page["Functions"] if f["FunctionName"] in functions]
+    found += [f"table {name}"
+              for page in client("dynamodb", region).get_paginator("list_tables").paginate()
+              for name in page["TableNames"] if name == f"{p}-tickets"]
+    found += [f"REST API {api['name']} ({api['id']})"
+              for page in client("apigateway", region).get_paginator("get_rest_apis").paginate()
+              for api in page["items"] if api["name"] == f"{p}-api"]
+    queue = f"{p}-replicator-dlq"
+    found += [f"queue {url}" for url in client("sqs", region).list_queues(
+        QueueNamePrefix=queue).get("QueueUrls", []) if url.rsplit("/", 1)[-1] == queue]
+    groups = {f"/aws/lambda/{name}" for name in functions}
+    found += [f"log group {g['logGroupName']}"
+              for page in client("logs", region).get_paginator("describe_log_groups").paginate(
+                  logGroupNamePrefix=f"/aws/lambda/{p}-")
+              for g in page["logGroups"] if g["logGroupName"] in groups]
+    return found
+
+
+def _kit_roles(config: WorkshopConfig) -> list[str]:
+    """IAM roles named after the kit's stacks and tagged for this participant (IAM is global)."""
+    iam = client("iam", config.primary_region)
+    stems = tuple(f"{config.stack_name(kind)}-" for kind in KINDS)
+    return [role["RoleName"]
+            for page in iam.get_paginator("list_roles").paginate()
+            for role in page["Roles"] if role["RoleName"].startswith(stems)
+            and failover.kit_tagged(config, iam.list_role_tags(RoleName=role["RoleName"])["Tags"])]

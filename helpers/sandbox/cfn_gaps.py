@@ -1,0 +1,507 @@
+"""CloudFormation resources moto skips or only half creates, made real.
+
+A stack that "succeeds" without its resources would teach the wrong thing.
+Measured on moto 5.2.5 with the kit's templates, and fixed here through moto's
+CloudFormation model registry (``moto.cloudformation.parsing``):
+
+* ignored types (only a warning, the stack still CREATE_COMPLETE):
+  ``AWS::S3::BucketPolicy`` and ``AWS::ApiGateway::Stage`` get models of their
+  own (create, update, delete; ``Ref`` gives the bucket name / stage name);
+* dropped properties: a Bucket's WebsiteConfiguration, PublicAccessBlock and
+  OwnershipControls; a Method's MethodResponses, RequestTemplates and
+  IntegrationResponses (and a MOCK integration, with no IntegrationHttpMethod,
+  failed the whole stack); a RestApi's EndpointConfiguration and Tags; a
+  Function's Tags; a Table's PointInTimeRecoverySpecification; tags of an
+  EventSourceMapping (stored as a list, so ListTags broke);
+* deletion: a RestApi (with its resources) stayed behind after its stack;
+* ``Ref`` to a Deployment gave moto's object instead of the deployment id;
+* an update of a type without an update handler replaced the resource by
+  None in the stack, breaking every later ``Ref`` to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+from typing import Any
+from xml.sax.saxutils import escape
+
+from moto.core.common_models import CloudFormationModel
+
+from helpers.sandbox.context import SandboxContext, signing_service
+
+log = logging.getLogger("helpers.sandbox.cfn_gaps")
+
+_installed = False
+_install_lock = threading.Lock()
+
+
+def _tags(cfn_tags: Any) -> dict[str, str]:
+    """CloudFormation's ``[{"Key", "Value"}]`` list as the ``{key: value}`` moto stores."""
+    if isinstance(cfn_tags, dict):
+        return dict(cfn_tags)
+    return {t["Key"]: t["Value"] for t in cfn_tags or []}
+
+
+def _s3_backend(account_id: str, region_name: str) -> Any:
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    return s3_backends[account_id][get_partition(region_name)]
+
+
+def _apigw_backend(account_id: str, region_name: str) -> Any:
+    from moto.apigateway.models import apigateway_backends
+
+    return apigateway_backends[account_id][region_name]
+
+
+def _ref_id(value: Any) -> str:
+    """A ``Ref`` moto could not turn into an id (no physical_resource_id) is the model itself."""
+    return getattr(value, "id", value)
+
+
+def _rest_api_delete(self, account_id, region_name):
+    # moto leaves the REST API behind when its stack is deleted.
+    _apigw_backend(account_id, region_name).apis.pop(self.id, None)
+
+
+def _resource_delete(self, account_id, region_name):
+    api = _apigw_backend(account_id, region_name).apis.get(self.api_id)
+    if api is not None:
+        api.resources.pop(self.id, None)
+
+
+# ---------------------------------------------------------------- AWS::S3::BucketPolicy
+class S3BucketPolicy(CloudFormationModel):
+    """The bucket's policy; ``Ref`` returns the bucket name, as in the resource's schema."""
+
+    def __init__(self, account_id: str, region_name: str, bucket: str) -> None:
+        self.account_id = account_id
+        self.region_name = region_name
+        self.bucket = bucket
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.bucket
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::BucketPolicy"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+        region_name: str, **kwargs: Any,
+    ) -> S3BucketPolicy:
+        props = cloudformation_json["Properties"]
+        policy = props["PolicyDocument"]
+        if not isinstance(policy, str):
+            policy = json.dumps(policy)
+        _s3_backend(account_id, region_name).put_bucket_policy(props["Bucket"], policy.encode())
+        return cls(account_id, region_name, props["Bucket"])
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: S3BucketPolicy, new_resource_name: str,
+        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> S3BucketPolicy:
+        new_bucket = cloudformation_json["Properties"]["Bucket"]
+        if new_bucket != original_resource.bucket:
+            original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.s3.exceptions import MissingBucket
+
+        with contextlib.suppress(MissingBucket):  # the bucket went first: nothing to remove
+            _s3_backend(account_id, region_name).delete_bucket_policy(self.bucket)
+
+    def is_created(self) -> bool:
+        return True
+
+
+# ---------------------------------------------------------------- AWS::ApiGateway::Stage
+class ApiGatewayStage(CloudFormationModel):
+    """A stage pointing at a deployment; ``Ref`` returns the stage name."""
+
+    def __init__(self, account_id: str, region_name: str, rest_api_id: str, name: str) -> None:
+        self.account_id = account_id
+        self.region_name = region_name
+        self.rest_api_id = rest_api_id
+        self.name = name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "StageName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGateway::Stage"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+        region_name: str, **kwargs: Any,
+    ) -> ApiGatewayStage:
+        props = cloudformation_json["Properties"]
+        rest_api_id = _ref_id(props["RestApiId"])
+        backend = _apigw_backend(account_id, region_name)
+        backend.create_stage(
+            rest_api_id,
+            resource_name,
+            _ref_id(props.get("DeploymentId")),
+            variables=props.get("Variables") or {},
+            description=props.get("Description", ""),
+            cacheClusterEnabled=_bool(props.get("CacheClusterEnabled", False)),
+            cacheClusterSize=props.get("CacheClusterSize"),
+            tags=_tags(props.get("Tags")) or None,
+            tracing_enabled=_bool(props["TracingEnabled"]) if "TracingEnabled" in props else None,
+        )
+        return cls(account_id, region_name, rest_api_id, resource_name)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: ApiGatewayStage, new_resource_name: str,
+        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> ApiGatewayStage:
+        props = cloudformation_json["Properties"]
+        name = props.get("StageName", original_resource.name)
+        rest_api_id = _ref_id(props["RestApiId"])
+        if (rest_api_id, name) != (original_resource.rest_api_id, original_resource.name):
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(
+                name, cloudformation_json, account_id, region_name)
+        # Same stage: repoint it (a new deployment) and refresh what may change in place.
+        stage = _apigw_backend(account_id, region_name).get_stage(rest_api_id, name)
+        stage.deployment_id = _ref_id(props.get("DeploymentId"))
+        stage.description = props.get("Description", "")
+        stage.variables = props.get("Variables") or {}
+        stage.tags = _tags(props.get("Tags")) or None
+        return original_resource
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.apigateway.exceptions import RestAPINotFound, StageNotFoundException
+
+        with contextlib.suppress(RestAPINotFound, StageNotFoundException):
+            _apigw_backend(account_id, region_name).delete_stage(self.rest_api_id, self.name)
+
+    def is_created(self) -> bool:
+        return True
+
+
+def _bool(value: Any) -> bool:
+    # Template values arrive as YAML booleans or as the strings "true"/"false".
+    return value if isinstance(value, bool) else str(value).lower() == "true"
+
+
+# ---------------------------------------------------------------- AWS::ApiGateway::Method
+def _method_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    """moto reads only Type/Uri/IntegrationHttpMethod (and fails without the latter, as
+    MOCK integrations have none); AWS applies the whole Integration and MethodResponses."""
+    props = cloudformation_json["Properties"]
+    api_id, res_id = _ref_id(props["RestApiId"]), _ref_id(props["ResourceId"])
+    http_method = props["HttpMethod"]
+    backend = _apigw_backend(account_id, region_name)
+    method = backend.put_method(
+        function_id=api_id,
+        resource_id=res_id,
+        method_type=http_method,
+        authorization_type=props.get("AuthorizationType", "NONE"),
+        api_key_required=_bool(props.get("ApiKeyRequired", False)),
+        request_parameters=props.get("RequestParameters"),
+        request_models=props.get("RequestModels"),
+        operation_name=props.get("OperationName"),
+        authorizer_id=props.get("AuthorizerId"),
+        authorization_scopes=props.get("AuthorizationScopes"),
+        request_validator_id=props.get("RequestValidatorId"),
+    )
+    for response in props.get("MethodResponses") or []:
+        backend.put_method_response(
+            api_id, res_id, http_method, str(response["StatusCode"]),
+            response.get("ResponseModels"), response.get("ResponseParameters"))
+    integration = props.get("Integration")
+    if integration:
+        backend.put_integration(
+            function_id=api_id,
+            resource_id=res_id,
+            method_type=http_method,
+            integration_type=integration["Type"],
+            uri=integration.get("Uri", ""),
+            integration_method=integration.get("IntegrationHttpMethod"),
+            credentials=integration.get("Credentials"),
+            request_templates=integration.get("RequestTemplates"),
+            passthrough_behavior=integration.get("PassthroughBehavior"),
+            cache_namespace=integration.get("CacheNamespace"),
+            timeout_in_millis=integration.get("TimeoutInMillis"),
+            request_parameters=integration.get("RequestParameters"),
+            content_handling=integration.get("ContentHandling"),
+            connection_type=integration.get("ConnectionType"),
+        )
+        for response in integration.get("IntegrationResponses") or []:
+            backend.put_integration_response(
+                api_id, res_id, http_method, str(response["StatusCode"]),
+                response.get("SelectionPattern"), response.get("ResponseTemplates") or {},
+                response.get("ResponseParameters"), response.get("ContentHandling"))
+    method._cfn_location = (api_id, res_id, http_method)
+    return method
+
+
+def _method_update(cls, original_resource, new_resource_name, cloudformation_json, account_id,
+                   region_name):
+    # Re-put: CloudFormation's update replaces the method's whole definition.
+    _method_delete(original_resource, account_id, region_name)
+    return _method_create(cls, new_resource_name, cloudformation_json, account_id, region_name)
+
+
+def _method_delete(self, account_id, region_name):
+    location = getattr(self, "_cfn_location", None)
+    if location is None:
+        return
+    try:
+        _apigw_backend(account_id, region_name).delete_method(*location)
+    except Exception:  # the REST API or resource is already gone, and the method with it
+        log.debug("method %s already deleted", location)
+
+
+def _rest_api_delete(self, account_id, region_name):
+    # moto leaves the REST API behind when its stack is deleted.
+    _apigw_backend(account_id, region_name).apis.pop(self.id, None)
+
+
+def _resource_delete(self, account_id, region_name):
+    api = _apigw_backend(account_id, region_name).apis.get(self.api_id)
+    if api is not None:
+        api.resources.pop(self.id, None)
+
+
+# ---------------------------------------------------------------- AWS::S3::Bucket
+_BUCKET_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+
+def website_xml(config: dict[str, Any]) -> bytes:
+    """A CloudFormation ``WebsiteConfiguration`` as the XML body of PutBucketWebsite,
+    which is what moto stores and returns from GetBucketWebsite."""
+    parts = []
+    if "RedirectAllRequestsTo" in config:
+        redirect = config["RedirectAllRequestsTo"]
+        parts.append("<RedirectAllRequestsTo>" + _xml_fields(redirect, ("HostName", "Protocol"))
+                     + "</RedirectAllRequestsTo>")
+    if "IndexDocument" in config:
+        parts.append(f"<IndexDocument><Suffix>{escape(config['IndexDocument'])}</Suffix>"
+                     "</IndexDocument>")
+    if "ErrorDocument" in config:
+        parts.append(f"<ErrorDocument><Key>{escape(config['ErrorDocument'])}</Key>"
+                     "</ErrorDocument>")
+    rules = config.get("RoutingRules") or []
+    if rules:
+        parts.append("<RoutingRules>")
+        for rule in rules:
+            parts.append("<RoutingRule>")
+            if rule.get("RoutingRuleCondition"):
+                parts.append("<Condition>" + _xml_fields(
+                    rule["RoutingRuleCondition"],
+                    ("HttpErrorCodeReturnedEquals", "KeyPrefixEquals")) + "</Condition>")
+            parts.append("<Redirect>" + _xml_fields(
+                rule["RedirectRule"],
+                ("HostName", "HttpRedirectCode", "Protocol", "ReplaceKeyPrefixWith",
+                 "ReplaceKeyWith")) + "</Redirect>")
+            parts.append("</RoutingRule>")
+        parts.append("</RoutingRules>")
+    return (f'<WebsiteConfiguration xmlns="{_BUCKET_XMLNS}">' + "".join(parts)
+            + "</WebsiteConfiguration>").encode()
+
+
+def _xml_fields(values: dict[str, Any], order: tuple[str, ...]) -> str:
+    return "".join(f"<{k}>{escape(str(values[k]))}</{k}>" for k in order if k in values)
+
+
+def _apply_bucket_extras(bucket_name: str, props: dict[str, Any], account_id: str,
+                         region_name: str) -> None:
+    """Bucket properties moto's Bucket model does not apply."""
+    backend = _s3_backend(account_id, region_name)
+    if props.get("WebsiteConfiguration"):
+        backend.put_bucket_website(bucket_name, website_xml(props["WebsiteConfiguration"]))
+    else:
+        backend.delete_bucket_website(bucket_name)
+    block = props.get("PublicAccessBlockConfiguration")
+    if block:
+        backend.put_public_access_block(
+            bucket_name, {k: _bool(v) for k, v in block.items()})
+    rules = (props.get("OwnershipControls") or {}).get("Rules") or []
+    if rules:
+        backend.put_bucket_ownership_controls(bucket_name, rules[0]["ObjectOwnership"])
+
+
+def _complete_bucket(bucket: Any, props: dict[str, Any], account_id: str,
+                     region_name: str) -> None:
+    _apply_bucket_extras(bucket.name, props, account_id, region_name)
+
+
+# ---------------------------------------------------------------- other partial models
+def _complete_function(fn: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
+    """Lambda properties moto's CloudFormation model leaves out (tags, architecture, ...)."""
+    fn.tags = _tags(props.get("Tags"))
+    if "Architectures" in props:
+        fn.architectures = props["Architectures"]
+    if "EphemeralStorage" in props:
+        fn.ephemeral_storage = int(props["EphemeralStorage"]["Size"])
+    if "TracingConfig" in props:
+        fn.tracing_config = props["TracingConfig"]
+    # moto's update ignores a changed or removed reserved concurrency.
+    fn.reserved_concurrency = props.get("ReservedConcurrentExecutions")
+
+
+def _complete_rest_api(api: Any, props: dict[str, Any], account_id: str,
+                       region_name: str) -> None:
+    """CloudFormation spells EndpointConfiguration as ``Types``; the API model as ``types``."""
+    config = props.get("EndpointConfiguration")
+    if config:
+        api.endpoint_configuration = {"types": list(config.get("Types") or ["EDGE"])}
+        if config.get("VpcEndpointIds"):
+            api.endpoint_configuration["vpcEndpointIds"] = list(config["VpcEndpointIds"])
+    api.tags = _tags(props.get("Tags"))
+    if "BinaryMediaTypes" in props:
+        api.binaryMediaTypes = list(props["BinaryMediaTypes"])
+    if "ApiKeySourceType" in props:
+        api.api_key_source = props["ApiKeySourceType"]
+    if "DisableExecuteApiEndpoint" in props:
+        api.disableExecuteApiEndpoint = _bool(props["DisableExecuteApiEndpoint"])
+    if "MinimumCompressionSize" in props:
+        api.minimum_compression_size = int(props["MinimumCompressionSize"])
+    if "Policy" in props:
+        policy = props["Policy"]
+        api.policy = policy if isinstance(policy, str) else json.dumps(policy)
+
+
+def _complete_table(table: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
+    """Point-in-time recovery is ignored by moto's Table model."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    spec = props.get("PointInTimeRecoverySpecification")
+    if spec:
+        enabled = _bool(spec.get("PointInTimeRecoveryEnabled", False))
+        dynamodb_backends[account_id][region_name].update_continuous_backups(
+            table.name, {**spec, "PointInTimeRecoveryEnabled": enabled})
+
+
+def _complete_event_source_mapping(esm: Any, props: dict[str, Any], account_id: str,
+                                   region_name: str) -> None:
+    # ListTags must return a map, not CloudFormation's list.
+    esm.tags = _tags(props.get("Tags"))
+
+
+def _after(model_cls: Any, complete: Any) -> None:
+    """Run ``complete(resource, properties, account, region)`` after moto's create and update."""
+    create = model_cls.create_from_cloudformation_json.__func__
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
+                                        region_name, **kwargs):
+        resource = create(cls, resource_name, cloudformation_json, account_id, region_name,
+                          **kwargs)
+        complete(resource, cloudformation_json.get("Properties") or {}, account_id, region_name)
+        return resource
+
+    model_cls.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    update = model_cls.update_from_cloudformation_json.__func__
+    if getattr(update, "__isabstractmethod__", False):
+        def update(cls, original_resource, *args):  # moto has no in-place update: keep it
+            return original_resource
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name,
+                                        cloudformation_json, account_id, region_name):
+        resource = update(cls, original_resource, new_resource_name, cloudformation_json,
+                          account_id, region_name)
+        complete(resource, cloudformation_json.get("Properties") or {}, account_id, region_name)
+        return resource
+
+    model_cls.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+
+
+# ---------------------------------------------------------------- component
+def install() -> None:
+    """Patch moto once per process (the patches are class-level)."""
+    with _install_lock:
+        if not _installed:
+            _install()
+
+
+def _install() -> None:
+    global _installed
+    from moto.apigateway.models import Deployment, Method, Resource, RestAPI
+    from moto.awslambda.models import EventSourceMapping, LambdaFunction
+    from moto.cloudformation import parsing
+    from moto.dynamodb.models.table import Table
+    from moto.s3.models import FakeBucket
+
+    # Ref to a Deployment must give its id (a Stage's DeploymentId), as on AWS.
+    Deployment.physical_resource_id = property(lambda self: self.id)
+    Method.create_from_cloudformation_json = classmethod(_method_create)
+    Method.update_from_cloudformation_json = classmethod(_method_update)
+    Method.delete = _method_delete
+    RestAPI.delete = _rest_api_delete
+    Resource.delete = _resource_delete
+    _after(FakeBucket, _complete_bucket)
+    _after(LambdaFunction, _complete_function)
+    _after(RestAPI, _complete_rest_api)
+    _after(Table, _complete_table)
+    _after(EventSourceMapping, _complete_event_source_mapping)
+    # The registry is an lru_cache over CloudFormationModel.__subclasses__(): the
+    # classes above are now subclasses, so forget any map built before they existed.
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+    parsing.parse_and_update_resource = _keep_unupdatable(parsing.parse_and_update_resource)
+    _installed = True
+
+
+def _keep_unupdatable(parse_and_update_resource: Any) -> Any:
+    """moto replaces a changed resource whose type has no update handler with None, which
+    breaks every later Ref to it; AWS updates it in place, so keep the existing one."""
+
+    def wrapper(logical_id, resource_json, resources_map, account_id, region_name):
+        updated = parse_and_update_resource(logical_id, resource_json, resources_map,
+                                            account_id, region_name)
+        if updated is None:
+            return resources_map._parsed_resources.get(logical_id)
+        return updated
+
+    return wrapper
+
+
+class CloudFormationGaps:
+    """Installs the fixes on the first CloudFormation request: importing moto's
+    CloudFormation models takes ~2 s, too long for the sandbox's start, and moto
+    itself would import them at that moment anyway."""
+
+    def __init__(self, ctx: SandboxContext) -> None:
+        self.ctx = ctx
+
+    def start(self) -> None:
+        self.ctx.add_intercept(self._before_cloudformation)
+
+    def stop(self) -> None:
+        """The patches live as long as moto's classes; nothing to undo."""
+
+    @staticmethod
+    def _before_cloudformation(request: Any) -> None:
+        if not _installed and signing_service(request) == "cloudformation":
+            install()

@@ -1,0 +1,622 @@
+"""Runs the Lambda code deployed in moto, in warm local worker processes.
+
+moto stores each function (its zip, handler, environment, timeout, reserved
+concurrency) but its ``Invoke`` needs Docker. Here every function gets a pool
+of worker processes (:mod:`helpers.sandbox.lambda_worker`), each an execution
+environment as on Lambda: the zip extracted once, the handler imported once
+(the "cold start"), then one event at a time. The pool is keyed by the code and
+configuration, so after UpdateFunctionCode/Configuration (or a stack update)
+the next invoke starts fresh environments, and the old ones are drained.
+
+Behaviour follows the Lambda documentation: reserved concurrency caps the
+concurrent executions and 0 throttles every call (429
+TooManyRequestsException); an uncaught exception gives ``FunctionError:
+Unhandled`` with ``{"errorMessage", "errorType", "stackTrace"}``; a timeout
+kills the environment and reports ``Task timed out after N seconds``;
+``X-Amz-Log-Result`` carries the last 4 KB of the invocation's log (also
+written to the function's CloudWatch log group when that group exists).
+Function timeouts are not time-scaled: code runs at real speed.
+
+Callers: the API Gateway data plane and the stream pollers call
+:meth:`LambdaRuntime.invoke`; boto3's ``lambda.invoke`` (and moto's own
+SNS/SQS/EventBridge deliveries) reach it through a patch of moto's
+``LambdaBackend.invoke`` / ``LambdaFunction.invoke``, installed on the first
+Lambda or CloudFormation request.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import logging
+import math
+import os
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from moto.core.exceptions import JsonRESTError
+
+from helpers.sandbox.context import SandboxContext, signing_service
+
+log = logging.getLogger("helpers.sandbox.lambda")
+
+WORKER = Path(__file__).with_name("lambda_worker.py")
+MAX_WORKERS_PER_FUNCTION = 4  # the sandbox's own cap when no reserved concurrency is set
+INIT_TIMEOUT_S = 10.0  # Lambda's limit for the init phase of an on-demand environment
+IDLE_WORKER_S = 300.0  # an unused environment is reclaimed, as Lambda does after a while
+LOG_TAIL_BYTES = 4096  # X-Amz-Log-Result holds the last 4 KB of the log
+# Asynchronous invocations: Lambda retries a failed event twice, after 1 and 2 minutes.
+ASYNC_RETRY_DELAYS_S = (60.0, 120.0)
+_HEADER = struct.Struct(">I")
+
+_active: LambdaRuntime | None = None  # the runtime moto's patched invoke delegates to
+
+
+@dataclass
+class InvokeResult:
+    status_code: int
+    payload: bytes
+    function_error: str | None = None  # None or "Unhandled"
+    log_tail: str = ""
+    duration_ms: float = 0.0
+    executed_version: str = "$LATEST"
+
+
+class Throttled(Exception):
+    """No concurrency left for the function (reserved concurrency reached or 0)."""
+
+    reason = "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+class FunctionNotFound(LookupError):
+    pass
+
+
+class InvalidRequestContent(ValueError):
+    """The payload is not JSON; Lambda refuses it before running anything."""
+
+
+class TooManyRequestsException(JsonRESTError):
+    code = 429
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("TooManyRequestsException", "Rate Exceeded.")
+        self.description = json.dumps({"Reason": reason, "Type": "User",
+                                       "message": "Rate Exceeded."})
+
+
+# ---------------------------------------------------------------- one environment
+class _Worker:
+    """A worker process and its two pipes."""
+
+    def __init__(self, proc: subprocess.Popen, request_fd: int, result_fd: int,
+                 log_stream: str) -> None:
+        self.proc = proc
+        self.request_fd = request_fd
+        self.result_fd = result_fd
+        self.log_stream = log_stream
+        self.buffer = bytearray()
+        self.init_logs = ""
+        self.init_ms: float | None = None  # set until the first invocation reports it
+        self.init_error = False
+        self.last_used = time.monotonic()
+        self.alive = True
+        self._ending = threading.Lock()  # kill/close may race (stop vs. a timeout)
+        self._poller = select.poll()  # not select(): descriptors may exceed FD_SETSIZE
+        self._poller.register(result_fd, select.POLLIN)
+
+    def send(self, message: dict) -> None:
+        data = json.dumps(message).encode()
+        view = memoryview(_HEADER.pack(len(data)) + data)
+        while view:
+            view = view[os.write(self.request_fd, view):]
+
+    def read(self, deadline: float) -> dict | str:
+        """The next frame, or "timeout" / "exit"."""
+        while True:
+            if len(self.buffer) >= _HEADER.size:
+                size = _HEADER.unpack_from(self.buffer)[0]
+                if len(self.buffer) >= _HEADER.size + size:
+                    frame = bytes(self.buffer[_HEADER.size:_HEADER.size + size])
+                    del self.buffer[:_HEADER.size + size]
+                    return json.loads(frame)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "timeout"
+            if not self._poller.poll(max(1, math.ceil(remaining * 1000))):
+                return "timeout"
+            chunk = os.read(self.result_fd, 1 << 16)
+            if not chunk:
+                return "exit"
+            self.buffer += chunk
+
+    def kill(self) -> None:
+        with self._ending:
+            if not self.alive:
+                return
+            self.alive = False
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        for fd in (self.request_fd, self.result_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+
+    def close(self) -> None:
+        """Graceful end: closing the request pipe makes the worker exit."""
+        with self._ending:
+            if not self.alive:
+                return
+            self.alive = False
+        with contextlib.suppress(OSError):
+            os.close(self.request_fd)
+        try:
+            self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        with contextlib.suppress(OSError):
+            os.close(self.result_fd)
+
+
+@dataclass(frozen=True)
+class _Config:
+    """What a function's environments are built from; any change means new ones."""
+
+    arn: str
+    region: str
+    name: str
+    version: str
+    code_digest: str
+    handler: str
+    runtime: str
+    timeout: float
+    memory_mb: int
+    env: tuple[tuple[str, str], ...]
+
+
+class _Pool:
+    def __init__(self, config: _Config) -> None:
+        self.config = config
+        self.idle: list[_Worker] = []
+        self.busy = 0
+        self.closed = False
+        self.cond = threading.Condition()
+        self.workers: set[_Worker] = set()  # idle and busy, to stop them all at the end
+
+    def close(self, kill_busy: bool = False) -> None:
+        """Drain: idle workers end now, busy ones when their invocation returns
+        (or at once with ``kill_busy``, when the sandbox stops)."""
+        with self.cond:
+            self.closed = True
+            idle, self.idle = self.idle, []
+            busy = [w for w in self.workers if w not in idle] if kill_busy else []
+            self.cond.notify_all()
+        for worker in idle:
+            worker.close()
+        for worker in busy:
+            worker.kill()
+
+
+# ---------------------------------------------------------------- the runtime
+class LambdaRuntime:
+    def __init__(self, ctx: SandboxContext) -> None:
+        self.ctx = ctx
+        self._pools: dict[str, _Pool] = {}  # function ARN (with version) -> current pool
+        self._lock = threading.Lock()
+        self._code_root: Path | None = None
+        self._reaper: threading.Thread | None = None
+
+    # -- component
+    def start(self) -> None:
+        global _active
+        _active = self
+        # moto's Lambda models take ~0.3 s to import: patch them on the first request
+        # that can create or invoke a function, not while the sandbox starts.
+        self.ctx.add_intercept(_before_lambda)
+        self._reaper = threading.Thread(target=self._reap_idle, name="lambda-reaper",
+                                        daemon=True)
+        self._reaper.start()
+
+    def stop(self) -> None:
+        global _active
+        if _active is self:
+            _active = None
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close(kill_busy=True)
+        if self._code_root is not None:
+            shutil.rmtree(self._code_root, ignore_errors=True)
+
+    # -- public API
+    def invoke(self, region: str, function_name_or_arn: str, payload: bytes = b"",
+               invocation_type: str = "RequestResponse") -> InvokeResult:
+        """Invoke as Lambda's Invoke API does. Raises Throttled, FunctionNotFound or
+        InvalidRequestContent where Lambda answers with an error status."""
+        from moto.awslambda.exceptions import LambdaClientError
+
+        try:
+            fn = self.ctx.backend("lambda", region).get_function(function_name_or_arn)
+        except LambdaClientError as exc:
+            raise FunctionNotFound(f"Function not found: {function_name_or_arn}") from exc
+        return self.invoke_function(fn, payload, invocation_type)
+
+    def invoke_function(self, fn: Any, payload: bytes | str = b"",
+                        invocation_type: str = "RequestResponse") -> InvokeResult:
+        """Invoke a moto LambdaFunction object."""
+        if isinstance(payload, str):
+            payload = payload.encode()
+        payload = payload or b"{}"
+        try:
+            json.loads(payload)
+        except ValueError as exc:
+            raise InvalidRequestContent(f"Could not parse request body into json: {exc}") from None
+        version = str(fn.version)
+        if invocation_type == "DryRun":
+            return InvokeResult(204, b"", executed_version=version)
+        if invocation_type == "Event":
+            threading.Thread(target=self._invoke_async, args=(fn, payload), daemon=True,
+                             name=f"lambda-event-{fn.function_name}").start()
+            return InvokeResult(202, b"", executed_version=version)
+        return self._invoke_sync(fn, payload)
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            pools = dict(self._pools)
+        return {arn: {"idle": len(p.idle), "busy": p.busy} for arn, p in pools.items()}
+
+    # -- invocation
+    def _invoke_async(self, fn: Any, payload: bytes) -> None:
+        """Event invocations run in the background; failures are retried twice."""
+        for delay in (0.0, *ASYNC_RETRY_DELAYS_S):
+            if delay and self.ctx.stop_event.wait(self.ctx.scaled(delay)):
+                return
+            try:
+                if self._invoke_sync(fn, payload).function_error is None:
+                    return
+            except Throttled:
+                continue
+            except Exception:  # noqa: BLE001 - a background event must not kill the thread
+                log.exception("asynchronous invocation of %s failed", fn.function_name)
+                return
+
+    def _invoke_sync(self, fn: Any, payload: bytes) -> InvokeResult:
+        config = self._config(fn)
+        pool = self._pool(config)
+        limit = _reserved(fn)
+        if limit == 0:
+            raise Throttled()
+        request_id = str(uuid.uuid4())
+        started = time.monotonic()
+        worker = self._acquire(pool, limit)
+        try:
+            result = self._run(worker, config, request_id, payload)
+        except BaseException:
+            worker.kill()
+            self._release(pool, None)
+            raise
+        keep = worker.alive and not worker.init_error
+        if not keep:
+            worker.kill()
+        self._release(pool, worker if keep else None)
+        result.duration_ms = round((time.monotonic() - started) * 1000, 2)
+        return result
+
+    def _run(self, worker: _Worker, config: _Config, request_id: str,
+             payload: bytes) -> InvokeResult:
+        started = time.monotonic()
+        deadline = started + config.timeout
+        request = {"id": request_id, "arn": config.arn, "event": payload.decode(),
+                   "deadline_ms": time.time() * 1000 + config.timeout * 1000}
+        lines = [worker.init_logs, f"START RequestId: {request_id} Version: {config.version}\n"]
+        worker.init_logs = ""
+        init_ms, worker.init_ms = worker.init_ms, None
+        outcome: dict | str
+        try:
+            worker.send(request)
+        except OSError:
+            outcome = "exit"
+        else:
+            while True:
+                outcome = worker.read(deadline)
+                if isinstance(outcome, dict) and outcome.get("t") == "log":
+                    lines.append(outcome["d"])
+                    continue
+                break
+        duration_ms = (time.monotonic() - started) * 1000
+        status = None
+        if outcome == "timeout":
+            worker.kill()
+            status = "timeout"
+            message = (f"{_utc_stamp()} {request_id} Task timed out after "
+                       f"{config.timeout:.2f} seconds")
+            lines.append(message + "\n")
+            payload_out = json.dumps({"errorMessage": message}).encode()
+            error = "Unhandled"
+        elif outcome == "exit":
+            worker.kill()
+            status = "error"
+            code = worker.proc.returncode
+            message = (f"RequestId: {request_id} Error: Runtime exited with error: "
+                       f"exit status {code}")
+            lines.append(message + "\n")
+            payload_out = json.dumps({"errorType": "Runtime.ExitError",
+                                      "errorMessage": message}).encode()
+            error = "Unhandled"
+        else:
+            payload_out = outcome["payload"].encode()
+            error = "Unhandled" if outcome["error"] else None
+        memory = outcome.get("max_memory_mb", 0) if isinstance(outcome, dict) else 0
+        report = (f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+                  f"Billed Duration: {math.ceil(duration_ms)} ms\tMemory Size: "
+                  f"{config.memory_mb} MB\tMax Memory Used: {memory or config.memory_mb} MB\t")
+        if init_ms is not None:
+            report += f"Init Duration: {init_ms:.2f} ms\t"
+        if status:
+            report += f"Status: {status}"
+        lines += [f"END RequestId: {request_id}\n", report + "\n"]
+        text = "".join(lines)
+        self._write_logs(config, worker.log_stream, text)
+        tail = text.encode()[-LOG_TAIL_BYTES:].decode(errors="ignore")
+        return InvokeResult(200, payload_out, error, tail, executed_version=config.version)
+
+    # -- pools and workers
+    def _config(self, fn: Any) -> _Config:
+        env = tuple(sorted((str(k), str(v)) for k, v in (fn.environment_vars or {}).items()))
+        return _Config(
+            arn=fn.function_arn, region=fn.region, name=fn.function_name,
+            version=str(fn.version), code_digest=getattr(fn, "code_digest", "") or "",
+            handler=fn.handler or "", runtime=fn.run_time or "python3.12",
+            timeout=float(fn.timeout or 3), memory_mb=int(fn.memory_size or 128), env=env)
+
+    def _pool(self, config: _Config) -> _Pool:
+        stale = None
+        with self._lock:
+            pool = self._pools.get(config.arn)
+            if pool is None or pool.config != config:
+                stale, pool = pool, _Pool(config)
+                self._pools[config.arn] = pool
+        if stale is not None:
+            stale.close()  # the code or configuration changed: drain the old environments
+        return pool
+
+    def _acquire(self, pool: _Pool, reserved: int | None) -> _Worker:
+        limit = min(reserved, MAX_WORKERS_PER_FUNCTION) if reserved else MAX_WORKERS_PER_FUNCTION
+        with pool.cond:
+            while True:
+                if pool.idle:
+                    pool.busy += 1
+                    return pool.idle.pop()
+                if pool.busy < limit:
+                    pool.busy += 1
+                    break
+                if reserved is not None and pool.busy >= reserved:
+                    raise Throttled()  # Lambda throttles rather than queues a sync call
+                if self.ctx.stop_event.is_set():
+                    raise Throttled()
+                pool.cond.wait(0.5)
+        try:
+            worker = self._spawn(pool.config)
+        except BaseException:
+            self._release(pool, None)
+            raise
+        with pool.cond:
+            pool.workers.add(worker)
+        return worker
+
+    def _release(self, pool: _Pool, worker: _Worker | None) -> None:
+        with pool.cond:
+            pool.busy -= 1
+            pool.workers = {w for w in pool.workers if w.alive}
+            if worker is not None:
+                worker.last_used = time.monotonic()
+                if pool.closed:
+                    worker.close()
+                else:
+                    pool.idle.append(worker)
+            pool.cond.notify()
+
+    def _spawn(self, config: _Config) -> _Worker:
+        code_dir = self._code_dir(config)
+        log_stream = (f"{datetime.now(UTC):%Y/%m/%d}/[{config.version}]"
+                      f"{uuid.uuid4().hex}")
+        request_r, request_w = os.pipe()
+        result_r, result_w = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                # -P: the worker's own directory stays off the function's import path.
+                [sys.executable, "-P", str(WORKER), config.handler, str(request_r),
+                 str(result_w)],
+                cwd=code_dir, env=self._environment(config, code_dir, log_stream),
+                stdin=subprocess.DEVNULL, pass_fds=(request_r, result_w))
+        except BaseException:
+            for fd in (request_r, request_w, result_r, result_w):
+                os.close(fd)
+            raise
+        os.close(request_r)
+        os.close(result_w)
+        worker = _Worker(proc, request_w, result_r, log_stream)
+        logs = []
+        deadline = time.monotonic() + max(INIT_TIMEOUT_S, config.timeout)
+        while True:
+            frame = worker.read(deadline)
+            if isinstance(frame, dict) and frame.get("t") == "log":
+                logs.append(frame["d"])
+                continue
+            break
+        if not isinstance(frame, dict):
+            worker.kill()
+            raise RuntimeError(f"the Lambda worker for {config.name} did not start ({frame}); "
+                               "see the sandbox log")
+        worker.init_logs = "".join(logs)
+        worker.init_ms = frame.get("init_ms", 0.0)
+        worker.init_error = bool(frame.get("init_error"))
+        return worker
+
+    def _environment(self, config: _Config, code_dir: Path, log_stream: str) -> dict[str, str]:
+        # Nothing of the sandbox's own environment (AWS_PROFILE, real keys, ...) leaks in.
+        env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+               "LANG": "en_US.UTF-8", "TZ": ":UTC"}
+        env.update(dict(config.env))
+        env.update({
+            "_HANDLER": config.handler,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": config.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": config.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "LAMBDA_TASK_ROOT": str(code_dir),
+            "LAMBDA_RUNTIME_DIR": str(WORKER.parent),
+            "AWS_REGION": config.region,
+            "AWS_DEFAULT_REGION": config.region,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            # boto3 inside the function reaches the sandbox, and reads no local AWS config.
+            "AWS_ENDPOINT_URL": self.ctx.endpoint_url,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        })
+        return env
+
+    def _code_dir(self, config: _Config) -> Path:
+        """The function's zip extracted once per code version (keyed by its sha256)."""
+        with self._lock:
+            if self._code_root is None:
+                self._code_root = Path(tempfile.mkdtemp(prefix="sandbox-lambda-"))
+            target = self._code_root / (config.code_digest or "no-code")
+            if target.exists():
+                return target
+            fn = self.ctx.backend("lambda", config.region).get_function(config.arn)
+            staging = Path(tempfile.mkdtemp(dir=self._code_root))
+            code = getattr(fn, "code_bytes", b"") or b""
+            if code:
+                with zipfile.ZipFile(io.BytesIO(code)) as archive:
+                    archive.extractall(staging)
+            staging.rename(target)
+            return target
+
+    def _write_logs(self, config: _Config, stream: str, text: str) -> None:
+        """Copy the invocation's log to CloudWatch Logs when the function's log group
+        exists (the kit's roles cannot create one, so none is created here)."""
+        try:
+            logs = self.ctx.backend("logs", config.region)
+            group = logs.groups.get(f"/aws/lambda/{config.name}")
+            if group is None:
+                return
+            if stream not in group.streams:
+                group.create_log_stream(stream)
+            now = int(time.time() * 1000)
+            events = [{"timestamp": now, "message": line}
+                      for line in text.splitlines() if line.strip()]
+            if events:
+                group.put_log_events(stream, events)
+        except Exception:  # noqa: BLE001 - logging must never fail an invocation
+            log.debug("could not write logs for %s", config.name, exc_info=True)
+
+    def _reap_idle(self) -> None:
+        while not self.ctx.stop_event.wait(30):
+            cutoff = time.monotonic() - IDLE_WORKER_S
+            with self._lock:
+                pools = list(self._pools.values())
+            for pool in pools:
+                with pool.cond:
+                    old = [w for w in pool.idle if w.last_used < cutoff]
+                    pool.idle = [w for w in pool.idle if w.last_used >= cutoff]
+                    pool.workers.difference_update(old)
+                for worker in old:
+                    worker.close()
+
+
+def _reserved(fn: Any) -> int | None:
+    value = getattr(fn, "reserved_concurrency", None)
+    return None if value is None or value == "" else int(value)
+
+
+def _utc_stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+# ---------------------------------------------------------------- moto's Invoke
+_patched = False
+_patch_lock = threading.Lock()
+
+
+def _before_lambda(request: Any) -> None:
+    if not _patched and signing_service(request) in ("lambda", "cloudformation"):
+        install_moto_patches()
+
+
+def install_moto_patches() -> None:
+    """moto's Invoke (API and internal callers) runs the real code instead of Docker."""
+    with _patch_lock:
+        if not _patched:
+            _install_moto_patches()
+
+
+def _install_moto_patches() -> None:
+    global _patched
+    from moto.awslambda.models import LambdaBackend, LambdaFunction
+
+    original_backend_invoke = LambdaBackend.invoke
+    original_function_invoke = LambdaFunction.invoke
+
+    def backend_invoke(self, function_name, qualifier, body, headers, response_headers):
+        runtime = _active
+        if runtime is None:
+            return original_backend_invoke(self, function_name, qualifier, body, headers,
+                                           response_headers)
+        fn = self.get_function(function_name, qualifier)
+        invocation_type = (headers or {}).get("X-Amz-Invocation-Type") or "RequestResponse"
+        try:
+            result = runtime.invoke_function(fn, body or b"", invocation_type)
+        except Throttled as exc:
+            raise TooManyRequestsException(exc.reason) from None
+        except InvalidRequestContent as exc:
+            raise JsonRESTError("InvalidRequestContentException", str(exc)) from None
+        if result.function_error:
+            response_headers["x-amz-function-error"] = result.function_error
+        if invocation_type == "RequestResponse":
+            response_headers["x-amz-log-result"] = base64.b64encode(
+                result.log_tail.encode()).decode()
+        response_headers["x-amz-executed-version"] = result.executed_version
+        response_headers["Content-Length"] = str(len(result.payload))
+        return result.payload
+
+    def function_invoke(self, body, request_headers, response_headers):
+        # moto's own event sources (SNS, SQS, EventBridge, ...) call this directly.
+        runtime = _active
+        if runtime is None:
+            return original_function_invoke(self, body, request_headers, response_headers)
+        invocation_type = ((request_headers or {}).get("X-Amz-Invocation-Type")
+                           or "RequestResponse")
+        try:
+            result = runtime.invoke_function(self, body or b"", invocation_type)
+        except (Throttled, InvalidRequestContent) as exc:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorMessage": str(exc) or type(exc).__name__}).encode()
+        if result.function_error:
+            response_headers["x-amz-function-error"] = result.function_error
+        return result.payload
+
+    LambdaBackend.invoke = backend_invoke
+    LambdaFunction.invoke = function_invoke
+    _patched = True

@@ -7,9 +7,12 @@ all use them. Every chart states the sandbox time scale where timings matter.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+# Figures are built without pyplot: nothing is shown twice in a notebook and
+# no global state leaks between charts. A notebook displays the returned Figure.
 
 HEALTHY, UNHEALTHY = "#2e7d32", "#c62828"
 REGION_COLOURS = ["#1565c0", "#ef6c00", "#6a1b9a", "#00838f"]
@@ -27,7 +30,8 @@ def health_status(samples: pd.DataFrame, time_scale: float | None = None,
 
     ``samples`` columns: ``t`` (seconds), ``healthy`` (bool), ``healthy_fraction`` (0-1).
     """
-    fig, ax = plt.subplots(figsize=(8, 3))
+    fig = Figure(figsize=(8, 3))
+    ax = fig.subplots()
     ax.step(samples["t"], samples["healthy_fraction"] * 100, where="post", color="#455a64",
             label="checkers reporting healthy (%)")
     ax.axhline(18, color="#9e9e9e", linestyle=":", label="18 % threshold")
@@ -47,7 +51,8 @@ def health_status(samples: pd.DataFrame, time_scale: float | None = None,
 def item_counts(samples: pd.DataFrame, regions: list[str],
                 title: str = "Tickets in each region's table") -> Figure:
     """Item counts per region over time. ``samples``: ``t`` and one column per region."""
-    fig, ax = plt.subplots(figsize=(8, 3))
+    fig = Figure(figsize=(8, 3))
+    ax = fig.subplots()
     for colour, region in zip(REGION_COLOURS, regions, strict=False):
         ax.plot(samples["t"], samples[region], marker=".", color=colour, label=region)
     ax.set_xlabel("seconds since start")
@@ -60,7 +65,8 @@ def item_counts(samples: pd.DataFrame, regions: list[str],
 
 def lag_histogram(lags_s: list[float], time_scale: float | None = None) -> Figure:
     """Distribution of replication lag (seconds from write to visible in the secondary)."""
-    fig, ax = plt.subplots(figsize=(8, 3))
+    fig = Figure(figsize=(8, 3))
+    ax = fig.subplots()
     ms = [lag * 1000 for lag in lags_s]
     ax.hist(ms, bins=min(20, max(5, len(ms) // 2)), color="#1565c0", edgecolor="white")
     if ms:
@@ -83,7 +89,8 @@ def failover_timeline(samples: pd.DataFrame, regions: list[str],
     ``samples`` columns: ``t``, ``healthy`` (bool), ``dns_region`` and ``served_region``
     (region names or None when nothing answered). ``events`` marks moments (label -> t).
     """
-    fig, axes = plt.subplots(3, 1, figsize=(8, 4.2), sharex=True)
+    fig = Figure(figsize=(8, 4.2))
+    axes = fig.subplots(3, 1, sharex=True)
     lanes = [("health check", "healthy"), ("DNS answer", "dns_region"),
              ("served by", "served_region")]
     colours = {region: REGION_COLOURS[i % len(REGION_COLOURS)] for i, region in
@@ -100,11 +107,11 @@ def failover_timeline(samples: pd.DataFrame, regions: list[str],
             if ax is axes[0]:
                 ax.annotate(name, (t, 0.6), fontsize="small", ha="left")
         ax.set_ylim(-1, 1)
-    handles = [plt.Line2D([], [], marker="s", linestyle="", color=c, label=str(k))
+    handles = [Line2D([], [], marker="s", linestyle="", color=c, label=str(k))
                for k, c in colours.items() if k in regions]
-    handles += [plt.Line2D([], [], marker="s", linestyle="", color=HEALTHY, label="healthy"),
-                plt.Line2D([], [], marker="s", linestyle="", color=UNHEALTHY, label="unhealthy"),
-                plt.Line2D([], [], marker="s", linestyle="", color="#bdbdbd", label="no answer")]
+    handles += [Line2D([], [], marker="s", linestyle="", color=HEALTHY, label="healthy"),
+                Line2D([], [], marker="s", linestyle="", color=UNHEALTHY, label="unhealthy"),
+                Line2D([], [], marker="s", linestyle="", color="#bdbdbd", label="no answer")]
     axes[0].legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.9), ncols=5,
                    fontsize="small", frameon=False)
     axes[-1].set_xlabel("seconds since start" + _scale_note(time_scale))

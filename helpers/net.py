@@ -62,6 +62,22 @@ def resolve(name: str, rdtype: str = "A") -> DnsAnswer:
     return DnsAnswer(name, tuple(records), ttl, tuple(addresses))
 
 
+# Like a stub resolver, a client keeps an answer until its TTL runs out, so a
+# DNS change reaches it only then (the delay a failover adds on top of detection).
+_cache: dict[str, tuple[DnsAnswer, float]] = {}
+
+
+def resolve_cached(name: str) -> DnsAnswer:
+    now = time.monotonic()
+    hit = _cache.get(name)
+    if hit and hit[1] > now:
+        return hit[0]
+    answer = resolve(name)
+    if answer.addresses and answer.ttl > 0:
+        _cache[name] = (answer, now + answer.ttl)
+    return answer
+
+
 def request(method: str, url: str, **kwargs: Any) -> requests.Response:
     """An HTTP request to a public URL, reaching the sandbox's listeners in sandbox mode."""
     kwargs.setdefault("timeout", TIMEOUT_S)
@@ -70,7 +86,7 @@ def request(method: str, url: str, **kwargs: Any) -> requests.Response:
         return requests.request(method, url, **kwargs)
     parts = urlsplit(url)
     host = parts.hostname or ""
-    answer = resolve(host)
+    answer = resolve_cached(host)
     if not answer.addresses:
         raise requests.ConnectionError(f"{host} does not resolve (no A record)")
     # Plain HTTP on loopback stands in for HTTPS; the Host header keeps the name.

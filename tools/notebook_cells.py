@@ -439,7 +439,7 @@ def probe():
     return {"healthy": healthy, "healthy_fraction": ok / max(len(observations), 1)}
 
 samples = monitor.watch(
-    probe, timeout=300, interval=0.5, until=lambda s: bool(s.iloc[-1]["healthy"]),
+    probe, timeout=300, interval=0.25, until=lambda s: bool(s.iloc[-1]["healthy"]), linger=2.0,
     chart=lambda s: charts.health_status(s, time_scale=net.time_scale()))
 print("health check:", "healthy" if samples.iloc[-1]["healthy"] else "unhealthy")"""),
     ("md", """
@@ -498,38 +498,50 @@ status, body, served_by = tickets.health(api)
 print(f"before: {api}health answered by {body['region']}")
 assert body["region"] == primary"""),
     ("md", """
-## Break it
+## Break it, and watch the flip
 
-Point `GET /health` at the ticket-post function and redeploy `prod`.
-"""),
-    ("code", """failover.break_primary(config)
-status, body, served_by = tickets.health(f"https://{config.regional_host(primary)}/")
-print(f"primary /health now answers {status}: {body}")
-assert status >= 400"""),
-    ("md", """
-## Watch the flip
+The probe below samples, four times a second: the health check's verdict,
+the region that DNS answers `api.<domain>` with, and the region that served
+a request to `https://api.<domain>/health` from this notebook. Two seconds
+in, it points `GET /health` at the ticket-post function and redeploys
+`prod`.
 
-Every half second: the health check's verdict, the region `api.<domain>`
-resolves to, and the region that served a request to it. Health checks need
-a full interval to notice, and clients keep the old DNS answer until its TTL
-runs out, so the lanes flip one after another.
+Expect the lanes to flip one after another: the health checkers need a
+probe or two to notice, DNS follows their verdict at once, and this
+notebook — like any client — keeps using its cached DNS answer until the
+answer's TTL runs out.
 """),
     ("code", """def probe():
     healthy, _ = failover.health_check_status(config)
     answer = failover.dns_answer(config, config.api_host())
     try:
-        served = tickets.health(api)[1]["region"]
-    except Exception:
+        served = tickets.health(api)[2]
+    except Exception:  # nothing answered at all
         served = None
     return {"healthy": healthy, "dns_region": failover.answer_region(answer),
             "served_region": served}
 
+BREAK_AT = 2.0
 flip = monitor.watch(
-    probe, timeout=600, interval=0.5,
-    until=lambda s: s.iloc[-1]["served_region"] == secondary,
+    probe, timeout=600, interval=0.25, at={BREAK_AT: lambda: failover.break_primary(config)},
+    until=lambda s: s.iloc[-1]["served_region"] == secondary, linger=2.0,
     chart=lambda s: charts.failover_timeline(s, [primary, secondary],
                                              time_scale=net.time_scale()))
-print(f"api.{config.domain} is now served by {flip.iloc[-1]['served_region']}")"""),
+moments = monitor.moments(flip, start=BREAK_AT, healthy=False, dns_region=secondary,
+                          served_region=secondary)
+print(f"api.{config.domain} is now served by {flip.iloc[-1]['served_region']}")
+for what, seconds in moments.items():
+    print(f"  {what:<28} {seconds:5.1f} s after the break")"""),
+    ("code", """assert list(moments) == ["healthy=False", "dns_region=" + secondary,
+                         "served_region=" + secondary]
+assert (moments["healthy=False"] <= moments["dns_region=" + secondary]
+        <= moments["served_region=" + secondary]), "detection, then DNS, then clients"
+status, body, served_by = tickets.health(f"https://{config.regional_host(primary)}/")
+print(f"the primary itself still answers /health with {status}: {body['message'][:40]}…")
+assert status >= 400"""),
+    ("code", """charts.failover_timeline(flip, [primary, secondary], time_scale=net.time_scale(),
+                         events={"break": BREAK_AT,
+                                 **{k.split("=")[0]: BREAK_AT + v for k, v in moments.items()}})"""),
     ("md", """
 ## The application still works
 
@@ -546,16 +558,17 @@ assert any(t["id"] == created["id"] for t in after["Items"])"""),
 ## Restore the primary
 
 Wire `/health` back to the health-check function and redeploy. The health
-check recovers, DNS returns to the primary, and traffic follows.
+check recovers, DNS returns to the primary, and traffic follows once the
+cached answer expires.
 
 Tickets created during the failover live in the secondary only: replication
-runs primary → secondary. Module-5 clean-up removes them with everything
-else; the failover drill (`workshop drill`) shows how to reconcile them.
+runs primary → secondary. The module-5 clean-up removes them with everything
+else.
 """),
-    ("code", """failover.restore_primary(config)
+    ("code", """RESTORE_AT = 1.0
 back = monitor.watch(
-    probe, timeout=600, interval=0.5,
-    until=lambda s: s.iloc[-1]["served_region"] == primary,
+    probe, timeout=600, interval=0.25, at={RESTORE_AT: lambda: failover.restore_primary(config)},
+    until=lambda s: s.iloc[-1]["served_region"] == primary, linger=1.0,
     chart=lambda s: charts.failover_timeline(s, [primary, secondary],
                                              time_scale=net.time_scale(),
                                              title="Fail-back to the primary"))

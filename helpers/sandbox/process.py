@@ -38,8 +38,27 @@ def read_status(status_file: Path | None = None) -> dict[str, Any] | None:
     return info
 
 
+_checked: dict[str, tuple[float, dict[str, Any]]] = {}
+_RECHECK_S = 1.0
+
+
 def require_status() -> dict[str, Any]:
-    info = read_status()
+    """The running sandbox's info, or a SandboxError saying how to start one.
+
+    Clients call this for every request, so a positive answer is reused for a
+    second before the process and endpoint are checked again.
+    """
+    path = sandbox_status_file()
+    try:
+        key = f"{path}@{path.stat().st_mtime_ns}"  # a restarted sandbox rewrites the file
+    except FileNotFoundError:
+        key = ""
+    hit = _checked.get(key)
+    if hit and time.monotonic() - hit[0] < _RECHECK_S:
+        return hit[1]
+    info = read_status(path)
+    if info is not None:
+        _checked[key] = (time.monotonic(), info)
     if info is None:
         raise SandboxError(
             "no sandbox is running: start one with `workshop sandbox up` "

@@ -31,6 +31,7 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/pytest
+	$(BIN)/pytest --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
 
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[lab]'

@@ -14,6 +14,22 @@ from matplotlib.lines import Line2D
 # Figures are built without pyplot: nothing is shown twice in a notebook and
 # no global state leaks between charts. A notebook displays the returned Figure.
 
+
+
+def _show_figures_in_notebooks() -> None:
+    """Let IPython render a returned Figure as PNG (pyplot would do it, with global state)."""
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import select_figure_formats
+    except ImportError:  # pragma: no cover - IPython ships with the kit
+        return
+    shell = get_ipython()
+    if shell is not None:
+        select_figure_formats(shell, {"png"})
+
+
+_show_figures_in_notebooks()
+
 HEALTHY, UNHEALTHY = "#2e7d32", "#c62828"
 REGION_COLOURS = ["#1565c0", "#ef6c00", "#6a1b9a", "#00838f"]
 
@@ -89,7 +105,7 @@ def failover_timeline(samples: pd.DataFrame, regions: list[str],
     ``samples`` columns: ``t``, ``healthy`` (bool), ``dns_region`` and ``served_region``
     (region names or None when nothing answered). ``events`` marks moments (label -> t).
     """
-    fig = Figure(figsize=(8, 4.2))
+    fig = Figure(figsize=(8, 4.8 if events else 4.2))
     axes = fig.subplots(3, 1, sharex=True)
     lanes = [("health check", "healthy"), ("DNS answer", "dns_region"),
              ("served by", "served_region")]
@@ -102,19 +118,19 @@ def failover_timeline(samples: pd.DataFrame, regions: list[str],
                    marker="s", s=40)
         ax.set_yticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center")
-        for name, t in (events or {}).items():
+        for n, (name, t) in enumerate((events or {}).items()):
             ax.axvline(t, color="#263238", linestyle="--", linewidth=1)
-            if ax is axes[0]:
-                ax.annotate(name, (t, 0.6), fontsize="small", ha="left")
+            if ax is axes[0]:  # stagger the labels: moments are often close together
+                ax.annotate(f" {name}", (t, 1.25 + 0.55 * (n % 3)), fontsize="small",
+                            ha="left", annotation_clip=False)
         ax.set_ylim(-1, 1)
     handles = [Line2D([], [], marker="s", linestyle="", color=c, label=str(k))
                for k, c in colours.items() if k in regions]
     handles += [Line2D([], [], marker="s", linestyle="", color=HEALTHY, label="healthy"),
                 Line2D([], [], marker="s", linestyle="", color=UNHEALTHY, label="unhealthy"),
                 Line2D([], [], marker="s", linestyle="", color="#bdbdbd", label="no answer")]
-    axes[0].legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.9), ncols=5,
-                   fontsize="small", frameon=False)
+    fig.legend(handles=handles, loc="lower center", ncols=5, fontsize="small", frameon=False)
     axes[-1].set_xlabel("seconds since start" + _scale_note(time_scale))
-    fig.suptitle(title, y=0.995)
-    fig.tight_layout()
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.92 if events else 1))
     return fig

@@ -70,8 +70,9 @@ def _run(args: argparse.Namespace) -> int:
 
     config = _config(args)
     report = runner.run(config, Path(args.out), until=args.until, record=args.record)
-    print(f"ran {len(report.notebooks)} notebooks in {report.total_seconds:.1f} s; "
-          f"executed notebooks and HTML are in {report.out_dir}/")
+    where = ("outputs recorded into notebooks/" if args.record
+             else f"executed notebooks and HTML are in {report.out_dir}/")
+    print(f"ran {len(report.notebooks)} notebooks in {report.total_seconds:.1f} s; {where}")
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -101,13 +102,29 @@ def _export_config(config: WorkshopConfig) -> None:
 
 def _execute(path: Path, out_dir: Path, html: bool = True) -> None:
     import nbformat
+    from traitlets.config import Config
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
     from nbconvert import HTMLExporter
 
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    with tempfile.TemporaryDirectory(prefix="workshop-kernel-") as sockets:
+        # Local IPC sockets: the kernel is reachable by this user only (TCP would
+        # be open to anyone on the machine, and the kernel warns about it).
+        ipc = Config({"KernelManager": {"transport": "ipc",
+                                        "ip": os.path.join(sockets, "kernel")}})
+        client = NotebookClient(notebook, config=ipc, kernel_name="python3",
+                                timeout=CELL_TIMEOUT_S,
+                                resources={"metadata": {"path": str(path.parent)}})
+        _run_client(client, notebook, path, out_dir)
+    if html:
+        body, _ = HTMLExporter().from_notebook_node(notebook)
+        (out_dir / path.with_suffix(".html").name).write_text(body)
+
+
+def _run_client(client, notebook, path: Path, out_dir: Path) -> None:
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+
     try:
         client.execute()
     except CellExecutionError as exc:
@@ -115,9 +132,6 @@ def _execute(path: Path, out_dir: Path, html: bool = True) -> None:
         raise RunError(f"{path.name}, cell {cell}: {exc.ename}: {exc.evalue}") from None
     finally:
         nbformat.write(notebook, out_dir / path.name)
-    if html:
-        body, _ = HTMLExporter().from_notebook_node(notebook)
-        (out_dir / path.with_suffix(".html").name).write_text(body)
 
 
 def _failed_cell(notebook) -> str:

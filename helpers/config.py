@@ -79,6 +79,9 @@ class WorkshopConfig:
     secondary_region: str = DEFAULT_SECONDARY
     domain: str = DEFAULT_DOMAIN
     prefix: str = DEFAULT_PREFIX
+    # Create a public hosted zone when the domain has none (billable on AWS; the
+    # registrar must then delegate to it). Never registers a domain.
+    create_zone: bool = True
 
     def __post_init__(self) -> None:
         for field, problem in self.problems().items():
@@ -126,7 +129,7 @@ class WorkshopConfig:
                 f"({self.label(self.primary_region)}) · secondary {self.secondary_region} "
                 f"({self.label(self.secondary_region)}) · domain {self.domain}")
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, str | bool]:
         return asdict(self)
 
     @classmethod
@@ -138,6 +141,8 @@ class WorkshopConfig:
             "secondary_region": os.environ.get("WORKSHOP_SECONDARY_REGION", DEFAULT_SECONDARY),
             "domain": os.environ.get("WORKSHOP_DOMAIN", DEFAULT_DOMAIN),
             "prefix": os.environ.get("WORKSHOP_PREFIX", DEFAULT_PREFIX),
+            "create_zone": os.environ.get("WORKSHOP_CREATE_ZONE", "true").lower()
+            in ("1", "true", "yes"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -43,7 +43,27 @@ def run(config: WorkshopConfig) -> list[Check]:
             denied = exc.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException")
             checks.append(Check(f"CloudFormation in {region}", not denied,
                                 _explain(exc) if denied else "reachable, no stacks yet"))
+    checks.append(_zone_check(config))
     return checks
+
+
+def _zone_check(config: WorkshopConfig) -> Check:
+    from helpers.failover import FailoverSetupError, find_hosted_zone
+
+    name = f"hosted zone for {config.domain}"
+    try:
+        zone_id = find_hosted_zone(config)
+    except FailoverSetupError as exc:
+        return Check(name, False, str(exc))
+    except (ClientError, BotoCoreError) as exc:
+        return Check(name, False, _explain(exc))
+    if zone_id:
+        return Check(name, True, "found: notebook 03.3 uses it")
+    if config.create_zone:
+        return Check(name, True, "none yet: notebook 03.3 creates one (AWS: 0.50 USD/month; "
+                                 "delegate the domain to its name servers)")
+    return Check(name, False, "none, and creating one is not allowed: create a public hosted "
+                              "zone for the domain, or tick 'Create a hosted zone' above")
 
 
 def as_table(checks: list[Check]) -> pd.DataFrame:

@@ -97,14 +97,15 @@ def run(config: WorkshopConfig, out_dir: Path, until: str | None = None,
 
 def _export_config(config: WorkshopConfig) -> None:
     for key, value in config.as_dict().items():
-        os.environ[f"WORKSHOP_{key.upper()}"] = value
+        os.environ[f"WORKSHOP_{key.upper()}"] = str(value).lower() if isinstance(
+            value, bool) else value
 
 
 def _execute(path: Path, out_dir: Path, html: bool = True) -> None:
     import nbformat
-    from traitlets.config import Config
     from nbclient import NotebookClient
     from nbconvert import HTMLExporter
+    from traitlets.config import Config
 
     notebook = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory(prefix="workshop-kernel-") as sockets:

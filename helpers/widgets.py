@@ -39,18 +39,22 @@ class SettingsForm:
                              layout=layout, continuous_update=True)
         self.prefix = w.Text(value=config.prefix, description="Participant prefix", style=style,
                              layout=layout, continuous_update=True)
+        self.create_zone = w.Checkbox(
+            value=config.create_zone, indent=False, layout=w.Layout(width="40em"),
+            description="Create a hosted zone if the domain has none (AWS: 0.50 USD/month)")
         self.errors = {name: w.HTML() for name in ("mode", "primary_region", "secondary_region",
                                                    "domain", "prefix")}
         self.status = w.HTML()
         self.config: WorkshopConfig | None = None
-        for field in (self.mode, self.primary, self.secondary, self.domain, self.prefix):
+        for field in (self.mode, self.primary, self.secondary, self.domain, self.prefix,
+                      self.create_zone):
             field.observe(lambda _change: self._validate(), names="value")
         self._validate()
 
     def _values(self) -> dict[str, str]:
         return {"mode": self.mode.value, "primary_region": self.primary.value,
                 "secondary_region": self.secondary.value, "domain": self.domain.value,
-                "prefix": self.prefix.value}
+                "prefix": self.prefix.value, "create_zone": self.create_zone.value}
 
     def _validate(self) -> None:
         values = self._values()
@@ -84,7 +88,7 @@ class SettingsForm:
             ("mode", self.mode), ("primary_region", self.primary),
             ("secondary_region", self.secondary), ("domain", self.domain),
             ("prefix", self.prefix))]
-        return w.VBox([*rows, self.status])
+        return w.VBox([*rows, self.create_zone, self.status])
 
     def _ipython_display_(self) -> None:
         display(self.widget())

@@ -33,6 +33,9 @@ preflight table shows only `yes`.
   own; the kit never buys one for you.
 * **Participant prefix** — starts every resource name, so several people
   can share one account or one sandbox.
+* **Create a hosted zone** — lets notebook 03.3 create a Route 53 zone for
+  the domain when there is none. Untick it on AWS if your domain already has
+  a zone (for example because you bought it through Route 53).
 
 Errors appear beside the field as you type; a valid form is saved at once.
 """),
@@ -372,14 +375,15 @@ the primary region with a healthy health check behind it.
     ("md", """
 ## 1 · The hosted zone
 
-The kit looks for the public hosted zone of your domain and creates one only
-if there is none (*on AWS:* 0.50 USD a month; if your domain is registered
-elsewhere, point its name servers at the ones printed). It never registers
-a domain.
+The kit looks for the public hosted zone of your domain. If there is none
+and you ticked *Create a hosted zone* in notebook 00, it creates one
+(*on AWS:* 0.50 USD a month, and your registrar must then use the zone's name
+servers, or certificate validation below never completes). It never
+registers a domain.
 """),
     ("code", """from helpers import failover
 
-zone = failover.hosted_zone(config, create=True)
+zone = failover.hosted_zone(config, create=config.create_zone)
 print(f"hosted zone for {config.domain}: {zone['Name']} ({zone['ResourceRecordSetCount']} records)")"""),
     ("md", """
 ## 2 · Certificates in both regions

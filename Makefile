@@ -33,9 +33,21 @@ test: $(STAMP) lint
 	$(BIN)/pytest
 	$(BIN)/pytest --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
 
-lab: $(STAMP)
+LAB_STAMP := $(VENV)/.lab-installed
+
+$(LAB_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
-	$(BIN)/jupyter lab notebooks/index.ipynb
+	@touch $(LAB_STAMP)
+
+# Self-paced route: the sandbox (unless WORKSHOP_MODE says otherwise) and JupyterLab on
+# the index; `workshop` is on the PATH of JupyterLab's terminals. The sandbox keeps
+# running afterwards, because stopping it forgets everything deployed in it. Jupyter
+# refuses to run as root (containers) without --allow-root.
+lab: $(LAB_STAMP)
+	@if [ "$${WORKSHOP_MODE:-sandbox}" = sandbox ]; then $(BIN)/workshop sandbox up && \
+	  echo "the sandbox keeps running after JupyterLab stops; '$(BIN)/workshop sandbox down' stops it"; fi
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab notebooks/index.ipynb \
+	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 clean-env:
 	rm -rf $(VENV)

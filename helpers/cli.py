@@ -69,10 +69,31 @@ def _run(args: argparse.Namespace) -> int:
     from helpers import runner
 
     config = _config(args)
-    report = runner.run(config, Path(args.out), until=args.until, record=args.record)
+    report = runner.run(config, Path(args.out), until=args.until, record=args.record,
+                        rerun=args.rerun)
     where = ("outputs recorded into notebooks/" if args.record
-             else f"executed notebooks and HTML are in {report.out_dir}/")
-    print(f"ran {len(report.notebooks)} notebooks in {report.total_seconds:.1f} s; {where}")
+             else f"executed notebooks and HTML are in {report.out_dir}/ (index.html)")
+    skipped = f" (skipped {len(report.skipped)}: already done)" if report.skipped else ""
+    print(f"ran {len(report.notebooks)} notebooks in {report.total_seconds:.1f} s{skipped}; "
+          f"{where}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    import os
+
+    from helpers import progress
+
+    config = progress.config_for(args.prefix, mode=args.mode, primary_region=args.primary,
+                                 secondary_region=args.secondary, domain=args.domain)
+    os.environ["WORKSHOP_MODE"] = config.mode
+    if args.all:
+        room = progress.room(config)
+        print(json.dumps(progress.room_as_dict(room), indent=2) if args.json
+              else progress.room_table(room))
+        return 0
+    status = progress.check(config)
+    print(json.dumps(status.as_dict(), indent=2) if args.json else status.text())
     return 0
 
 
@@ -124,7 +145,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="out", help="folder for executed notebooks and HTML")
     run.add_argument("--record", action="store_true",
                      help="write the outputs back into notebooks/ (maintainers, sandbox mode)")
+    run.add_argument("--rerun", action="store_true",
+                     help="also run notebooks whose module is already deployed and working")
     run.set_defaults(func=_run)
+
+    status = sub.add_parser("status", help="per-module checklist of what is really deployed "
+                            "and working, and the notebook to open next")
+    config_options(status)
+    status.add_argument("--json", action="store_true", help="machine-readable")
+    status.add_argument("--all", action="store_true",
+                        help="every participant found in the account or sandbox (the room)")
+    status.set_defaults(func=_status)
 
     clean = sub.add_parser("cleanup", help="delete everything the workshop created")
     config_options(clean)

@@ -2,7 +2,14 @@
 
 Widgets take their values from the options / ``WORKSHOP_*`` environment, so
 the same notebooks run unattended. Executed notebooks and HTML go to the
-output folder; the first failing cell stops the run and is named.
+output folder, with an ``index.html`` that makes them a small static site
+(:mod:`helpers.run_index`); the first failing cell stops the run and is named.
+
+Catching up: the checklist (:mod:`helpers.progress`) is taken before the run
+and after each notebook. A notebook whose module is already deployed and
+working is skipped (``rerun`` runs it anyway), so ``workshop run --until 03.3``
+continues from wherever a participant is; each notebook's report says which
+checklist items it turned done.
 """
 
 from __future__ import annotations
@@ -14,9 +21,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from helpers.config import WorkshopConfig
 from helpers.paths import NOTEBOOKS
+from helpers.run_index import NotebookRun
 
 _NUMBERED = re.compile(r"^(\d\d(?:\.\d)?)-.+\.ipynb$")
 CELL_TIMEOUT_S = 900
@@ -29,8 +38,19 @@ class RunError(RuntimeError):
 @dataclass
 class RunReport:
     out_dir: Path
-    notebooks: list[tuple[str, float]] = field(default_factory=list)  # (name, seconds)
+    notebooks: list[tuple[str, float]] = field(default_factory=list)  # (name, seconds) run
     sandbox_started: bool = False
+    runs: list[NotebookRun] = field(default_factory=list)  # every notebook, skipped ones too
+    before: Any = None  # the checklist (helpers.progress.Status) before the run
+    after: Any = None  # ... and after it (None when it could not be taken)
+
+    @property
+    def skipped(self) -> list[str]:
+        return [r.name for r in self.runs if r.outcome == "skipped"]
+
+    @property
+    def turned_done(self) -> list[str]:
+        return [item for r in self.runs for item in r.turned_done]
 
     @property
     def total_seconds(self) -> float:
@@ -62,14 +82,20 @@ def select(notebooks: list[Path], until: str | None) -> list[Path]:
 
 
 def run(config: WorkshopConfig, out_dir: Path, until: str | None = None,
-        say: Callable[[str], None] = print, record: bool = False) -> RunReport:
-    """Execute the notebooks in order; ``record`` writes their outputs back into notebooks/."""
+        say: Callable[[str], None] = print, record: bool = False,
+        rerun: bool = False) -> RunReport:
+    """Execute the notebooks in order; ``record`` writes their outputs back into notebooks/.
+
+    A notebook whose module the checklist finds done (deployed and working) is
+    skipped unless ``rerun`` or ``record`` is set.
+    """
     notebooks = select(numbered_notebooks(), until)
     if not notebooks:
         raise RunError(f"no numbered notebooks in {NOTEBOOKS}: nothing to run yet")
     out_dir.mkdir(parents=True, exist_ok=True)
     _export_config(config)
     report = RunReport(out_dir)
+    time_scale = None
     if config.mode == "sandbox":
         from helpers.sandbox import process
 
@@ -79,20 +105,91 @@ def run(config: WorkshopConfig, out_dir: Path, until: str | None = None,
             report.sandbox_started = True
         else:
             say("using the running sandbox (left running afterwards)")
+        time_scale = (process.read_status() or {}).get("time_scale")
     try:
+        latest = report.before = _checklist(config, say)
+        if latest is not None:
+            say(f"checklist before the run: {_summary(latest)}")
         for path in notebooks:
+            module = _module_of(path.name)
+            if (module and latest is not None and not (record or rerun)
+                    and latest.live_done(module)):
+                say(f"skipping {path.name}: module {module} is already deployed and working "
+                    "(--rerun runs it anyway)")
+                report.runs.append(NotebookRun(path.name, "skipped"))
+                continue
             started = time.monotonic()
             say(f"running {path.name} ...")
-            _execute(path, path.parent if record else out_dir, html=not record)
+            try:
+                _execute(path, path.parent if record else out_dir, html=not record)
+            except BaseException:
+                report.runs.append(NotebookRun(path.name, "failed",
+                                               time.monotonic() - started))
+                raise
             seconds = time.monotonic() - started
             report.notebooks.append((path.name, seconds))
-            say(f"  done in {seconds:.1f} s")
+            after = _checklist(config, say)
+            turned = _turned_done(latest, after)
+            report.runs.append(NotebookRun(path.name, "ran", seconds, turned))
+            say(f"  done in {seconds:.1f} s" + (f"; checklist items now done: {len(turned)}"
+                                                 if turned else ""))
+            for item in turned:
+                say(f"    ✓ {item}")
+            latest = after if after is not None else latest
+        report.after = latest
+        if latest is not None:
+            say(f"checklist after the run: {_summary(latest)}")
     finally:
+        if not record:
+            _write_index(report, config, time_scale, say)
         if report.sandbox_started:
             from helpers.sandbox import process
 
             process.down()
     return report
+
+
+def _checklist(config: WorkshopConfig, say: Callable[[str], None]) -> Any:
+    """The participant's checklist now, or None (said why) when it cannot be taken."""
+    from helpers import progress
+
+    try:
+        return progress.check(config)
+    except Exception as exc:  # the run itself does not depend on the checklist
+        say(f"  (checklist unavailable: {type(exc).__name__}: {exc})")
+        return None
+
+
+def _module_of(notebook: str) -> str | None:
+    from helpers import progress
+
+    return progress.module_for(notebook)
+
+
+def _turned_done(before: Any, after: Any) -> list[str]:
+    from helpers import progress
+
+    if before is None or after is None:
+        return []
+    return progress.turned_done(before, after)
+
+
+def _summary(status: Any) -> str:
+    done = ", ".join(status.done) or "none"
+    nxt = status.next
+    return (f"modules done: {done}; " + (f"next: {nxt['hint']}" if nxt else "complete"))
+
+
+def _write_index(report: RunReport, config: WorkshopConfig, time_scale: float | None,
+                 say: Callable[[str], None]) -> None:
+    from helpers import run_index
+
+    try:
+        page = run_index.write(report.out_dir, config, report.runs, report.after, time_scale)
+    except Exception as exc:  # a missing index must not hide the run's own outcome
+        say(f"(could not write the index page: {type(exc).__name__}: {exc})")
+        return
+    say(f"index of the executed notebooks: {page}")
 
 
 def _export_config(config: WorkshopConfig) -> None:
@@ -108,18 +205,20 @@ def _execute(path: Path, out_dir: Path, html: bool = True) -> None:
     from traitlets.config import Config
 
     notebook = nbformat.read(path, as_version=4)
-    with tempfile.TemporaryDirectory(prefix="workshop-kernel-") as sockets:
-        # Local IPC sockets: the kernel is reachable by this user only (TCP would
-        # be open to anyone on the machine, and the kernel warns about it).
-        ipc = Config({"KernelManager": {"transport": "ipc",
-                                        "ip": os.path.join(sockets, "kernel")}})
-        client = NotebookClient(notebook, config=ipc, kernel_name="python3",
-                                timeout=CELL_TIMEOUT_S,
-                                resources={"metadata": {"path": str(path.parent)}})
-        _run_client(client, notebook, path, out_dir)
-    if html:
-        body, _ = HTMLExporter().from_notebook_node(notebook)
-        (out_dir / path.with_suffix(".html").name).write_text(body)
+    try:
+        with tempfile.TemporaryDirectory(prefix="workshop-kernel-") as sockets:
+            # Local IPC sockets: the kernel is reachable by this user only (TCP would
+            # be open to anyone on the machine, and the kernel warns about it).
+            ipc = Config({"KernelManager": {"transport": "ipc",
+                                            "ip": os.path.join(sockets, "kernel")}})
+            client = NotebookClient(notebook, config=ipc, kernel_name="python3",
+                                    timeout=CELL_TIMEOUT_S,
+                                    resources={"metadata": {"path": str(path.parent)}})
+            _run_client(client, notebook, path, out_dir)
+    finally:  # a failed notebook's page shows the error where it happened
+        if html:
+            body, _ = HTMLExporter().from_notebook_node(notebook)
+            (out_dir / path.with_suffix(".html").name).write_text(body)
 
 
 def _run_client(client, notebook, path: Path, out_dir: Path) -> None:

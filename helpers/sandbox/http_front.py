@@ -15,6 +15,12 @@ name gets, so failover is decided by DNS exactly as on AWS.
   ``--proxy-server`` send), resolves the host through the sandbox DNS records
   and forwards the request over real HTTP to ``<address>:<http_port>``, so a
   region that is down fails through the proxy too (502).
+* ``https://`` URLs through the proxy arrive as ``CONNECT host:443``: the proxy
+  resolves ``host`` once for the tunnel (as a client connecting to an address
+  would), answers the TLS itself with a certificate from the sandbox's local CA
+  (:mod:`helpers.sandbox.tls`), and forwards each HTTP request inside to that
+  address like the ones above. A browser thus loads an ``https://`` API from a
+  page exactly as on AWS; it only has to accept (or trust) the local CA.
 * :meth:`HttpFront.set_region_available` plays a regional outage: the region's
   listening socket is closed (clients get "connection refused") and open
   connections are cut; restoring reopens it on the same address and port.
@@ -36,6 +42,7 @@ import queue
 import selectors
 import socket
 import socketserver
+import ssl
 import threading
 import time
 import uuid
@@ -48,6 +55,7 @@ from werkzeug.wrappers import Request, Response
 from helpers.regions import sandbox_ip
 from helpers.sandbox.context import LOOPBACK, SandboxContext
 from helpers.sandbox.errors import SandboxError, bind_or_explain
+from helpers.sandbox.tls import LocalCA
 
 log = logging.getLogger("helpers.sandbox.http_front")
 
@@ -132,12 +140,13 @@ class _Listener(socketserver.ThreadingMixIn, socketserver.TCPServer):
     ssl_context = None
     _server_version = "Server"
 
-    def __init__(self, name: str, host: str, port: int, app: Callable) -> None:
+    def __init__(self, name: str, host: str, port: int, app: Callable,
+                 handler: type[_RequestHandler] = _RequestHandler) -> None:
         self.name = name
         self.app = app
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
-        super().__init__((host, port), _RequestHandler)
+        super().__init__((host, port), handler)
         self.socket.setblocking(False)
 
     @property
@@ -178,6 +187,30 @@ class _Listener(socketserver.ThreadingMixIn, socketserver.TCPServer):
         for conn in connections:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
+
+
+class _ProxyRequestHandler(_RequestHandler):
+    """The proxy's connections: absolute-form requests, and CONNECT for https:// URLs."""
+
+    def do_CONNECT(self) -> None:  # noqa: N802 (http.server's naming)
+        self.server.front._tunnel(self)
+
+
+class _TunnelServer:
+    """What werkzeug's request handler reads from its server, for one TLS tunnel."""
+
+    multithread = True
+    multiprocess = False
+    passthrough_errors = False
+    _server_version = "Server"
+
+    def __init__(self, name: str, app: Callable, ssl_context: ssl.SSLContext,
+                 address: tuple[str, int]) -> None:
+        self.name, self.app, self.ssl_context, self.server_address = (
+            name, app, ssl_context, address)
+
+    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002
+        log.debug("%s: " + message, self.name, *args)
 
 
 class _AcceptLoop:
@@ -272,10 +305,17 @@ class HttpFront:
         self._unavailable: set[str] = set()
         self._lock = threading.Lock()
         self._loop = _AcceptLoop()
+        self.ca: LocalCA | None = None
+
+    @property
+    def ca_cert(self) -> str:
+        """Path of the local CA's certificate (PEM) that signs the proxy's HTTPS answers."""
+        return str(self.ca.ca_cert_path) if self.ca else ""
 
     # -- lifecycle
     def start(self) -> None:
         started = time.monotonic()
+        self.ca = LocalCA()
         self._bind_all(self.ctx.settings.http_port)
         self.ctx.http_port = self.port
         for listener in self._all_listeners():
@@ -293,6 +333,8 @@ class HttpFront:
             listener.cut_connections()
         self._listeners.clear()
         self._proxy = None
+        if self.ca:
+            self.ca.close()
 
     def _all_listeners(self) -> list[_Listener]:
         return [*self._listeners.values(), *([self._proxy] if self._proxy else [])]
@@ -320,7 +362,8 @@ class HttpFront:
 
         def bind(name: str, host: str, app: Callable) -> _Listener:
             nonlocal port
-            make = lambda: _Listener(name, host, port, app)  # noqa: E731
+            handler = _ProxyRequestHandler if name == "proxy" else _RequestHandler
+            make = lambda: _Listener(name, host, port, app, handler)  # noqa: E731
             listener = bind_or_explain("HTTP listener", port, make) if explain else make()
             port = listener.port
             bound.append(listener)
@@ -330,6 +373,7 @@ class HttpFront:
             listeners = {region: bind(region, sandbox_ip(region), self._region_app(region))
                          for region in self.regions}
             proxy = bind("proxy", LOOPBACK, self._proxy_app)
+            proxy.front = self
         except BaseException:
             for listener in bound:
                 listener.server_close()
@@ -419,9 +463,6 @@ class HttpFront:
         return response(environ, start_response)
 
     def _forward(self, request: Request, environ: dict) -> Response:
-        if request.method == "CONNECT":
-            return _proxy_error(405, "the sandbox proxy serves http:// only (the sandbox "
-                                     "stands in for HTTPS with plain HTTP): use http:// URLs")
         target = environ.get("REQUEST_URI") or environ.get("RAW_URI") or ""
         if not target.lower().startswith("http://"):
             return _proxy_error(400, "this is the sandbox's HTTP proxy: send absolute-form "
@@ -433,6 +474,16 @@ class HttpFront:
             return address
         path = target.split("://", 1)[1]
         path = "/" + path.split("/", 1)[1] if "/" in path else "/"
+        return self._relay(request, host, address, port, path)
+
+    def _relay(self, request: Request, host: str, address: str, port: int, path: str,
+               tunnel: socket.socket | None = None) -> Response:
+        """Send ``request`` to ``address:port`` over HTTP, keeping its Host header.
+
+        Inside a ``tunnel``, an unreachable upstream cuts the tunnel instead of
+        answering 502: the client was talking to that server, and on AWS it
+        would see its connection fail (and open a new one, resolving again).
+        """
         path = path.split("#", 1)[0]
         headers = [(k, v) for k, v in request.headers.items()
                    if k.lower() not in HOP_BY_HOP
@@ -448,20 +499,84 @@ class HttpFront:
                 conn.putheader(name, value)
             conn.endheaders(body or None)
             upstream = conn.getresponse()
-        except ConnectionRefusedError:
-            conn.close()
-            return _proxy_error(502, f"cannot connect to {host} ({address}:{port}): "
-                                     "connection refused")
-        except TimeoutError:
-            conn.close()
-            return _proxy_error(504, f"{host} ({address}:{port}) did not answer within "
-                                     f"{UPSTREAM_TIMEOUT_S} s")
         except OSError as exc:
             conn.close()
-            return _proxy_error(502, f"connection to {host} ({address}:{port}) failed: {exc}")
+            if tunnel is not None:
+                with contextlib.suppress(OSError):
+                    tunnel.shutdown(socket.SHUT_RDWR)
+            return _unreachable(host, address, port, exc)
         out_headers = [(k, v) for k, v in upstream.getheaders() if k.lower() not in HOP_BY_HOP]
         return Response(_stream(upstream, conn), status=upstream.status, headers=out_headers,
                         direct_passthrough=True)
+
+    # -- HTTPS through the proxy
+    def _tunnel(self, handler: _RequestHandler) -> None:
+        """Serve ``CONNECT host:443``: terminate TLS here, relay the requests inside.
+
+        The name is resolved once, when the tunnel opens, and the region's
+        listener must accept a connection then (a region that is down refuses
+        the CONNECT with 502, as the connection to it would fail on AWS).
+        """
+        host, _, port = handler.path.rpartition(":")
+        host = host.strip("[]").lower()
+        if not host or port != "443":
+            self._refuse(handler, _proxy_error(
+                403, f"the sandbox proxy tunnels only to port 443 (https), not {handler.path!r}"))
+            return
+        address, _ = self._address_for(host, "")
+        if isinstance(address, Response):
+            self._refuse(handler, address)
+            return
+        if address == LOOPBACK:
+            self._refuse(handler, _proxy_error(400, "a tunnel to the proxy itself"))
+            return
+        try:
+            socket.create_connection((address, self.port), timeout=4).close()
+        except OSError as exc:
+            self._refuse(handler, _unreachable(host, address, self.port, exc))
+            return
+        handler.log_request(200)
+        handler.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")  # what proxies say
+        handler.wfile.flush()
+        assert self.ca is not None
+        context = self.ca.server_context(host)
+        try:
+            tls = context.wrap_socket(handler.connection, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            # Usually a client that does not trust the local CA and says so by hanging up.
+            log.debug("TLS handshake for %s failed: %s", host, exc)
+            handler.close_connection = True
+            return
+
+        def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
+            request = Request(environ)
+            target = environ.get("REQUEST_URI") or environ.get("RAW_URI") or "/"
+            if "://" in target:  # absolute form inside a tunnel is allowed too
+                target = "/" + target.split("://", 1)[1].partition("/")[2]
+            response = self._relay(request, host, address, self.port, target, tunnel=tls)
+            return response(environ, start_response)
+
+        try:
+            _RequestHandler(tls, handler.client_address,
+                            _TunnelServer(f"tunnel {host}", app, context, (address, 443)))
+        except OSError as exc:
+            log.debug("tunnel to %s ended: %s", host, exc)
+        finally:
+            tls.close()  # wrap_socket detached handler.connection: this closes the socket
+            handler.close_connection = True
+
+    @staticmethod
+    def _refuse(handler: _RequestHandler, response: Response) -> None:
+        """Answer a CONNECT with ``response`` (an error) and close the connection."""
+        body = response.get_data()
+        handler.send_response(response.status_code)
+        for name, value in response.headers.items():
+            if name.lower() != "content-length":
+                handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+        handler.close_connection = True
 
     def _address_for(self, host: str, explicit_port: str) -> tuple[Any, int]:
         if host == "localhost":
@@ -496,6 +611,15 @@ class HttpFront:
                                      "address (the sandbox is offline)"), 0
         # Every region listens on the shared port; an explicit :443 or :80 means the same.
         return address, self.port
+
+
+def _unreachable(host: str, address: str, port: int, exc: OSError) -> Response:
+    where = f"{host} ({address}:{port})"
+    if isinstance(exc, ConnectionRefusedError):
+        return _proxy_error(502, f"cannot connect to {where}: connection refused")
+    if isinstance(exc, TimeoutError):
+        return _proxy_error(504, f"{where} did not answer within {UPSTREAM_TIMEOUT_S} s")
+    return _proxy_error(502, f"connection to {where} failed: {exc}")
 
 
 def _proxy_error(status: int, text: str) -> Response:

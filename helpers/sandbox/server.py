@@ -74,6 +74,8 @@ class SandboxServer:
             "dns": {"host": LOOPBACK, "port": ctx.dns_port},
             "http_port": ctx.http_port,
             "http_proxy": f"http://{LOOPBACK}:{ctx.http_port}",
+            # The proxy answers https:// URLs (CONNECT) with certificates of this local CA.
+            "ca_cert": ctx.http_front.ca_cert if ctx.http_front else "",
             "time_scale": ctx.time_scale,
             "account_id": ctx.account_id,
         }

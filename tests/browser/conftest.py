@@ -10,16 +10,20 @@ Two local servers stand in for AWS:
   Content-Type and Cache-Control, ``error.html`` with 404 for missing keys.
 
 They listen on different ports, so every API call from the page is cross-origin and
-CORS is really exercised. To test against the sandbox instead, publish to its
-bucket and open the BucketURL through its proxy::
+CORS is really exercised. test_web_ui_sandbox.py runs the page against the
+sandbox instead: the deployed stacks, the website bucket's endpoint, the sandbox
+DNS, through the sandbox's proxy (which answers https:// with its local CA)::
 
-    with launch_browser(helpers.net.browser_proxy()) as context:
+    with launch_browser(sandbox["http_proxy"], ca_cert=sandbox["ca_cert"]) as context:
         context.new_page().goto(bucket_url)
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
+import hashlib
 import json
 import os
 import shutil
@@ -57,27 +61,47 @@ def require_chromium() -> None:
         pytest.skip("browser tests skipped: WORKSHOP_SKIP_BROWSER=1")
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
-            f"{CHROMIUM} is missing: run .ci/install-browser to install Debian's chromium "
+            f"{CHROMIUM} is missing: run .ci/install-system-packages to install Debian's chromium "
             "(or set WORKSHOP_SKIP_BROWSER=1 to skip the browser tests)",
             pytrace=False,
         )
 
 
+def spki_sha256(ca_cert: str | Path) -> str:
+    """base64(SHA-256(SubjectPublicKeyInfo)) of a PEM certificate, as Chromium's
+    ``--ignore-certificate-errors-spki-list`` takes it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    cert = x509.load_pem_x509_certificate(Path(ca_cert).read_bytes())
+    der = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
 @contextmanager
-def launch_browser(proxy: str | None = None, user_data_dir: Path | None = None):
+def launch_browser(proxy: str | None = None, user_data_dir: Path | None = None,
+                   ca_cert: str | Path | None = None, playwright: Any = None):
     """Yield a Playwright BrowserContext of headless Debian Chromium with a fresh profile.
 
     ``proxy`` (e.g. ``helpers.net.browser_proxy()``) is an HTTP proxy for every
     request; the sandbox's proxy is how a browser reaches names only its DNS knows.
+    ``ca_cert`` is a CA whose certificates the browser accepts (the sandbox's local
+    CA, for the https:// URLs its proxy answers); any other certificate error still fails.
+    ``playwright`` is a running Playwright to launch from: one thread can run only
+    one, so tests share the session's (the ``playwright_driver`` fixture).
     """
     from playwright.sync_api import sync_playwright
 
     require_chromium()
     profile = Path(user_data_dir or tempfile.mkdtemp(prefix="workshop-chromium-"))
+    args = list(CHROMIUM_ARGS)
+    if ca_cert:
+        args.append(f"--ignore-certificate-errors-spki-list={spki_sha256(ca_cert)}")
     options: dict[str, Any] = {
         "executable_path": str(CHROMIUM),
         "headless": True,
-        "args": CHROMIUM_ARGS,
+        "args": args,
         "viewport": VIEWPORT,
         "locale": "en-GB",
         "timezone_id": "UTC",
@@ -85,12 +109,12 @@ def launch_browser(proxy: str | None = None, user_data_dir: Path | None = None):
     if proxy:
         options["proxy"] = {"server": proxy}
     try:
-        with sync_playwright() as playwright:
+        with contextlib.ExitStack() as stack:
+            if playwright is None:
+                playwright = stack.enter_context(sync_playwright())
             context = playwright.chromium.launch_persistent_context(str(profile), **options)
-            try:
-                yield context
-            finally:
-                context.close()
+            stack.callback(context.close)
+            yield context
     finally:
         if user_data_dir is None:
             shutil.rmtree(profile, ignore_errors=True)
@@ -375,8 +399,8 @@ def site(fake_api):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    with launch_browser() as context:
+def browser(playwright_driver):
+    with launch_browser(playwright=playwright_driver) as context:
         yield context
 
 
@@ -398,6 +422,23 @@ def page(browser, site):
 def require_chromium_fixture():
     """``require_chromium()`` for a test body, where it fails rather than errors."""
     return require_chromium
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """The session's one Playwright (a second one in the same thread is refused)."""
+    from playwright.sync_api import sync_playwright
+
+    require_chromium()
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session", name="launch_browser")
+def launch_browser_fixture(playwright_driver):
+    """``launch_browser(proxy, ca_cert=...)`` on the session's Playwright, for tests
+    (conftest is not importable)."""
+    return functools.partial(launch_browser, playwright=playwright_driver)
 
 
 @pytest.fixture(name="publish_to_moto")

@@ -88,14 +88,41 @@ def test_proxy_rejects_what_it_cannot_serve(sandbox):
     plain = requests.get(f"{sandbox['http_proxy']}/", timeout=10)
     assert plain.status_code == 400
     assert "proxy" in plain.text
-    port = sandbox["http_port"]
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
-        status_line = sock.recv(4096).split(b"\r\n", 1)[0]
-    assert b" 405 " in status_line
+    assert connect(sandbox, "nowhere.example.com:443").startswith(b"HTTP/1.1 502 ")
+    assert connect(sandbox, "example.com:22").startswith(b"HTTP/1.1 403 ")
     outside = requests.get("http://93.184.216.34/", proxies={"http": sandbox["http_proxy"]},
                            timeout=10)
     assert outside.status_code == 502
+
+
+def connect(sandbox, target: str) -> bytes:
+    """The proxy's answer to ``CONNECT target`` (what a client sends for an https:// URL)."""
+    with socket.create_connection(("127.0.0.1", sandbox["http_port"]), timeout=10) as sock:
+        sock.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
+        return sock.recv(4096)
+
+
+def test_proxy_serves_https_urls_with_certificates_of_its_local_ca(sandbox, aws):
+    host = mock_api(aws, "eu-north-1")
+    session = requests.Session()
+    session.proxies = {"https": sandbox["http_proxy"]}
+    # verify= per request: a REQUESTS_CA_BUNDLE in the environment beats session.verify.
+    for _ in range(2):  # one tunnel each: every answer closes its connection
+        response = session.get(f"https://{host}/prod/ping", verify=sandbox["ca_cert"],
+                               timeout=10)
+        assert response.status_code == 200
+        assert response.json() == {"pong": True}
+        assert response.headers["X-Region"] == "eu-north-1"
+    assert "Via" not in response.headers  # the tunnel's answers come from the region itself
+    with pytest.raises(requests.exceptions.SSLError):  # the CA is the sandbox's own
+        requests.get(f"https://{host}/prod/ping", proxies=session.proxies,
+                     verify=certifi_bundle(), timeout=10)
+
+
+def certifi_bundle() -> str:
+    import certifi
+
+    return certifi.where()
 
 
 def test_region_outage_refuses_connections_until_restored(sandbox, aws):
@@ -103,6 +130,10 @@ def test_region_outage_refuses_connections_until_restored(sandbox, aws):
     proxies = {"http": sandbox["http_proxy"]}
     session = requests.Session()  # a keep-alive connection must not outlive the outage
     assert direct(sandbox, OUTAGE_REGION, host, "/prod/ping", session).status_code == 200
+    tunnel = requests.Session()  # nor an https:// tunnel through the proxy
+    tunnel.proxies = {"https": sandbox["http_proxy"]}
+    https_url = f"https://{host}/prod/ping"
+    assert tunnel.get(https_url, verify=sandbox["ca_cert"], timeout=10).status_code == 200
     try:
         state = set_available(sandbox, OUTAGE_REGION, False)
         assert state["available"] is False
@@ -112,6 +143,9 @@ def test_region_outage_refuses_connections_until_restored(sandbox, aws):
         through_proxy = requests.get(f"http://{host}/prod/ping", proxies=proxies, timeout=10)
         assert through_proxy.status_code == 502
         assert "refused" in through_proxy.text
+        assert connect(sandbox, f"{host}:443").startswith(b"HTTP/1.1 502 ")
+        with pytest.raises(requests.ConnectionError):  # cut, not answered by the proxy
+            tunnel.get(https_url, verify=sandbox["ca_cert"], timeout=10)
         # Other regions are not affected.
         assert direct(sandbox, "eu-west-1", "unknown.example.com", "/").status_code == 403
         listing = requests.get(f"{sandbox['endpoint_url']}/_sandbox/regions", timeout=10).json()

@@ -77,7 +77,7 @@ SECTIONS: dict[str, str] = {
     "1/api-answers": "Check: the deep health check",
     "2/ui-stack": "Deploy the bucket and upload the page",
     "2/ui-answers": "Check: the website answers",
-    "3.1/stacks": "Module 3.1 · The same stacks in a second region",
+    "3.1/stacks": "Deploy both stacks in the secondary",
     "3.1/api-answers": "Check: two APIs, two answers",
     "3.1/data": "Check: two APIs, two answers",
     "3.2/stack": "Deploy the replicator",

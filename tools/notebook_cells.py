@@ -116,13 +116,17 @@ shape the original workshop's front end expects.
 """),
     ("code", """from helpers import tickets
 
+import json
+
 api_url = api["ApiUrl"]
 status, body = tickets.raw_get(api_url + "ticket")
-print(status, body)
 assert status == 200, f"the API answered {status}: {body}"
-assert body == '{"Items":[],"Count":0,"ScannedCount":0}', (
-    "expected an empty table; if you ran this workshop before without notebook 05, "
-    "the table still holds the earlier tickets")"""),
+already = json.loads(body)["Count"]
+if already == 0:  # the first run: byte for byte what the original front end expects
+    print(status, body)
+    assert body == '{"Items":[],"Count":0,"ScannedCount":0}'
+else:  # a re-run: the table keeps its tickets until notebook 05
+    print(f"{status}: the table already holds {already} ticket(s) from an earlier run")"""),
     ("md", """
 ## Check: the deep health check
 
@@ -146,7 +150,7 @@ except tickets.ApiError as error:
     ("code", """ticket = tickets.create_ticket(api_url, description="Bike 42 has a flat tyre",
                                priority="high", createdBy="learner")
 print({k: ticket[k] for k in ("description", "priority", "status", "createdBy")})
-assert tickets.list_tickets(api_url)["Count"] == 1"""),
+assert ticket["id"] in {t["id"] for t in tickets.all_tickets(api_url)}"""),
     ("md", """
 ## Troubleshooting
 
@@ -157,6 +161,16 @@ assert tickets.list_tickets(api_url)["Count"] == 1"""),
 * *The empty-list check fails on a re-run* — the table keeps tickets from
   earlier runs; notebook 05 removes everything.
 """),
+    ("md", """
+## Your progress
+
+What is now deployed and working, checked against the real resources (the
+same list as `workshop status` in a terminal):
+"""),
+    ("code", """# NBVAL_IGNORE_OUTPUT
+from helpers import progress
+
+progress.show(config)"""),
 ]
 
 CELLS["02-ui-layer.ipynb"] = [
@@ -214,6 +228,16 @@ each request — it will matter in module 4.
 * *The page loads but shows "API unreachable"* — `config.js` points at an old
   API URL; re-run the deploy cell after module 1.
 """),
+    ("md", """
+## Your progress
+
+What is now deployed and working, checked against the real resources (the
+same list as `workshop status` in a terminal):
+"""),
+    ("code", """# NBVAL_IGNORE_OUTPUT
+from helpers import progress
+
+progress.show(config)"""),
 ]
 
 CELLS["03.1-second-region.ipynb"] = [
@@ -230,6 +254,8 @@ until the next notebook replicates the data.
 """),
     ("code", SETUP),
     ("md", """
+## Deploy both stacks in the secondary
+
 *On AWS this creates* the same resources as modules 1 and 2, in the
 secondary region.
 """),
@@ -256,10 +282,31 @@ assert api1["ApiUrl"] != api2["ApiUrl"], "the secondary must have a URL of its o
 in_primary = tickets.list_tickets(api1["ApiUrl"])["Count"]
 in_secondary = tickets.list_tickets(api2["ApiUrl"])["Count"]
 print(f"tickets in {primary}: {in_primary}   tickets in {secondary}: {in_secondary}")
-assert in_primary >= 1 and in_secondary == 0"""),
+assert in_primary >= 1
+if "replication" not in state.load(config.prefix).get("stacks", {}):
+    assert in_secondary == 0, "nothing copies tickets yet, so the secondary must be empty"
+else:  # a re-run after notebook 03.2: the secondary is a replica by now
+    print("(notebook 03.2 has run before: the secondary holds replicated tickets)")"""),
     ("code", """status, body, served_by = tickets.health(api2["ApiUrl"])
 print(status, body["region"])
 assert status == 200 and body["region"] == secondary"""),
+    ("md", """
+## Your progress
+
+What is now deployed and working, checked against the real resources (the
+same list as `workshop status` in a terminal):
+"""),
+    ("code", """# NBVAL_IGNORE_OUTPUT
+from helpers import progress
+
+progress.show(config)"""),
+    ("md", """
+## Troubleshooting
+
+* *"stack … ended in ROLLBACK_COMPLETE" in the secondary* — as in module 1: fix the named resource and re-run; the failed stack is replaced.
+* *The check finds tickets in the secondary* — expected only after notebook 03.2 has run; before that nothing copies tickets.
+* *`/health` names the primary region* — you called the primary's URL; the outputs table lists both.
+"""),
 ]
 
 CELLS["03.2-replicate-data.ipynb"] = [
@@ -348,6 +395,23 @@ print(f"{len(lags)} tickets replicated; the slowest took under "
       f"{'1 s' if worst < 1 else f'{worst:.0f} s'}")
 assert worst < 5, "replication is far slower than expected: check the replicator's logs"
 assert replication.item_counts(config)[primary] == replication.item_counts(config)[secondary]"""),
+    ("md", """
+## Your progress
+
+What is now deployed and working, checked against the real resources (the
+same list as `workshop status` in a terminal):
+"""),
+    ("code", """# NBVAL_IGNORE_OUTPUT
+from helpers import progress
+
+progress.show(config)"""),
+    ("md", """
+## Troubleshooting
+
+* *The counts differ after the backfill* — tickets written meanwhile are still on their way; run the backfill cell again (it copies only what is missing).
+* *The secondary's line never catches up* — `workshop status` shows the event source mapping's state and last result; if it is not `Enabled` on the primary table's stream, re-run "Deploy the replicator".
+* *Messages in the on-failure queue* — batches that failed every retry; their records stay on the stream for 24 h, and the backfill copies them.
+"""),
 ]
 
 CELLS["03.3-route53-failover.ipynb"] = [
@@ -475,6 +539,25 @@ for region in config.regions:
     settings = net.request("GET", bucket_url + "/config.js").text
     assert f"https://{config.api_host()}/" in settings
     print(f"UI in {region} now calls https://{config.api_host()}/")"""),
+    ("md", """
+## Your progress
+
+What is now deployed and working, checked against the real resources (the
+same list as `workshop status` in a terminal):
+"""),
+    ("code", """# NBVAL_IGNORE_OUTPUT
+from helpers import progress
+
+progress.show(config)"""),
+    ("md", """
+## Troubleshooting
+
+* *No hosted zone for your domain (AWS)* — the kit never buys a domain: create a public hosted zone for a domain you own and delegate it at your registrar, or tick "Create a hosted zone" in notebook 00.
+* *Certificates stay PENDING_VALIDATION* — the validation records must be in the zone your registrar delegates to (compare its NS records); re-run the cell, it reuses pending certificates.
+* *API Gateway refused the custom domain* — its certificate is not ISSUED yet: wait, then re-run.
+* *The health check stays unhealthy* — open `https://<primary city>.<domain>/health`: it must answer 200 from the primary.
+* *`api.<domain>` answers from the secondary* — the primary's health check is failing; if module 4's bad deploy is still live, run its "Restore the primary" section.
+"""),
 ]
 
 CELLS["04-test-failover.ipynb"] = [
@@ -578,6 +661,23 @@ back = monitor.watch(
                                              title="Fail-back to the primary"))
 print(f"api.{config.domain} is served by {back.iloc[-1]['served_region']} again")
 assert tickets.health(api)[1]["region"] == primary"""),
+    ("md", """
+## Your progress
+
+What is now deployed and working, checked against the real resources (the
+same list as `workshop status` in a terminal):
+"""),
+    ("code", """# NBVAL_IGNORE_OUTPUT
+from helpers import progress
+
+progress.show(config)"""),
+    ("md", """
+## Troubleshooting
+
+* *The flip never comes (timeout)* — the health check must be healthy and `api.<domain>` must answer from the primary before you start: re-run notebook 03.3's sections 5 and 6.
+* *The notebook stopped between the break and the restore* — the primary stays broken (`workshop status` says so): run "Restore the primary", or `failover.restore_primary(config)` in a cell.
+* *Fail-back takes a while* — clients keep their cached DNS answer until its TTL runs out (60 s on AWS).
+"""),
 ]
 
 CELLS["05-clean-up.ipynb"] = [
@@ -607,6 +707,23 @@ assert left == [], "some resources are still there: run this notebook again"
 The same clean-up is one command in a terminal: `workshop cleanup --verify`.
 Running it again is safe; it reports that there is nothing to delete.
 """),
+    ("md", """
+## Your progress
+
+What is now deployed and working, checked against the real resources (the
+same list as `workshop status` in a terminal):
+"""),
+    ("code", """# NBVAL_IGNORE_OUTPUT
+from helpers import progress
+
+progress.show(config)"""),
+    ("md", """
+## Troubleshooting
+
+* *A certificate is "still in use"* — API Gateway lets go of a deleted custom domain's certificate after a few minutes; run the notebook again.
+* *The final check lists something* — run the notebook again, or `workshop cleanup --verify` in a terminal.
+* *The hosted zone is still there* — the kit deletes a zone only if it created it and nothing else is in it.
+"""),
 ]
 
 INDEX = [
@@ -632,4 +749,20 @@ offline on the kit's sandbox.
 Run them in order. In a terminal, `workshop run` executes them all headless
 and `workshop sandbox up` starts the offline sandbox.
 """),
+    ("md", """
+## Where you are
+
+The checklist below looks at what is really deployed and working — in your
+AWS account or the sandbox — not at which notebooks have run. Each open item
+names the notebook and section that gets it done. Press **Refresh** after each
+notebook; in a terminal, `workshop status` prints the same list.
+
+Fallen behind? `workshop run --until 03.2` (any notebook number) runs the
+notebooks headless up to that one, skipping every module already done. An
+instructor sees the whole room with `workshop status --all`.
+"""),
+    ("code", """# NBVAL_IGNORE_OUTPUT
+from helpers import progress
+
+progress.checklist_widget()"""),
 ]

@@ -113,6 +113,23 @@ def _cleanup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replication(args: argparse.Namespace) -> int:
+    from helpers import replication
+
+    config = _config(args)
+    if args.action == "failed":
+        batches = replication.failed_batches(config)
+        print(f"{len(batches)} failed batch(es) in the failure queue")
+        for info in batches:
+            print(f"  {info['shardId']} {info['startSequenceNumber']}..."
+                  f"{info['endSequenceNumber']} ({info['batchSize']} records, "
+                  f"{info['condition']})")
+        return 0
+    report = replication.redrive(config)
+    print(report)
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workshop", description=(
         "Multi-region resilience workshop kit: run the notebooks, manage the offline sandbox."))
@@ -162,6 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--verify", action="store_true",
                        help="then list anything left and exit non-zero if something is")
     clean.set_defaults(func=_cleanup)
+
+    repl = sub.add_parser("replication", help="batches the replicator gave up on")
+    repl.add_argument("action", choices=("failed", "redrive"),
+                      help="failed: list the failure queue; redrive: re-apply those batches "
+                           "from the stream (after fixing the cause)")
+    config_options(repl)
+    repl.set_defaults(func=_replication)
     return parser
 
 

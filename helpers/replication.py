@@ -1,19 +1,32 @@
-"""Module 3.2 from the outside: backfill, compare the two tables, measure replication lag.
+"""Module 3.2 from the outside: backfill, compare the two tables, measure replication lag,
+and re-drive the batches the replicator gave up on.
 
 The stream only carries changes made after it was attached (and at most 24 h
 of them), so tickets written before the replication stack existed are copied
 once by :func:`backfill`. It applies the replicator's own rule (a newer
 ``updatedAt`` in the secondary is never overwritten) by calling the very code
 in ``lambda_src/replicator.py``, so the two can never disagree.
+
+When the event source mapping runs out of retries for a batch, Lambda sends
+the failure queue a *description* of it - shard and first/last sequence
+numbers, not the records. :func:`redrive` (``workshop replication redrive``)
+reads each description, re-reads those records from the stream
+(``GetShardIterator AT_SEQUENCE_NUMBER`` + ``GetRecords``, within the stream's
+24 h), and applies them with the replicator's own ``replicate``.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from helpers import net, tickets
 from helpers.config import WorkshopConfig
@@ -22,6 +35,7 @@ from helpers.paths import LAMBDA_SRC
 from helpers.session import client
 
 POLL_S = 0.05
+REDRIVE_VISIBILITY_S = 120  # a message being re-driven stays hidden from other readers
 
 
 def backfill(config: WorkshopConfig) -> int:
@@ -115,6 +129,194 @@ def wait_until_equal(config: WorkshopConfig, timeout: float = 60) -> dict[str, i
             "replication stack is deployed, then run backfill() for tickets older than "
             "the stream") from None
     return last
+
+
+# ---------------------------------------------------------------- failed batches
+
+
+@dataclass
+class RedriveReport:
+    """What :func:`redrive` did, one line per failed batch."""
+
+    batches: int = 0  # failure-queue messages handled
+    records: int = 0  # stream records re-read in their ranges
+    written: int = 0
+    deleted: int = 0
+    skipped_stale: int = 0  # the secondary already held a newer version
+    superseded: int = 0  # keys the primary has changed since: their later records carry them
+    still_failing: list[str] = field(default_factory=list)  # keys, message kept in the queue
+    unreadable: list[str] = field(default_factory=list)  # why a batch could not be re-read
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.still_failing and not self.unreadable
+
+    def __str__(self) -> str:
+        if not self.batches:
+            return "the failure queue is empty: no batch to re-drive"
+        head = (f"re-drove {self.batches} failed batch(es): {self.records} record(s) re-read "
+                f"from the stream, {self.written} written, {self.deleted} deleted, "
+                f"{self.skipped_stale} already newer in the secondary, {self.superseded} "
+                "changed since in the primary")
+        tail = []
+        if self.still_failing:
+            tail.append(f"still failing ({len(self.still_failing)}), kept in the queue: "
+                        + ", ".join(self.still_failing[:10]))
+        tail += [f"could not re-read: {why}" for why in self.unreadable]
+        return "\n".join([head, *[f"  {line}" for line in self.lines], *tail])
+
+
+def failed_batches(config: WorkshopConfig) -> list[dict[str, Any]]:
+    """The batch descriptions waiting in the failure queue, without taking them out.
+
+    Each is Lambda's ``DDBStreamBatchInfo`` (``shardId``, ``startSequenceNumber``,
+    ``endSequenceNumber``, ``batchSize``, ``streamArn``, ...) plus the
+    ``condition`` that made Lambda give up (e.g. ``RetryAttemptsExhausted``).
+    """
+    sqs, queue_url = _failure_queue(config)
+    seen: dict[str, dict[str, Any]] = {}
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                       VisibilityTimeout=0, WaitTimeSeconds=0
+                                       ).get("Messages", [])
+        new = [m for m in messages if m["MessageId"] not in seen]
+        if not new:
+            break
+        for message in new:
+            seen[message["MessageId"]] = _batch_info(message)
+    return list(seen.values())
+
+
+def redrive(config: WorkshopConfig, progress: Callable[[str], None] | None = None
+            ) -> RedriveReport:
+    """Re-apply every batch described in the failure queue, from the stream.
+
+    For each message: read the records from ``startSequenceNumber`` to
+    ``endSequenceNumber`` of its shard (``GetShardIterator AT_SEQUENCE_NUMBER``,
+    ``GetRecords``) and apply them with the replicator's :func:`replicate`. A
+    key the primary has changed since (a newer ``updatedAt``, or deleted or
+    created again) is left out: its later stream record carries the newer
+    state, so replaying the old one would bring back an outdated ticket. A
+    message is deleted once all its changes are applied; otherwise it stays in
+    the queue and the report names the keys still failing. Safe to run again.
+    """
+    say = progress or (lambda _msg: None)
+    replicator = _replicator()
+    primary, secondary = config.regions
+    sqs, queue_url = _failure_queue(config)
+    source = stack_outputs(config, "api", primary)["TableName"]
+    target = stack_outputs(config, "api", secondary)["TableName"]
+    source_db, target_db = client("dynamodb", primary), client("dynamodb", secondary)
+    streams = client("dynamodbstreams", primary)
+    report = RedriveReport()
+    handled: set[str] = set()
+    while True:
+        messages = [m for m in sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=REDRIVE_VISIBILITY_S,
+            WaitTimeSeconds=0).get("Messages", []) if m["MessageId"] not in handled]
+        if not messages:
+            break
+        for message in messages:
+            handled.add(message["MessageId"])
+            report.batches += 1
+            try:
+                info = _batch_info(message)
+                records = _read_range(streams, info)
+            except (ValueError, KeyError, ClientError) as exc:
+                report.unreadable.append(_unreadable(message, exc))
+                continue
+            changes, _ = replicator.newest_changes(records)
+            now = replicator.current_versions(source_db, source, changes)
+            superseded = {c.key for c in changes if _superseded(replicator, c, now.get(c.key))}
+            outcome = replicator.replicate(target_db, target, [
+                r for r in records if replicator.key_id(r["dynamodb"].get("Keys", {}))
+                not in superseded])
+            report.records += len(records)
+            report.written += outcome.written
+            report.deleted += outcome.deleted
+            report.skipped_stale += outcome.skipped_stale
+            report.superseded += len(superseded)
+            keys = [_show_key(change.keys) for change in outcome.failed]
+            line = (f"{info['shardId']} {info['startSequenceNumber']}..."
+                    f"{info['endSequenceNumber']}: {len(records)} record(s), "
+                    f"{len(outcome.done)} change(s) applied, {len(superseded)} changed since "
+                    "in the primary")
+            if keys:
+                report.still_failing += keys
+                line += f", {len(keys)} still failing ({', '.join(keys[:5])})"
+            else:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            report.lines.append(line)
+            say(line)
+    return report
+
+
+def _superseded(replicator: ModuleType, change: Any, now: dict | None) -> bool:
+    """Has the primary moved past this change (so a later stream record carries the key)?"""
+    if now is None:
+        return not change.remove  # deleted since
+    if change.remove:
+        return True  # created again since
+    return replicator.version(now) > replicator.version(change.image)
+
+
+def _failure_queue(config: WorkshopConfig) -> tuple[Any, str]:
+    outputs = stack_outputs(config, "replication", config.primary_region)
+    return client("sqs", config.primary_region), outputs["FailureQueueUrl"]
+
+
+def _batch_info(message: dict[str, Any]) -> dict[str, Any]:
+    """The ``DDBStreamBatchInfo`` of an on-failure destination record (ValueError if none)."""
+    try:
+        body = json.loads(message["Body"])
+        info = dict(body["DDBStreamBatchInfo"])
+    except (ValueError, KeyError, TypeError):
+        raise ValueError("not a Lambda on-failure record of a DynamoDB stream batch "
+                         "(no DDBStreamBatchInfo)") from None
+    info["condition"] = body.get("requestContext", {}).get("condition", "")
+    return info
+
+
+def _read_range(streams: Any, info: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stream records from ``startSequenceNumber`` to ``endSequenceNumber``, in order."""
+    start, end = int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
+    iterator = streams.get_shard_iterator(
+        StreamArn=info["streamArn"], ShardId=info["shardId"],
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        SequenceNumber=info["startSequenceNumber"])["ShardIterator"]
+    records: list[dict[str, Any]] = []
+    while iterator:
+        page = streams.get_records(ShardIterator=iterator,
+                                   Limit=max(1, min(1000, end - start + 1 - len(records))))
+        records += [r for r in page["Records"] if int(_seq(r)) <= end]
+        if not page["Records"] or int(_seq(page["Records"][-1])) >= end:
+            break
+        iterator = page.get("NextShardIterator")
+    if not records or int(_seq(records[0])) != start:
+        raise ValueError(f"sequence number {start} is no longer in the stream")
+    return records
+
+
+def _seq(record: dict[str, Any]) -> str:
+    return record["dynamodb"]["SequenceNumber"]
+
+
+def _show_key(keys: dict[str, Any]) -> str:
+    return ", ".join(f"{name}={next(iter(value.values()))}" for name, value in keys.items())
+
+
+def _unreadable(message: dict[str, Any], exc: Exception) -> str:
+    code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else ""
+    if code == "TrimmedDataAccessException" or "no longer in the stream" in str(exc):
+        why = ("its records have left the stream (older than 24 h): run backfill() to copy "
+               "what the secondary lacks, then delete the message")
+    elif code == "ResourceNotFoundException":
+        why = ("its stream no longer exists (table deleted or stream switched off): run "
+               "backfill() to copy what the secondary lacks, then delete the message")
+    else:
+        why = str(exc)
+    return f"message {message['MessageId']}: {why}"
 
 
 def _replicator() -> ModuleType:

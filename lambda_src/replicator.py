@@ -14,7 +14,8 @@ the primary table. For each batch:
 
 Stream images are already DynamoDB JSON, so the low-level client writes them
 unchanged. Writing the same image twice leaves the same item, so a batch
-delivered twice is harmless.
+delivered twice is harmless. :func:`replicate` holds the whole rule; the kit's
+re-drive of a discarded batch (``workshop replication redrive``) calls it too.
 """
 
 import json
@@ -52,28 +53,14 @@ def handler(event, context=None):
     started = time.monotonic()
     records = (event or {}).get("Records") or []
     target_table, target_region = target()
-    client = common.dynamodb(target_region)
-
-    changes, failed = newest_changes(records)
-    try:
-        current = current_versions(client, target_table, changes)
-    except (ClientError, BotoCoreError, RuntimeError) as err:
-        log_failure(changes, f"could not read the target's current versions: {err}")
-        failed, changes, current = failed + changes, [], {}
-    fresh = [change for change in changes if not is_stale(change, current.get(change.key))]
-
-    write_failed = write(client, target_table, fresh)
-    failed_keys = {change.key for change in write_failed}
-    done = [change for change in fresh if change.key not in failed_keys]
-    failed += write_failed
-
-    failed_sequence_numbers = [seq for change in failed for seq in change.sequence_numbers]
+    outcome = replicate(common.dynamodb(target_region), target_table, records)
+    failed_sequence_numbers = outcome.failed_sequence_numbers
     common.log(
-        "WARNING" if failed else "INFO", "replicated batch",
+        "WARNING" if outcome.failed else "INFO", "replicated batch",
         records=len(records),
-        written=sum(not change.remove for change in done),
-        deleted=sum(change.remove for change in done),
-        skipped_stale=len(changes) - len(fresh),
+        written=outcome.written,
+        deleted=outcome.deleted,
+        skipped_stale=outcome.skipped_stale,
         failed=len(failed_sequence_numbers),
         duration_ms=round((time.monotonic() - started) * 1000, 1),
         target_table=target_table, target_region=target_region,
@@ -84,6 +71,48 @@ def handler(event, context=None):
     # enough. Sequence numbers are decimal strings of varying length: compare as ints.
     lowest = min(failed_sequence_numbers, key=int)
     return {"batchItemFailures": [{"itemIdentifier": lowest}]}
+
+
+@dataclass
+class Outcome:
+    """What :func:`replicate` did with one batch of stream records."""
+
+    done: list = field(default_factory=list)  # Changes applied to the target
+    failed: list = field(default_factory=list)  # Changes not applied (logged with their key)
+    skipped_stale: int = 0  # changes older than what the target holds
+
+    @property
+    def written(self):
+        return sum(not change.remove for change in self.done)
+
+    @property
+    def deleted(self):
+        return sum(change.remove for change in self.done)
+
+    @property
+    def failed_sequence_numbers(self):
+        return [seq for change in self.failed for seq in change.sequence_numbers]
+
+
+def replicate(client, table, records):
+    """Apply stream records (in stream order) to ``table``; the whole rule in one place.
+
+    The handler calls it for every batch, and the kit's re-drive of a discarded
+    batch (helpers/replication.py) calls it with the records it re-reads from
+    the stream, so both apply exactly the same logic.
+    """
+    changes, failed = newest_changes(records)
+    try:
+        current = current_versions(client, table, changes)
+    except (ClientError, BotoCoreError, RuntimeError) as err:
+        log_failure(changes, f"could not read the target's current versions: {err}")
+        return Outcome(failed=failed + changes)
+    fresh = [change for change in changes if not is_stale(change, current.get(change.key))]
+    write_failed = write(client, table, fresh)
+    failed_keys = {change.key for change in write_failed}
+    done = [change for change in fresh if change.key not in failed_keys]
+    return Outcome(done=done, failed=failed + write_failed,
+                   skipped_stale=len(changes) - len(fresh))
 
 
 def target():

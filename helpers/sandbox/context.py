@@ -65,6 +65,7 @@ class SandboxContext:
     http_front: Any = None  # helpers.sandbox.http_front.HttpFront
     health_checkers: Any = None  # helpers.sandbox.health_checkers.HealthCheckers
     api_executor: Any = None  # helpers.sandbox.apigateway.ApiExecutor
+    faults: Any = None  # helpers.sandbox.faults.Faults
 
     account_id: str = ACCOUNT_ID
 

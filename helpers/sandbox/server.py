@@ -26,6 +26,7 @@ class SandboxServer:
         from helpers.sandbox.cfn_gaps import CloudFormationGaps
         from helpers.sandbox.dns_records import Resolver
         from helpers.sandbox.dns_server import DnsServer
+        from helpers.sandbox.faults import Faults
         from helpers.sandbox.health_checkers import HealthCheckers
         from helpers.sandbox.http_front import HttpFront
         from helpers.sandbox.lambda_runtime import LambdaRuntime
@@ -36,6 +37,7 @@ class SandboxServer:
         ctx = self.ctx
         try:
             self._start(ControlPlane(ctx))
+            self._start(Faults(ctx))  # tests and drills only; idle without rules
             self._start(CloudFormationGaps(ctx))
             ctx.lambda_runtime = self._start(LambdaRuntime(ctx))
             ctx.resolver = self._start(Resolver(ctx))

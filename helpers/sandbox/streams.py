@@ -22,7 +22,9 @@ AWS Lambda with Amazon DynamoDB" and "services-ddb-params"):
   list is success, an unknown or empty identifier fails the whole batch;
 * a discarded batch is described (not copied) to the on-failure destination
   (SQS queue or SNS topic): ``requestContext``, ``responseContext`` and
-  ``DDBStreamBatchInfo`` with the shard and first/last sequence numbers.
+  ``DDBStreamBatchInfo`` with the shard and first/last sequence numbers;
+* delivery is at least once: with a ``duplicate`` rule of
+  :mod:`helpers.sandbox.faults` a successful batch is delivered a second time.
 
 Durations a user configures (batching window, maximum record age, the 24 h
 retention) run on the sandbox clock (``ctx.scaled``); polling does not.
@@ -188,6 +190,7 @@ class _Stats:
     failures: int = 0  # failed invocations (errors, partial failures, timeouts)
     throttles: int = 0
     discarded: int = 0  # records given up on (sent to the on-failure destination)
+    duplicates: int = 0  # batches delivered a second time (the "duplicate" sandbox fault)
     last_lag_ms: float | None = None  # write -> successful delivery, last batch
     position: int = 0  # records of the shard read so far
 
@@ -330,6 +333,12 @@ class StreamPollers:
                 work.appendleft((start + len(fitted), batch[len(fitted):], failures))
                 batch = fitted
             outcome = self._invoke(mapping, backend, batch, payload)
+            if outcome.kind == "ok" and self._duplicate(esm):
+                # At-least-once delivery (a sandbox fault, see helpers.sandbox.faults): the
+                # batch goes out again as if the first answer had been lost; this one counts.
+                stats.batches += 1
+                stats.duplicates += 1
+                outcome = self._invoke(mapping, backend, batch, payload)
             if outcome.kind == "throttled":  # not invoked: retried until the records age out
                 stats.throttles += 1
                 work.appendleft((start, batch, failures))
@@ -361,6 +370,11 @@ class StreamPollers:
             work.appendleft((start, batch, failures))
             self.ctx.stop_event.wait(min(POLL_INTERVAL_S * 2 ** (failures - 1),
                                          MAX_RETRY_BACKOFF_S))
+
+    def _duplicate(self, esm: Any) -> bool:
+        faults = self.ctx.faults
+        return faults is not None and faults.fire_for_function(
+            "duplicate", (esm.function_arn.split(":") + [""] * 7)[6])
 
     def _done(self, mapping: _Mapping, start: int, batch: list[Any]) -> None:
         if not batch:

@@ -1,0 +1,240 @@
+"""Replication under faults: 10,000 changes reach the secondary intact, except one
+record the target rejects, which the failure queue identifies and a re-drive repairs.
+
+The source table gets a mix of inserts, updates and deletes through
+BatchWriteItem while the sandbox's fault injection (helpers/sandbox/faults.py)
+makes the secondary's table throttle, fail, answer late (past the replicator's
+read timeout), return unprocessed items, reject one ticket for good, and makes
+the event source mapping deliver some batches twice and a worker die mid-batch.
+The replicator (lambda_src/replicator.py) runs unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import secrets
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from helpers import cleanup, deployment, replication
+from helpers.config import WorkshopConfig
+from helpers.paths import REPO_ROOT
+from helpers.sandbox import faults
+from helpers.session import client
+
+CHANGES = 10_000
+INSERTS, UPDATES, DELETES = 6_000, 2_500, 1_500
+WRITE_BATCH = 25
+SETTLE_TIMEOUT_S = 150
+TIMEOUT_DELAY_S = 10.5  # the replicator's read timeout is 10 s (lambda_src/common.py)
+
+
+@pytest.fixture(scope="module")
+def config(sandbox, tmp_path_factory):
+    token = secrets.token_hex(3)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
+        config = WorkshopConfig(mode="sandbox", prefix=f"rf-{token}",
+                                domain=f"rf-{token}.example.com")
+        for region in config.regions:
+            deployment.deploy_api(config, region)
+        deployment.deploy_replication(config)
+        yield config
+        with contextlib.suppress(Exception):
+            faults.clear(sandbox["endpoint_url"])
+        with contextlib.suppress(Exception):
+            cleanup.cleanup(config)
+
+
+def plan(seed: int = 7) -> tuple[list[tuple[str, dict]], str]:
+    """10,000 changes (6,000 inserts, 2,500 updates, 1,500 deletes, interleaved) and the id
+    of the one ticket the target will reject (inserted once, never changed after)."""
+    rng = random.Random(seed)
+    kinds = ["update"] * UPDATES + ["delete"] * DELETES + ["insert"] * (INSERTS - 300)
+    rng.shuffle(kinds)
+    kinds = ["insert"] * 300 + kinds  # something to update or delete from the start
+    clock = datetime.now(UTC)
+    live: list[str] = []
+    items: dict[str, dict] = {}
+    changes: list[tuple[str, dict]] = []
+    rejected = ""
+    for step, kind in enumerate(kinds):
+        stamp = (clock + timedelta(microseconds=10 * step)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        if kind == "insert":
+            ticket_id = f"{rng.getrandbits(128):032x}"
+            # Four attributes, not a whole ticket: the replicator copies images whatever
+            # their shape, and moto's (de)serialisation costs time per attribute value.
+            items[ticket_id] = {"id": {"S": ticket_id}, "description": {"S": f"ticket {step}"},
+                                "status": {"S": "open"}, "updatedAt": {"S": stamp}}
+            changes.append(("put", dict(items[ticket_id])))
+            if step == 2_500:
+                rejected = ticket_id  # never touched again
+            else:
+                live.append(ticket_id)
+        elif kind == "update":
+            ticket_id = rng.choice(live)
+            items[ticket_id] = {**items[ticket_id], "updatedAt": {"S": stamp},
+                                "status": {"S": rng.choice(["in-progress", "resolved"])},
+                                "description": {"S": f"edited at step {step}"}}
+            changes.append(("put", dict(items[ticket_id])))
+        else:
+            ticket_id = live.pop(rng.randrange(len(live)))
+            changes.append(("delete", {"id": {"S": ticket_id}}))
+    assert len(changes) == CHANGES and rejected
+    return changes, rejected
+
+
+def write_all(ddb, table: str, changes: list[tuple[str, dict]]) -> None:
+    """BatchWriteItem, 25 at a time; a key appears at most once per call."""
+    batch: list[dict] = []
+    keys: set[str] = set()
+
+    def flush() -> None:
+        pending = {table: list(batch)}
+        while pending:
+            pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        batch.clear()
+        keys.clear()
+
+    for kind, data in changes:
+        key = data["id"]["S"]
+        if key in keys or len(batch) == WRITE_BATCH:
+            flush()
+        keys.add(key)
+        batch.append({"PutRequest": {"Item": data}} if kind == "put"
+                     else {"DeleteRequest": {"Key": data}})
+    if batch:
+        flush()
+
+
+def scan(region: str, table: str) -> dict[str, dict]:
+    pages = client("dynamodb", region).get_paginator("scan").paginate(
+        TableName=table, ConsistentRead=True)
+    return {item["id"]["S"]: item for page in pages for item in page["Items"]}
+
+
+def differences(source: dict[str, dict], target: dict[str, dict]) -> dict[str, list[str]]:
+    return {
+        "lost": sorted(set(source) - set(target)),
+        "extra": sorted(set(target) - set(source)),
+        "stale": sorted(k for k in set(source) & set(target) if source[k] != target[k]),
+    }
+
+
+def mapping_stats(endpoint_url: str, function_name: str) -> dict:
+    import requests
+
+    stats = requests.get(f"{endpoint_url}/_sandbox/streams", timeout=10).json()
+    [found] = [s for s in stats.values() if s["function_arn"].endswith(f":{function_name}")]
+    return found
+
+
+def log_lines(config: WorkshopConfig, function: str) -> list[str]:
+    logs = client("logs", config.primary_region)
+    pages = logs.get_paginator("filter_log_events").paginate(
+        logGroupName=f"/aws/lambda/{function}")
+    return [event["message"] for page in pages for event in page["events"]]
+
+
+def workshop(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "helpers", *args], cwd=REPO_ROOT,
+                          env=os.environ.copy(), capture_output=True, text=True, timeout=120)
+
+
+def test_ten_thousand_changes_survive_faults_and_the_rejected_one_is_redriven(config, sandbox):
+    started = time.monotonic()
+    endpoint = sandbox["endpoint_url"]
+    primary, secondary = config.regions
+    source = deployment.stack_outputs(config, "api", primary)["TableName"]
+    target = deployment.stack_outputs(config, "api", secondary)["TableName"]
+    function = deployment.stack_outputs(config, "replication", primary)[
+        "ReplicatorFunctionName"]
+    changes, rejected = plan()
+    at_target = {"service": "dynamodb", "region": secondary, "table": target}
+    faults.add(
+        endpoint,
+        # The ticket the target refuses for good (until the cause is "fixed" below).
+        {**at_target, "id": "reject-one", "operation": "BatchWriteItem", "contains": rejected,
+         "action": "error", "status": 400, "code": "ValidationException",
+         "message": "Item size has exceeded the maximum allowed size"},
+        {**at_target, "id": "throttle", "operation": "BatchWriteItem", "action": "throttle",
+         "every": 40},
+        {**at_target, "id": "unprocessed", "operation": "BatchWriteItem",
+         "action": "unprocessed", "every": 15, "after": 3},
+        {**at_target, "id": "failing-reads", "operation": "BatchGetItem", "action": "error",
+         "every": 30},
+        # 6 failures in a row: more than the SDK's 5 attempts, so a whole batch fails
+        # and the event source mapping has to retry it.
+        {**at_target, "id": "outage", "operation": "BatchWriteItem", "action": "error",
+         "after": 200, "times": 6},
+        {**at_target, "id": "timeout", "operation": "BatchWriteItem", "action": "delay",
+         "seconds": TIMEOUT_DELAY_S, "after": 100, "times": 1},
+        {**at_target, "id": "kill-worker", "operation": "BatchWriteItem", "action": "kill",
+         "function": function, "after": 300, "every": 50, "times": 2},
+        {"id": "duplicates", "action": "duplicate", "function": function, "every": 7},
+    )
+
+    write_all(client("dynamodb", primary), source, changes)
+    written_s = time.monotonic() - started
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while mapping_stats(endpoint, function)["position"] < CHANGES:
+        assert time.monotonic() < deadline, mapping_stats(endpoint, function)
+        time.sleep(0.5)
+    settled_s = time.monotonic() - started
+
+    # Every fault really happened.
+    fired = {rule_id: rule["fired"] for rule_id, rule in faults.listed(endpoint).items()}
+    assert all(fired.values()), fired
+    stats = mapping_stats(endpoint, function)
+    assert stats["duplicates"] >= 1 and stats["failures"] >= 1
+
+    # 0 lost, 0 stale, nothing extra - apart from the rejected ticket.
+    source_items, target_items = scan(primary, source), scan(secondary, target)
+    assert len(source_items) == INSERTS - DELETES
+    assert differences(source_items, target_items) == {
+        "lost": [rejected], "extra": [], "stale": []}
+
+    # The failure queue describes the discarded batch as Lambda does: shard and range.
+    [batch] = replication.failed_batches(config)
+    assert batch["condition"] == "RetryAttemptsExhausted"
+    assert batch["batchSize"] == stats["discarded"]
+    streams = client("dynamodbstreams", primary)
+    iterator = streams.get_shard_iterator(
+        StreamArn=batch["streamArn"], ShardId=batch["shardId"],
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        SequenceNumber=batch["startSequenceNumber"])["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator, Limit=batch["batchSize"])["Records"]
+    assert records[0]["dynamodb"]["Keys"] == {"id": {"S": rejected}}
+    assert records[-1]["dynamodb"]["SequenceNumber"] == batch["endSequenceNumber"]
+
+    # ... and the replicator's log names the key and the reason.
+    lines = log_lines(config, function)
+    refused = [json.loads(line) for line in lines
+               if '"record not replicated"' in line and rejected in line]
+    assert refused and "ValidationException" in refused[-1]["reason"]
+    assert refused[-1]["key"] == {"id": {"S": rejected}}
+    assert any("Runtime exited with error" in line for line in lines)  # the killed worker
+
+    # The cause is fixed; the re-drive re-reads the range from the stream and applies it.
+    faults.clear(endpoint)
+    listed = workshop("replication", "failed", "--prefix", config.prefix)
+    assert listed.returncode == 0, listed.stderr
+    assert "1 failed batch(es)" in listed.stdout and batch["startSequenceNumber"] in listed.stdout
+    redriven = workshop("replication", "redrive", "--prefix", config.prefix)
+    assert redriven.returncode == 0, redriven.stdout + redriven.stderr
+    assert "re-drove 1 failed batch(es)" in redriven.stdout
+    assert differences(scan(primary, source), scan(secondary, target)) == {
+        "lost": [], "extra": [], "stale": []}
+    assert replication.failed_batches(config) == []
+    again = workshop("replication", "redrive", "--prefix", config.prefix)
+    assert again.returncode == 0 and "the failure queue is empty" in again.stdout
+    print(f"\nfaults test: {CHANGES} changes written in {written_s:.1f} s, replicated in "
+          f"{settled_s:.1f} s, total {time.monotonic() - started:.1f} s; faults fired {fired}; "
+          f"mapping {stats}")

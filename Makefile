@@ -7,12 +7,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: workshop test lint lab clean-env help
+.PHONY: workshop test lint lab bench clean-env help
 
 help:
 	@echo "make workshop   set up .venv if needed, then run the whole workshop on the sandbox"
 	@echo "make test       lint, unit, sandbox, notebook (nbval) and browser tests"
 	@echo "make lab        open JupyterLab on the index notebook"
+	@echo "make bench      benchmarks on a fresh sandbox (results in benchmarks/results/)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -48,6 +49,9 @@ lab: $(LAB_STAMP)
 	  echo "the sandbox keeps running after JupyterLab stops; '$(BIN)/workshop sandbox down' stops it"; fi
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab notebooks/index.ipynb \
 	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+bench: $(STAMP)
+	$(BIN)/workshop bench
 
 clean-env:
 	rm -rf $(VENV)

@@ -130,6 +130,34 @@ def _replication(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _saved_config(args: argparse.Namespace) -> WorkshopConfig:
+    """The saved settings (notebook 00) with any option given on the command line on top."""
+    import os
+
+    from helpers import state
+
+    given = {"mode": args.mode, "primary_region": args.primary,
+             "secondary_region": args.secondary, "domain": args.domain, "prefix": args.prefix}
+    saved = state.current_config().as_dict()
+    if args.prefix:  # that participant's saved settings
+        saved.update(state.load(args.prefix).get("config", {}))
+    config = WorkshopConfig(**{**saved, **{k: v for k, v in given.items() if v}})
+    os.environ["WORKSHOP_MODE"] = config.mode  # the clients read the mode from here
+    return config
+
+
+def _drill(args: argparse.Namespace) -> int:
+    from helpers import drill
+
+    return drill.command(_saved_config(args), args)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from helpers import bench
+
+    return bench.command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workshop", description=(
         "Multi-region resilience workshop kit: run the notebooks, manage the offline sandbox."))
@@ -186,6 +214,25 @@ def build_parser() -> argparse.ArgumentParser:
                            "from the stream (after fixing the cause)")
     config_options(repl)
     repl.set_defaults(func=_replication)
+
+    drill = sub.add_parser("drill", help="failover drill under traffic: measured RTO and RPO")
+    config_options(drill)
+    drill.add_argument("--scenario", default="bad-deploy",
+                       choices=("bad-deploy", "throttle", "region-outage"))
+    drill.add_argument("--rate", type=float, default=10.0, help="requests per second")
+    drill.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    drill.add_argument("--chart", help="also save the timeline as this PNG file")
+    drill.add_argument("--restore", action="store_true",
+                       help="only undo any fault a drill left in place, then exit")
+    drill.set_defaults(func=_drill)
+
+    bench = sub.add_parser("bench", help="replication lag, replicator throughput, run times")
+    bench.add_argument("--json", action="store_true", help="print the results as JSON")
+    bench.add_argument("--seconds", type=float, default=10.0,
+                       help="how long each replication-lag rate is held")
+    bench.add_argument("--skip-workshop-run", action="store_true",
+                       help="leave out the full `workshop run` timing")
+    bench.set_defaults(func=_bench)
     return parser
 
 

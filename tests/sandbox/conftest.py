@@ -11,3 +11,45 @@ def aws(sandbox):
     from helpers.session import client
 
     return client
+
+
+@pytest.fixture(scope="module")
+def full_workshop(sandbox, tmp_path_factory):
+    """The workshop deployed through module 3.3, once per test module, then cleaned up.
+
+    Both API stacks, both UI stacks, replication, and Route 53 failover (zone,
+    certificates, custom domains, health check, failover records) for a
+    participant and domain of its own, so the module shares nothing with any
+    other. Yields the :class:`~helpers.config.WorkshopConfig`.
+    """
+    import contextlib
+    import secrets
+
+    from helpers import cleanup, deployment, failover
+    from helpers.config import WorkshopConfig
+
+    token = secrets.token_hex(3)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
+        config = WorkshopConfig(mode="sandbox", prefix=f"fw-{token}",
+                                domain=f"fw-{token}.example.com")
+        try:
+            apis = {region: deployment.deploy_api(config, region) for region in config.regions}
+            for region in config.regions:
+                deployment.deploy_ui(config, region, apis[region]["ApiUrl"])
+            deployment.deploy_replication(config)
+            zone_id = failover.hosted_zone(config, create=True)["Id"]
+            failover.request_certificates(config)
+            failover.write_validation_records(config, zone_id)
+            failover.wait_for_certificates(config, timeout=120)
+            failover.create_custom_domains(config)
+            failover.create_regional_records(config, zone_id)
+            check_id = failover.create_health_check(config)
+            failover.wait_until_healthy(config, timeout=60)
+            failover.create_failover_records(config, zone_id, check_id)
+            for region in config.regions:
+                deployment.deploy_ui(config, region, failover.api_url(config))
+            yield config
+        finally:
+            with contextlib.suppress(Exception):  # leave the shared sandbox clean
+                cleanup.cleanup(config)

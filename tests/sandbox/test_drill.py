@@ -1,0 +1,94 @@
+"""The failover drill on a fresh sandbox: every scenario fails over in time and loses nothing.
+
+One workshop is deployed for the module (``full_workshop``, through module
+3.3). Each scenario runs the whole drill under traffic: fault, failover,
+drain, reconcile, restore, fail-back. The bound is the health check's request
+interval x failure threshold + the DNS TTL, on the sandbox clock.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import cli, drill, drill_charts, net
+from helpers.config import WorkshopConfig
+from helpers.sandbox import admin
+
+RATE = 10.0  # requests per second
+
+
+def within_bound(result: drill.DrillResult) -> float:
+    return 1.5 * result.theoretical_bound_seconds + 2
+
+
+def assert_failed_over_and_back_losing_nothing(result: drill.DrillResult) -> None:
+    assert result.rto_seconds is not None, result.notes
+    assert result.rto_seconds <= within_bound(result), result.table()
+    assert result.detection_seconds is not None and result.dns_switch_seconds is not None
+    assert result.detection_seconds <= result.dns_switch_seconds + 0.5
+    assert result.rpo_items_after_drain == 0
+    assert result.lost_items == 0, result.notes
+    counts = result.counts()
+    assert counts[f"served_by_{result.secondary}"] > 0  # the secondary really took traffic
+    assert counts["writes_acknowledged"] > 0
+    assert result.failback["served_seconds"] is not None  # traffic came back to the primary
+
+
+def test_bad_deploy_drill_prints_json_within_the_bound_and_loses_nothing(
+        full_workshop, capsys, monkeypatch):
+    config = full_workshop
+    monkeypatch.setenv("WORKSHOP_MODE", "sandbox")  # the command sets it; undone afterwards
+    code = cli.main(["drill", "--scenario", "bad-deploy", "--rate", str(RATE), "--json",
+                     "--prefix", config.prefix, "--domain", config.domain])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    for key in ("rto_seconds", "theoretical_bound_seconds", "detection_seconds",
+                "dns_switch_seconds", "rpo_items_at_switch", "rpo_items_after_drain",
+                "reconciled_items", "time_scale", "scenario"):
+        assert key in report, key
+    assert report["scenario"] == "bad-deploy"
+    assert report["time_scale"] == net.time_scale()
+    assert report["rto_seconds"] <= 1.5 * report["theoretical_bound_seconds"] + 2, report
+    assert report["rpo_items_after_drain"] == 0
+    assert report["lost_items"] == 0
+    # Writes the secondary took during the failover came back to the primary.
+    assert report["reconciled_items"] >= 1
+    assert report["meets_objective"] is True
+
+
+def test_throttled_primary_fails_over_within_the_bound_and_back_losing_nothing(full_workshop):
+    result = drill.run(full_workshop, scenario="throttle", rate=RATE)
+    assert_failed_over_and_back_losing_nothing(result)
+    failed = result.requests[~result.requests["ok"]]
+    assert set(failed["status"].dropna().astype(int)) <= {429, 502}
+    assert not drill._throttled(full_workshop)  # reserved concurrency removed again
+
+
+def test_region_outage_fails_over_within_the_bound_and_back_losing_nothing(full_workshop):
+    result = drill.run(full_workshop, scenario="region-outage", rate=RATE)
+    assert_failed_over_and_back_losing_nothing(result)
+    failed = result.requests[~result.requests["ok"]]
+    assert failed["status"].isna().all()  # connection refused: no HTTP answer at all
+    assert admin.regions_available()[full_workshop.primary_region] is True
+    figure = drill_charts.drill_timeline(result)
+    title = figure.texts[0].get_text() if figure.texts else figure._suptitle.get_text()
+    assert "RTO" in title and "RPO" in title
+    assert "time scale" in figure.axes[-1].get_xlabel()
+
+
+def test_drill_says_what_is_missing_on_a_workshop_not_deployed(sandbox, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
+    config = WorkshopConfig(mode="sandbox", prefix="nothing-here", domain="nothing.example.com")
+    with pytest.raises(drill.DrillNotReady, match="notebook 03.3.*api stack nothing-here-api"):
+        drill.run(config)
+
+
+def test_region_outage_is_refused_on_aws_instead_of_skipped(monkeypatch):
+    monkeypatch.setenv("WORKSHOP_MODE", "aws")
+    config = WorkshopConfig(mode="aws")
+    with pytest.raises(drill.DrillUnavailable, match="not available on AWS"):
+        drill.run(config, scenario="region-outage")
+    with pytest.raises(admin.NotInSandbox, match="not available on AWS"):
+        admin.set_region_available("eu-west-1", False)

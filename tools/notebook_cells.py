@@ -662,6 +662,38 @@ back = monitor.watch(
 print(f"api.{config.domain} is served by {back.iloc[-1]['served_region']} again")
 assert tickets.health(api)[1]["region"] == primary"""),
     ("md", """
+## Measure it: a failover drill
+
+Watching the flip is convincing; the business requirement is a number:
+**RTO and RPO both under 15 minutes**. The drill repeats the bad deploy
+while a traffic generator creates and lists tickets through
+`https://api.<domain>/` a few times a second, then measures:
+
+* **detection** — fault until the health check calls the primary unhealthy;
+* **DNS switch** — fault until Route 53 answers with the secondary;
+* **RTO** — first failed user request until the first request the secondary
+  served successfully, against the theoretical bound (request interval ×
+  failure threshold + TTL, on the sandbox clock);
+* **RPO** — acknowledged writes missing from the secondary at the switch,
+  and after replication has drained (which must be 0).
+
+Before failing back it copies the tickets written to the secondary during
+the failover into the primary, so none is lost. The same drill runs from a
+terminal with `workshop drill` (`--scenario throttle` or `region-outage` for
+other faults).
+"""),
+    ("code", """# NBVAL_IGNORE_OUTPUT
+from helpers import drill, drill_charts
+
+result = drill.run(config, scenario="bad-deploy", live=True)
+result.table()"""),
+    ("code", """drill_charts.drill_timeline(result)"""),
+    ("code", """assert result.rpo_items_after_drain == 0, "an acknowledged write never reached the secondary"
+assert result.lost_items == 0, "an acknowledged write is missing after fail-back"
+assert result.meets_objective, "RTO over the 15-minute objective"
+print(f"RTO within the 15-minute objective; RPO after drain {result.rpo_items_after_drain}; "
+      "tickets written during the failover reconciled into the primary; nothing lost")"""),
+    ("md", """
 ## Your progress
 
 What is now deployed and working, checked against the real resources (the

@@ -4,6 +4,20 @@ SETUP = """from helpers import state
 config = state.current_config()
 print(config.describe())"""
 
+# Closes every module's notebook: the checklist, checked against real resources.
+PROGRESS = [
+    ("md", """
+## Your progress
+
+What is now deployed and working, checked against the real resources (the
+same list as `workshop status` in a terminal):
+"""),
+    ("code", """# NBVAL_IGNORE_OUTPUT
+from helpers import progress
+
+progress.show(config)"""),
+]
+
 CELLS: dict[str, list[tuple[str, str]]] = {}
 
 CELLS["00-set-up.ipynb"] = [
@@ -161,16 +175,7 @@ assert ticket["id"] in {t["id"] for t in tickets.all_tickets(api_url)}"""),
 * *The empty-list check fails on a re-run* — the table keeps tickets from
   earlier runs; notebook 05 removes everything.
 """),
-    ("md", """
-## Your progress
-
-What is now deployed and working, checked against the real resources (the
-same list as `workshop status` in a terminal):
-"""),
-    ("code", """# NBVAL_IGNORE_OUTPUT
-from helpers import progress
-
-progress.show(config)"""),
+    *PROGRESS,
 ]
 
 CELLS["02-ui-layer.ipynb"] = [
@@ -228,16 +233,7 @@ each request — it will matter in module 4.
 * *The page loads but shows "API unreachable"* — `config.js` points at an old
   API URL; re-run the deploy cell after module 1.
 """),
-    ("md", """
-## Your progress
-
-What is now deployed and working, checked against the real resources (the
-same list as `workshop status` in a terminal):
-"""),
-    ("code", """# NBVAL_IGNORE_OUTPUT
-from helpers import progress
-
-progress.show(config)"""),
+    *PROGRESS,
 ]
 
 CELLS["03.1-second-region.ipynb"] = [
@@ -290,16 +286,7 @@ else:  # a re-run after notebook 03.2: the secondary is a replica by now
     ("code", """status, body, served_by = tickets.health(api2["ApiUrl"])
 print(status, body["region"])
 assert status == 200 and body["region"] == secondary"""),
-    ("md", """
-## Your progress
-
-What is now deployed and working, checked against the real resources (the
-same list as `workshop status` in a terminal):
-"""),
-    ("code", """# NBVAL_IGNORE_OUTPUT
-from helpers import progress
-
-progress.show(config)"""),
+    *PROGRESS,
     ("md", """
 ## Troubleshooting
 
@@ -395,16 +382,7 @@ print(f"{len(lags)} tickets replicated; the slowest took under "
       f"{'1 s' if worst < 1 else f'{worst:.0f} s'}")
 assert worst < 5, "replication is far slower than expected: check the replicator's logs"
 assert replication.item_counts(config)[primary] == replication.item_counts(config)[secondary]"""),
-    ("md", """
-## Your progress
-
-What is now deployed and working, checked against the real resources (the
-same list as `workshop status` in a terminal):
-"""),
-    ("code", """# NBVAL_IGNORE_OUTPUT
-from helpers import progress
-
-progress.show(config)"""),
+    *PROGRESS,
     ("md", """
 ## Troubleshooting
 
@@ -539,16 +517,7 @@ for region in config.regions:
     settings = net.request("GET", bucket_url + "/config.js").text
     assert f"https://{config.api_host()}/" in settings
     print(f"UI in {region} now calls https://{config.api_host()}/")"""),
-    ("md", """
-## Your progress
-
-What is now deployed and working, checked against the real resources (the
-same list as `workshop status` in a terminal):
-"""),
-    ("code", """# NBVAL_IGNORE_OUTPUT
-from helpers import progress
-
-progress.show(config)"""),
+    *PROGRESS,
     ("md", """
 ## Troubleshooting
 
@@ -693,16 +662,7 @@ assert result.lost_items == 0, "an acknowledged write is missing after fail-back
 assert result.meets_objective, "RTO over the 15-minute objective"
 print(f"RTO within the 15-minute objective; RPO after drain {result.rpo_items_after_drain}; "
       "tickets written during the failover reconciled into the primary; nothing lost")"""),
-    ("md", """
-## Your progress
-
-What is now deployed and working, checked against the real resources (the
-same list as `workshop status` in a terminal):
-"""),
-    ("code", """# NBVAL_IGNORE_OUTPUT
-from helpers import progress
-
-progress.show(config)"""),
+    *PROGRESS,
     ("md", """
 ## Troubleshooting
 
@@ -739,16 +699,7 @@ assert left == [], "some resources are still there: run this notebook again"
 The same clean-up is one command in a terminal: `workshop cleanup --verify`.
 Running it again is safe; it reports that there is nothing to delete.
 """),
-    ("md", """
-## Your progress
-
-What is now deployed and working, checked against the real resources (the
-same list as `workshop status` in a terminal):
-"""),
-    ("code", """# NBVAL_IGNORE_OUTPUT
-from helpers import progress
-
-progress.show(config)"""),
+    *PROGRESS,
     ("md", """
 ## Troubleshooting
 

@@ -8,11 +8,25 @@ step looks before it deletes, so a second run has nothing to do and succeeds.
 
 Only the kit's own resources are touched: exact kit names, or the
 ``workshop:participant`` tag / CallerReference mark. A hosted zone is deleted
-only if the kit created it and nothing but its NS and SOA records is left.
+only if the kit created it and nothing but its NS and SOA records is left; a
+zone, custom domain or certificate the learner made is reported as kept.
+
+Resuming: each step finds what is left before acting, so after a failure
+half-way (a throttled call, a denied permission, Ctrl-C) running the cleanup
+again carries on where it stopped. Resources a stack left behind (a stack
+deleted by hand, ``DELETE_FAILED`` with retained resources) are found by
+their exact kit name and tags and deleted too: the replicator's event source
+mapping, its failure queue and the functions' log groups.
+
+:func:`leftovers` is the proof: everything still present that carries the
+participant's names or tags, including anything else tagged
+``workshop:participant = <prefix>`` that the Resource Groups Tagging API
+knows in either region.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +37,7 @@ from helpers import deployment, failover, net, state
 from helpers.config import WorkshopConfig
 from helpers.session import account_id, client
 from helpers.stacks import delete as delete_stack
-from helpers.stacks import stack_status
+from helpers.stacks import stack_status, tags
 
 KINDS = ("replication", "ui", "api")  # deletion order
 FUNCTIONS = ("ticket-get", "ticket-post", "health-check", "replicator")
@@ -86,12 +100,16 @@ def cleanup(config: WorkshopConfig, progress: Callable[[str], None] | None = Non
                 deleted(f"stack {name} ({region})")
             deployment.forget(config, kind, region)
     for region in config.regions:
+        for what in _delete_orphans(config, region):
+            deleted(what)
         for bucket in (_ui_bucket(config, region), _artifacts_bucket(config, region)):
             if _delete_bucket(region, bucket):
                 deleted(f"bucket {bucket}")
     if zone_id and _deletable_zone(config, zone_id):
         r53.delete_hosted_zone(Id=zone_id)
         deleted(f"hosted zone {config.domain} ({zone_id})")
+    elif zone_id and not failover.is_kit_zone(config, zone_id):
+        report.kept.append(f"hosted zone {config.domain} ({zone_id}): not created by the kit")
     data = state.load(config.prefix)
     if {"failover", "stacks"} & data.keys():  # keep the settings, forget what was deployed
         state.save(config.prefix, {k: v for k, v in data.items()
@@ -125,6 +143,8 @@ def leftovers(config: WorkshopConfig) -> list[str]:
               for name in (_ui_bucket(config, region), _artifacts_bucket(config, region))
               if name in buckets]
     found += [f"IAM role {name}" for name in _kit_roles(config)]
+    for region in config.regions:
+        found += [f"tagged {arn} ({region})" for arn in _other_tagged(config, region)]
     return found
 
 
@@ -303,12 +323,15 @@ def _chunks(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
 
 
 def _named_resources(config: WorkshopConfig, region: str) -> list[str]:
-    """Functions, tables, REST APIs, queues and log groups with the kit's exact names."""
+    """Functions, event source mappings, tables, REST APIs, queues and log groups with the
+    kit's exact names."""
     p = config.prefix
     functions = {f"{p}-{name}" for name in FUNCTIONS}
     found = [f"function {f['FunctionName']}"
              for page in client("lambda", region).get_paginator("list_functions").paginate()
              for f in page["Functions"] if f["FunctionName"] in functions]
+    found += [f"event source mapping {m['UUID']} ({m['EventSourceArn']} -> "
+              f"{m['FunctionArn']})" for m in _kit_mappings(config, region)]
     found += [f"table {name}"
               for page in client("dynamodb", region).get_paginator("list_tables").paginate()
               for name in page["TableNames"] if name == f"{p}-tickets"]
@@ -323,6 +346,71 @@ def _named_resources(config: WorkshopConfig, region: str) -> list[str]:
               for page in client("logs", region).get_paginator("describe_log_groups").paginate(
                   logGroupNamePrefix=f"/aws/lambda/{p}-")
               for g in page["logGroups"] if g["logGroupName"] in groups]
+    return found
+
+
+def _kit_mappings(config: WorkshopConfig, region: str) -> list[dict[str, Any]]:
+    """Event source mappings of the kit's replicator, or reading the kit's table's stream."""
+    function = re.compile(rf":function:{re.escape(config.prefix)}-replicator(:|$)")
+    stream = f":table/{config.prefix}-tickets/stream/"
+    return [m for page in client("lambda", region).get_paginator(
+                "list_event_source_mappings").paginate()
+            for m in page["EventSourceMappings"]
+            if function.search(m.get("FunctionArn", "")) or stream in m.get("EventSourceArn", "")]
+
+
+def _delete_orphans(config: WorkshopConfig, region: str) -> list[str]:
+    """Delete what the kit's stacks left behind (found by exact name and the kit's tags)."""
+    gone = []
+    lam = client("lambda", region)
+    for mapping in _kit_mappings(config, region):
+        try:
+            lam.delete_event_source_mapping(UUID=mapping["UUID"])
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            continue
+        gone.append(f"event source mapping {mapping['UUID']} ({region})")
+    sqs = client("sqs", region)
+    queue = f"{config.prefix}-replicator-dlq"
+    for url in sqs.list_queues(QueueNamePrefix=queue).get("QueueUrls", []):
+        if url.rsplit("/", 1)[-1] == queue and failover.kit_tagged(
+                config, sqs.list_queue_tags(QueueUrl=url).get("Tags", {})):
+            sqs.delete_queue(QueueUrl=url)
+            gone.append(f"queue {queue} ({region})")
+    logs = client("logs", region)
+    groups = {f"/aws/lambda/{config.prefix}-{name}" for name in FUNCTIONS}
+    for page in logs.get_paginator("describe_log_groups").paginate(
+            logGroupNamePrefix=f"/aws/lambda/{config.prefix}-"):
+        for group in page["logGroups"]:
+            name = group["logGroupName"]
+            arn = group["arn"].removesuffix(":*")
+            if name in groups and failover.kit_tagged(
+                    config, logs.list_tags_for_resource(resourceArn=arn).get("tags", {})):
+                logs.delete_log_group(logGroupName=name)
+                gone.append(f"log group {name} ({region})")
+    return gone
+
+
+# Resource types the checks above look up by name and tags themselves; the tagging API
+# can list such a resource for a while after it is deleted, so only the others count.
+_CHECKED_TYPES = ("cloudformation:stack", "lambda:function", "lambda:event-source-mapping",
+                  "dynamodb:table", "sqs:", "logs:log-group", "s3:", "acm:certificate",
+                  "apigateway:/restapis", "apigateway:/domainnames", "route53:")
+
+
+def _other_tagged(config: WorkshopConfig, region: str) -> list[str]:
+    """ARNs tagged for this participant in ``region`` of a type the kit does not check."""
+    tagging = client("resourcegroupstaggingapi", region)
+    filters = [{"Key": key, "Values": [value]} for key, value in
+               ((t["Key"], t["Value"]) for t in tags(config))]
+    found = []
+    for page in tagging.get_paginator("get_resources").paginate(TagFilters=filters):
+        for entry in page["ResourceTagMappingList"]:
+            arn = entry["ResourceARN"]
+            service, resource = arn.split(":")[2], arn.split(":", 5)[-1]
+            if not any(f"{service}:{resource}".startswith(t) for t in _CHECKED_TYPES):
+                found.append(arn)
     return found
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -60,9 +61,11 @@ def _print_sandbox(info: dict) -> None:
 
 
 def _config(args: argparse.Namespace) -> WorkshopConfig:
-    return WorkshopConfig.from_env(mode=args.mode, primary_region=args.primary,
-                                   secondary_region=args.secondary, domain=args.domain,
-                                   prefix=args.prefix)
+    config = WorkshopConfig.from_env(mode=args.mode, primary_region=args.primary,
+                                     secondary_region=args.secondary, domain=args.domain,
+                                     prefix=args.prefix)
+    os.environ["WORKSHOP_MODE"] = config.mode  # the clients follow the chosen mode
+    return config
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -101,7 +104,9 @@ def _cleanup(args: argparse.Namespace) -> int:
     from helpers import cleanup
 
     config = _config(args)
-    cleanup.cleanup(config, progress=print)
+    report = cleanup.cleanup(config, progress=print)
+    for item in report.kept:
+        print(f"kept: {item}")
     if args.verify:
         left = cleanup.leftovers(config)
         if left:

@@ -13,10 +13,11 @@ from botocore.exceptions import (
 
 def explain(exc: BaseException) -> str | None:
     """A one-line explanation for known failures, or None for real bugs."""
+    from helpers.replication import MissingTable
     from helpers.runner import RunError
     from helpers.stacks import StackError
 
-    if isinstance(exc, (RunError, StackError)):
+    if isinstance(exc, (RunError, StackError, MissingTable)):
         return str(exc)
     if isinstance(exc, NoCredentialsError):
         return ("no AWS credentials found: run `aws configure` or `aws sso login`, or set "

@@ -84,8 +84,27 @@ def item_counts(config: WorkshopConfig) -> dict[str, int]:
         table = stack_outputs(config, "api", region)["TableName"]
         pages = client("dynamodb", region).get_paginator("scan").paginate(
             TableName=table, Select="COUNT", ConsistentRead=True)
-        counts[region] = sum(page["Count"] for page in pages)
+        try:
+            counts[region] = sum(page["Count"] for page in pages)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            raise MissingTable(config, region, table) from None
     return counts
+
+
+class MissingTable(RuntimeError):
+    """A tickets table the stacks say exists is gone (deleted by hand)."""
+
+    def __init__(self, config: WorkshopConfig, region: str, table: str) -> None:
+        role = "secondary" if region == config.secondary_region else "primary"
+        super().__init__(
+            f"the {role} table {table} in {region} no longer exists (deleted outside "
+            "CloudFormation?). Until it is back, every change the replicator cannot write "
+            "ends in the failure queue (`workshop replication failed`). Bring it back - "
+            "restore it from its point-in-time backup, or delete the stack "
+            f"{config.stack_name('api')} in {region} and deploy it again - then run "
+            "backfill() and `workshop replication redrive`")
 
 
 def measure_lag(config: WorkshopConfig, api_url: str, n: int = 20,

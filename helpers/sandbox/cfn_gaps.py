@@ -16,7 +16,19 @@ CloudFormation model registry (``moto.cloudformation.parsing``):
 * deletion: a RestApi (with its resources) stayed behind after its stack;
 * ``Ref`` to a Deployment gave moto's object instead of the deployment id;
 * an update of a type without an update handler replaced the resource by
-  None in the stack, breaking every later ``Ref`` to it.
+  None in the stack, breaking every later ``Ref`` to it;
+* a resource that fails to create (a Lambda zip that is not in its bucket, a
+  name already taken) made CreateStack itself answer with an error the SDK
+  cannot even parse; on AWS the stack is created, the resource reports
+  CREATE_FAILED with the reason, and the stack rolls back to
+  ROLLBACK_COMPLETE (the kit's ``stacks.deploy`` then says why, and deletes
+  and recreates the stack on the next try). The sandbox now does the same;
+* an IAM Role's inline policies were stored as Python's repr of the
+  template's mapping, so GetRolePolicy returned a document no JSON parser
+  reads; they are stored as JSON, as IAM does;
+* deleting a stack one of whose resources was already deleted by hand (a
+  table deleted in the console) failed DeleteStack with an unparsable error;
+  CloudFormation counts a resource that is not there as deleted.
 """
 
 from __future__ import annotations
@@ -410,6 +422,12 @@ def _complete_event_source_mapping(esm: Any, props: dict[str, Any], account_id: 
     esm.tags = _tags(props.get("Tags"))
 
 
+def _complete_role(role: Any, properties: dict, account_id: str, region_name: str) -> None:
+    for name, document in list(role.policies.items()):
+        if not isinstance(document, str):
+            role.policies[name] = json.dumps(document)
+
+
 def _after(model_cls: Any, complete: Any) -> None:
     """Run ``complete(resource, properties, account, region)`` after moto's create and update."""
     create = model_cls.create_from_cloudformation_json.__func__
@@ -450,7 +468,9 @@ def _install() -> None:
     from moto.apigateway.models import Deployment, Method, Resource, RestAPI
     from moto.awslambda.models import EventSourceMapping, LambdaFunction
     from moto.cloudformation import parsing
+    from moto.cloudformation.models import Stack
     from moto.dynamodb.models.table import Table
+    from moto.iam.models import Role
     from moto.s3.models import FakeBucket
 
     # Ref to a Deployment must give its id (a Stage's DeploymentId), as on AWS.
@@ -465,12 +485,86 @@ def _install() -> None:
     _after(RestAPI, _complete_rest_api)
     _after(Table, _complete_table)
     _after(EventSourceMapping, _complete_event_source_mapping)
+    _after(Role, _complete_role)
     # The registry is an lru_cache over CloudFormationModel.__subclasses__(): the
     # classes above are now subclasses, so forget any map built before they existed.
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
     parsing.parse_and_update_resource = _keep_unupdatable(parsing.parse_and_update_resource)
+    Stack.create_resources = _rolled_back_on_failure(Stack.create_resources)
+    parsing.ResourceMap._delete_resource = _gone_is_deleted(parsing.ResourceMap._delete_resource)
     _installed = True
+
+
+def _gone_is_deleted(delete_resource: Any) -> Any:
+    """A resource deleted outside CloudFormation counts as deleted, as on AWS."""
+
+    def wrapper(resource_map: Any, parsed_resource: Any, resource_json: Any) -> None:
+        try:
+            delete_resource(resource_map, parsed_resource, resource_json)
+        except Exception as exc:
+            code = f"{getattr(exc, 'error_type', '')} {getattr(exc, 'code', '')} " \
+                   f"{type(exc).__name__}"
+            if "NotFound" in code or "NoSuch" in code:
+                log.info("%s was already gone; counted as deleted",
+                         getattr(parsed_resource, "logical_resource_id", parsed_resource))
+                return
+            raise
+
+    return wrapper
+
+
+def _rolled_back_on_failure(create_resources: Any) -> Any:
+    """A resource that fails to create fails the stack, which rolls back, as on AWS
+    (OnFailure ROLLBACK, the default): CREATE_FAILED with the reason, the resources
+    created so far deleted, status ROLLBACK_COMPLETE. CreateStack itself succeeds."""
+
+    def wrapper(stack: Any) -> None:
+        try:
+            create_resources(stack)
+        except Exception as exc:  # noqa: BLE001 - any failure of a resource fails the stack
+            _roll_back(stack, exc)
+
+    return wrapper
+
+
+def _roll_back(stack: Any, exc: Exception) -> None:
+    from moto.cloudformation.models import Event
+    from moto.cloudformation.parsing import OutputMap
+
+    resources = stack.resource_map
+    template = resources._resource_json_map
+    created = {lid: r for lid, r in resources._parsed_resources.items()
+               if lid in template and isinstance(r, CloudFormationModel)}
+    failed = next((lid for lid in template if lid not in created), stack.name)
+    reason = getattr(exc, "message", None) or getattr(exc, "description", None) or str(exc)
+    if not isinstance(reason, str) or not reason:
+        reason = type(exc).__name__
+
+    def event(logical_id: str, physical_id: str, resource_type: str, status: str,
+              why: str | None = None) -> None:
+        stack.events.append(Event(stack.stack_id, stack.name, logical_id, physical_id,
+                                  resource_type, status, why, None))
+
+    log.info("stack %s: %s failed to create (%s); rolling back", stack.name, failed, reason)
+    event(failed, "", template.get(failed, {}).get("Type", ""), "CREATE_FAILED",
+          f"Resource handler returned message: \"{reason}\"")
+    stack._add_stack_event("ROLLBACK_IN_PROGRESS",
+                           f"The following resource(s) failed to create: [{failed}]. "
+                           "Rollback requested by user.")
+    try:
+        resources.delete()
+    except Exception:  # noqa: BLE001 - what cannot be deleted stays, as DELETE_FAILED would
+        log.warning("stack %s: rollback left resources behind", stack.name, exc_info=True)
+    for logical_id, resource in created.items():
+        event(logical_id, getattr(resource, "physical_resource_id", "") or "",
+              template[logical_id].get("Type", ""), "DELETE_COMPLETE")
+    # Nothing is left to describe: without this, moto would try to create the
+    # resources again to answer DescribeStacks (outputs) or DescribeStackResources.
+    resources._resource_json_map = {}
+    stack.output_map = OutputMap(resources, {"Outputs": {}}, stack.stack_id)
+    stack.status = "ROLLBACK_COMPLETE"
+    stack._add_stack_event("ROLLBACK_COMPLETE")
 
 
 def _keep_unupdatable(parse_and_update_resource: Any) -> Any:

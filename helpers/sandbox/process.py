@@ -179,4 +179,5 @@ def _last_error_line(log_path: Path) -> str:
         lines = [line for line in log_path.read_text().splitlines() if line.strip()]
     except FileNotFoundError:
         return ""
-    return lines[-1] if lines else ""
+    # The sandbox prints "error: <sentence>"; the command that reports it adds its own.
+    return lines[-1].removeprefix("error: ") if lines else ""

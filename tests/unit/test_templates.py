@@ -627,3 +627,47 @@ def test_replication_outputs_name_the_function_queue_and_mapping():
         "FailureQueueArn": {"Fn::GetAtt": ["FailureQueue", "Arn"]},
         "EventSourceMappingId": {"Ref": "StreamMapping"},
     }
+
+
+# --------------------------------------------------- wildcards inside ARNs
+
+# A "*" inside a granted ARN, and why nothing narrower exists: (template, logical id,
+# the ARN's Sub string) -> reason.
+WILDCARD_ARN_ALLOWLIST = {
+    ("api", role, f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}"
+     f":log-group:${{{group}}}:*"): "the log streams of one log group; Lambda names them"
+    for role, group in (("GetFunctionRole", "GetLogGroup"), ("PostFunctionRole", "PostLogGroup"),
+                        ("HealthFunctionRole", "HealthLogGroup"))
+} | {
+    ("replication", "ReplicatorRole", "arn:${AWS::Partition}:logs:${AWS::Region}"
+     ":${AWS::AccountId}:log-group:${ReplicatorLogGroup}:*"):
+        "the log streams of one log group; Lambda names them",
+    ("ui", "BucketPolicy", "${Bucket.Arn}/*"): "every object of the website bucket",
+}
+
+
+def _arn_strings(resource: Any) -> list[str]:
+    if isinstance(resource, str):
+        return [resource]
+    if isinstance(resource, dict) and "Fn::Sub" in resource:
+        return [sub(resource)]
+    return []  # Ref / GetAtt: one whole resource, no wildcard possible
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_a_wildcard_inside_a_granted_arn_is_one_named_resources_children(name):
+    for logical_id, statement in policy_statements(name):
+        for resource in as_list(statement.get("Resource", [])):
+            for arn in _arn_strings(resource):
+                if "*" in arn and arn != "*":
+                    assert (name, logical_id, arn) in WILDCARD_ARN_ALLOWLIST, (
+                        f"{name}:{logical_id} grants on {arn}")
+                    # Only the last segment, under a resource the stack itself names.
+                    assert arn.count("*") == 1 and arn.endswith(("/*", ":*"))
+                    assert "${" in arn[:-2]
+
+
+def test_lambda_permissions_name_their_api_not_every_api():
+    for permission in resources("api", "AWS::Lambda::Permission").values():
+        source = sub(permission["Properties"]["SourceArn"])
+        assert source.endswith(":${Api}/*") and source.count("*") == 1

@@ -1,0 +1,217 @@
+"""Module 5's clean-up: it removes everything of one participant, proves it, can be run
+again, resumes after a failure, and leaves everyone and everything else alone.
+
+Two participants (their own prefixes and domains) run the workshop side by side
+in one sandbox, through Route 53 failover. Participant A uses a hosted zone the
+learner made (with a record of their own) and owns a certificate of their own;
+neither may be touched. The clean-up runs through the `workshop` command in a
+subprocess, as a learner or CI runs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import secrets
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from helpers import cleanup, deployment, failover, net, tickets
+from helpers.config import WorkshopConfig
+from helpers.paths import REPO_ROOT
+from helpers.sandbox import faults
+from helpers.session import client
+
+R53 = "us-east-1"
+
+
+def deploy_everything(config: WorkshopConfig, create_zone: bool) -> None:
+    """Modules 1 to 3.3 for one participant."""
+    apis = {region: deployment.deploy_api(config, region) for region in config.regions}
+    for region in config.regions:
+        deployment.deploy_ui(config, region, apis[region]["ApiUrl"])
+    deployment.deploy_replication(config)
+    zone_id = failover.hosted_zone(config, create=create_zone)["Id"]
+    failover.request_certificates(config)
+    failover.write_validation_records(config, zone_id)
+    failover.wait_for_certificates(config, timeout=120)
+    failover.create_custom_domains(config)
+    failover.create_regional_records(config, zone_id)
+    check_id = failover.create_health_check(config)
+    failover.wait_until_healthy(config, timeout=60)
+    failover.create_failover_records(config, zone_id, check_id)
+
+
+def workshop(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "helpers", *args], cwd=REPO_ROOT,
+                          env=os.environ.copy(), capture_output=True, text=True, timeout=300)
+
+
+def cleanup_cli(config: WorkshopConfig, *extra: str) -> subprocess.CompletedProcess:
+    return workshop("cleanup", "--prefix", config.prefix, "--domain", config.domain, *extra)
+
+
+def replicates(config: WorkshopConfig) -> bool:
+    """A ticket posted through the participant's failover URL reaches its secondary."""
+    ticket = tickets.create_ticket(failover.api_url(config), description="still here?")
+    table = deployment.stack_outputs(config, "api", config.secondary_region)["TableName"]
+    ddb = client("dynamodb", config.secondary_region)
+    net.wait_until(lambda: "Item" in ddb.get_item(TableName=table, Key={"id": {"S": ticket["id"]}},
+                                                 ConsistentRead=True), timeout=10)
+    return True
+
+
+@pytest.fixture(scope="module")
+def room(sandbox, tmp_path_factory):
+    """Participants A and B, deployed through module 3.3; A in the learner's own zone."""
+    token = secrets.token_hex(3)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
+        a = WorkshopConfig(prefix=f"ca-{token}", domain=f"ca-{token}.example.com")
+        b = WorkshopConfig(prefix=f"cb-{token}", domain=f"cb-{token}.example.com")
+        r53 = client("route53", R53)
+        zone_id = r53.create_hosted_zone(Name=a.domain, CallerReference=f"learner-{token}")[
+            "HostedZone"]["Id"].split("/")[-1]
+        learners_record = {"Name": f"learner.{a.domain}.", "Type": "TXT", "TTL": 300,
+                           "ResourceRecords": [{"Value": '"mine, not the kit\'s"'}]}
+        failover.change_records(zone_id, [{"Action": "CREATE",
+                                           "ResourceRecordSet": learners_record}], "learner")
+        learners_cert = client("acm", a.primary_region).request_certificate(
+            DomainName=f"www.{a.domain}", ValidationMethod="DNS")["CertificateArn"]
+        deploy_everything(a, create_zone=False)
+        deploy_everything(b, create_zone=True)
+        yield {"a": a, "b": b, "zone_id": zone_id, "learners_record": learners_record,
+               "learners_cert": learners_cert}
+        with contextlib.suppress(Exception):
+            faults.clear(sandbox["endpoint_url"])
+        for config in (a, b):
+            with contextlib.suppress(Exception):
+                cleanup.cleanup(config)
+        with contextlib.suppress(Exception):
+            failover.change_records(zone_id, [{"Action": "DELETE",
+                                               "ResourceRecordSet": learners_record}], "learner")
+            r53.delete_hosted_zone(Id=zone_id)
+            client("acm", a.primary_region).delete_certificate(CertificateArn=learners_cert)
+
+
+def test_leftovers_lists_every_kind_the_workshop_creates(room):
+    kinds = {item.split(" ")[0] for item in cleanup.leftovers(room["b"])}
+    assert kinds >= {"stack", "bucket", "function", "event", "table", "REST", "queue", "log",
+                     "IAM", "custom", "certificate", "health", "DNS", "hosted"}
+
+
+def test_cleanup_twice_leaves_nothing_of_one_participant_and_the_other_untouched(room):
+    a, b = room["a"], room["b"]
+    b_before = sorted(cleanup.leftovers(b))
+
+    first = cleanup_cli(a, "--verify")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert f"verified: nothing carrying the prefix {a.prefix!r} is left" in first.stdout
+    assert "deleted stack" in first.stdout and "deleted health check" in first.stdout
+    assert f"kept: hosted zone {a.domain}" in first.stdout
+    second = cleanup_cli(a, "--verify")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "nothing to delete" in second.stdout and "verified" in second.stdout
+    assert cleanup.leftovers(a) == []
+
+    # The learner's zone, record and certificate are still there.
+    records = {(r["Name"], r["Type"]) for r in failover.records(room["zone_id"])}
+    assert records == {(f"{a.domain}.", "NS"), (f"{a.domain}.", "SOA"),
+                       (room["learners_record"]["Name"], "TXT")}
+    acm = client("acm", a.primary_region)
+    assert acm.describe_certificate(CertificateArn=room["learners_cert"])["Certificate"]
+
+    # B is exactly as it was, and still works end to end.
+    assert sorted(cleanup.leftovers(b)) == b_before
+    status, _, served = tickets.health(failover.api_url(b))
+    assert (status, served) == (200, b.primary_region)
+    assert replicates(b)
+
+
+def test_cleanup_resumes_after_failing_half_way(room, sandbox):
+    b = room["b"]
+    endpoint = sandbox["endpoint_url"]
+    # The secondary's UI stack cannot be deleted: a permission the learner lacks.
+    faults.add(endpoint, {"id": "deny-delete", "service": "cloudformation",
+                          "region": b.secondary_region, "operation": "DeleteStack",
+                          "contains": b.stack_name("ui"), "action": "error", "status": 403,
+                          "code": "AccessDenied",
+                          "message": "User is not authorized to perform: "
+                                     "cloudformation:DeleteStack"})
+    try:
+        failed = cleanup_cli(b, "--verify")
+    finally:
+        faults.clear(endpoint)
+    assert failed.returncode == 2, failed.stdout + failed.stderr
+    assert "error: AWS denied DeleteStack" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    half_way = cleanup.leftovers(b)
+    assert f"stack {b.stack_name('ui')} ({b.secondary_region}, CREATE_COMPLETE)" in half_way
+    assert not [item for item in half_way if item.startswith(("health check", "DNS record"))]
+
+    resumed = cleanup_cli(b, "--verify")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert f"deleted stack {b.stack_name('ui')} ({b.secondary_region})" in resumed.stdout
+    assert cleanup.leftovers(b) == []
+    again = cleanup_cli(b, "--verify")
+    assert again.returncode == 0 and "nothing to delete" in again.stdout
+
+
+def test_what_stacks_left_behind_is_deleted_and_anything_else_tagged_fails_verify(sandbox):
+    """No stacks at all, only what a stack deleted by hand could leave: the failure
+    queue, a log group and the replicator's event source mapping. Plus an SNS topic
+    someone tagged for the participant: not the kit's to delete, so --verify fails."""
+    config = WorkshopConfig(prefix=f"co-{secrets.token_hex(3)}")
+    region = config.primary_region
+    tag_list = [{"Key": "workshop:kit", "Value": "multi-region-resilience"},
+                {"Key": "workshop:participant", "Value": config.prefix}]
+    tag_map = {t["Key"]: t["Value"] for t in tag_list}
+    sqs, logs = client("sqs", region), client("logs", region)
+    sqs.create_queue(QueueName=f"{config.prefix}-replicator-dlq", tags=tag_map)
+    untagged_queue = sqs.create_queue(QueueName=f"{config.prefix}-replicator-dlq-mine")[
+        "QueueUrl"]
+    logs.create_log_group(logGroupName=f"/aws/lambda/{config.prefix}-replicator", tags=tag_map)
+    ddb, lam = client("dynamodb", region), client("lambda", region)
+    stream = ddb.create_table(
+        TableName=f"{config.prefix}-tickets", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]["LatestStreamArn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return None\n")
+    iam = client("iam", region)
+    role = iam.create_role(RoleName=f"{config.prefix}-someone-elses", AssumeRolePolicyDocument=(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": '
+        '{"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'))["Role"]["Arn"]
+    lam.create_function(FunctionName=f"{config.prefix}-other", Runtime="python3.12",
+                        Handler="app.handler", Code={"ZipFile": code.getvalue()}, Role=role)
+    lam.create_event_source_mapping(EventSourceArn=stream, FunctionName=f"{config.prefix}-other",
+                                    StartingPosition="LATEST", Enabled=False)
+    topic = client("sns", region).create_topic(Name=f"{config.prefix}-alerts",
+                                               Tags=tag_list)["TopicArn"]
+    try:
+        report = cleanup.cleanup(config)
+        deleted = report.deleted
+        assert f"queue {config.prefix}-replicator-dlq ({region})" in deleted
+        assert f"log group /aws/lambda/{config.prefix}-replicator ({region})" in deleted
+        assert [item for item in deleted if item.startswith("event source mapping")]
+        assert len(deleted) == 3, deleted
+        assert sqs.get_queue_url(QueueName=f"{config.prefix}-replicator-dlq-mine")
+
+        verify = workshop("cleanup", "--verify", "--prefix", config.prefix)
+        assert verify.returncode == 1, verify.stdout + verify.stderr
+        assert f"tagged {topic} ({region})" in verify.stdout
+        assert f"table {config.prefix}-tickets ({region})" in verify.stdout  # no stack's
+    finally:
+        client("sns", region).delete_topic(TopicArn=topic)
+        ddb.delete_table(TableName=f"{config.prefix}-tickets")
+        lam.delete_function(FunctionName=f"{config.prefix}-other")
+        iam.delete_role(RoleName=f"{config.prefix}-someone-elses")
+        sqs.delete_queue(QueueUrl=untagged_queue)
+    assert cleanup.leftovers(config) == []

@@ -730,26 +730,9 @@ def reconcile(config: WorkshopConfig) -> int:
     in the other direction, with the replicator's own rule (a newer
     ``updatedAt`` is never overwritten). Idempotent; returns how many items were copied.
     """
-    replicator = replication._replicator()
     primary, secondary = config.regions
-    source = stack_outputs(config, "api", secondary)["TableName"]
-    target = stack_outputs(config, "api", primary)["TableName"]
-    target_db = client("dynamodb", primary)
-    copied = 0
-    pages = client("dynamodb", secondary).get_paginator("scan").paginate(
-        TableName=source, ConsistentRead=True)
-    for page in pages:
-        changes = [replicator.Change(keys={"id": item["id"]}, remove=False, image=item)
-                   for item in page["Items"]]
-        current = replicator.current_versions(target_db, target, changes)
-        newer = [c for c in changes if replication._needs_copy(replicator, c, current.get(c.key))]
-        failed = replicator.write(target_db, target, newer)
-        if failed:
-            raise RuntimeError(f"{len(failed)} item(s) could not be copied into {target} in "
-                               f"{primary}; run drill.reconcile(config) again - it copies only "
-                               "what is still missing")
-        copied += len(newer)
-    return copied
+    return replication.copy_newer(config, secondary, primary,
+                                  retry_hint="run drill.reconcile(config) again")
 
 
 # ---------------------------------------------------------------- live view

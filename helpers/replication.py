@@ -41,18 +41,28 @@ REDRIVE_VISIBILITY_S = 120  # a message being re-driven stays hidden from other 
 def backfill(config: WorkshopConfig) -> int:
     """Copy the primary's items that the secondary lacks or holds an older version of.
 
-    Scan page by page (the paginator follows LastEvaluatedKey), look up the
-    secondary's versions in batches, BatchWrite the missing or older ones.
     Idempotent: a second run finds every item up to date and copies nothing.
     Returns how many items were copied.
     """
-    replicator = _replicator()
     primary, secondary = config.regions
-    source = stack_outputs(config, "api", primary)["TableName"]
-    target = stack_outputs(config, "api", secondary)["TableName"]
-    target_db = client("dynamodb", secondary)
+    return copy_newer(config, primary, secondary, retry_hint="run the backfill again")
+
+
+def copy_newer(config: WorkshopConfig, source_region: str, target_region: str,
+               retry_hint: str) -> int:
+    """Copy the items of ``source_region``'s table that ``target_region``'s lacks or holds older.
+
+    Scan page by page (the paginator follows LastEvaluatedKey), look up the
+    target's versions in batches, BatchWrite the missing or older ones, with
+    the replicator's own rule (a newer ``updatedAt`` is never overwritten).
+    Returns how many items were copied.
+    """
+    replicator = _replicator()
+    source = stack_outputs(config, "api", source_region)["TableName"]
+    target = stack_outputs(config, "api", target_region)["TableName"]
+    target_db = client("dynamodb", target_region)
     copied = 0
-    pages = client("dynamodb", primary).get_paginator("scan").paginate(
+    pages = client("dynamodb", source_region).get_paginator("scan").paginate(
         TableName=source, ConsistentRead=True)
     for page in pages:
         changes = [replicator.Change(keys={"id": item["id"]}, remove=False, image=item)
@@ -62,9 +72,8 @@ def backfill(config: WorkshopConfig) -> int:
         failed = replicator.write(target_db, target, missing)
         if failed:
             raise RuntimeError(
-                f"{len(failed)} item(s) could not be written to {target} in {secondary} "
-                "(throttled or rejected); run the backfill again - it only copies what is "
-                "still missing")
+                f"{len(failed)} item(s) could not be written to {target} in {target_region} "
+                f"(throttled or rejected); {retry_hint} - it only copies what is still missing")
         copied += len(missing)
     return copied
 

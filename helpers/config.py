@@ -45,7 +45,8 @@ def domain_problem(domain: str) -> str | None:
         return "a domain name has at most 253 characters"
     labels = domain.split(".")
     if len(labels) < 2:
-        return f"{domain!r} has no top-level domain: use a full name such as {domain}.com"
+        return (f"{domain!r} has no top-level domain: use a full name you control, "
+                f"such as {domain}.example.com")
     for label in labels:
         if not _LABEL.match(label):
             return (f"{label!r} is not a valid part of a domain name: use letters a-z, digits "

@@ -56,6 +56,8 @@ def _print_sandbox(info: dict) -> None:
     print(f"  DNS           {dns['host']}:{dns['port']}   (dig @{dns['host']} -p {dns['port']} "
           "api.example.com)")
     print(f"  HTTP          port {info['http_port']}, proxy {info['http_proxy']}")
+    if info.get("ca_cert"):
+        print(f"  proxy CA      {info['ca_cert']}   (curl --cacert {info['ca_cert']} ...)")
     print(f"  time scale    {info['time_scale']} (health-check intervals and TTLs x "
           f"{info['time_scale']})")
 

@@ -17,10 +17,11 @@ import secrets
 import pytest
 from playwright.sync_api import expect
 
-from helpers import cleanup, deployment, failover, net
+from helpers import cleanup, failover, net
 from helpers.config import WorkshopConfig
 from helpers.regions import sandbox_ip
 from helpers.webui import region_display_name
+from workshop_steps import deploy_regions, set_up_failover
 
 SUCCESS = "Successful response reading from DynamoDB table."
 
@@ -38,12 +39,7 @@ def config(sandbox, tmp_path_factory):
 def deployed(config, sandbox):
     """Modules 1-3.2: API and UI in both regions (each page on its own region's API),
     and the primary's tickets replicated into the secondary."""
-    outputs = {}
-    for region in config.regions:
-        api = deployment.deploy_api(config, region)
-        ui = deployment.deploy_ui(config, region, api["ApiUrl"])
-        outputs[region] = {**api, **ui}
-    deployment.deploy_replication(config)
+    outputs = deploy_regions(config)
     yield outputs
     with contextlib.suppress(Exception):
         cleanup.cleanup(config)
@@ -52,17 +48,7 @@ def deployed(config, sandbox):
 @pytest.fixture(scope="module")
 def failover_ready(config, deployed):
     """Module 3.3: Route 53 failover for api.<domain>, and both pages re-published on it."""
-    zone_id = failover.hosted_zone(config, create=True)["Id"]
-    failover.request_certificates(config)
-    failover.write_validation_records(config, zone_id)
-    failover.wait_for_certificates(config, timeout=120)
-    failover.create_custom_domains(config)
-    failover.create_regional_records(config, zone_id)
-    check_id = failover.create_health_check(config)
-    failover.wait_until_healthy(config, timeout=60)
-    failover.create_failover_records(config, zone_id, check_id)
-    for region in config.regions:
-        deployment.deploy_ui(config, region, failover.api_url(config))
+    zone_id, _ = set_up_failover(config, republish_ui=True)
     return zone_id
 
 

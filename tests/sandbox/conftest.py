@@ -25,8 +25,9 @@ def full_workshop(sandbox, tmp_path_factory):
     import contextlib
     import secrets
 
-    from helpers import cleanup, deployment, failover
+    from helpers import cleanup
     from helpers.config import WorkshopConfig
+    from workshop_steps import deploy_regions, set_up_failover
 
     token = secrets.token_hex(3)
     with pytest.MonkeyPatch.context() as patch:
@@ -34,21 +35,8 @@ def full_workshop(sandbox, tmp_path_factory):
         config = WorkshopConfig(mode="sandbox", prefix=f"fw-{token}",
                                 domain=f"fw-{token}.example.com")
         try:
-            apis = {region: deployment.deploy_api(config, region) for region in config.regions}
-            for region in config.regions:
-                deployment.deploy_ui(config, region, apis[region]["ApiUrl"])
-            deployment.deploy_replication(config)
-            zone_id = failover.hosted_zone(config, create=True)["Id"]
-            failover.request_certificates(config)
-            failover.write_validation_records(config, zone_id)
-            failover.wait_for_certificates(config, timeout=120)
-            failover.create_custom_domains(config)
-            failover.create_regional_records(config, zone_id)
-            check_id = failover.create_health_check(config)
-            failover.wait_until_healthy(config, timeout=60)
-            failover.create_failover_records(config, zone_id, check_id)
-            for region in config.regions:
-                deployment.deploy_ui(config, region, failover.api_url(config))
+            deploy_regions(config)
+            set_up_failover(config, republish_ui=True)
             yield config
         finally:
             with contextlib.suppress(Exception):  # leave the shared sandbox clean

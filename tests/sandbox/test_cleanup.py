@@ -25,25 +25,15 @@ from helpers.config import WorkshopConfig
 from helpers.paths import REPO_ROOT
 from helpers.sandbox import faults
 from helpers.session import client
+from workshop_steps import deploy_regions, set_up_failover
 
 R53 = "us-east-1"
 
 
 def deploy_everything(config: WorkshopConfig, create_zone: bool) -> None:
     """Modules 1 to 3.3 for one participant."""
-    apis = {region: deployment.deploy_api(config, region) for region in config.regions}
-    for region in config.regions:
-        deployment.deploy_ui(config, region, apis[region]["ApiUrl"])
-    deployment.deploy_replication(config)
-    zone_id = failover.hosted_zone(config, create=create_zone)["Id"]
-    failover.request_certificates(config)
-    failover.write_validation_records(config, zone_id)
-    failover.wait_for_certificates(config, timeout=120)
-    failover.create_custom_domains(config)
-    failover.create_regional_records(config, zone_id)
-    check_id = failover.create_health_check(config)
-    failover.wait_until_healthy(config, timeout=60)
-    failover.create_failover_records(config, zone_id, check_id)
+    deploy_regions(config)
+    set_up_failover(config, create_zone=create_zone)
 
 
 def workshop(*args: str) -> subprocess.CompletedProcess:

@@ -36,6 +36,7 @@ import pytest
 from helpers import cleanup, deployment, failover
 from helpers.config import WorkshopConfig
 from helpers.regions import sandbox_ip
+from workshop_steps import deploy_regions, set_up_failover
 
 INSTALL_SCRIPT = ".ci/install-system-packages"
 TIMINGS: dict[str, float] = {}
@@ -195,17 +196,8 @@ def config(sandbox, tmp_path_factory):
 def world(config, clients):
     """Modules 1 and 3.3 through the helpers (what the notebooks did before)."""
     with timed("set-up through the helpers (api stacks + module 3.3)"):
-        for region in config.regions:
-            deployment.deploy_api(config, region)
-        zone_id = failover.hosted_zone(config, create=True)["Id"]
-        failover.request_certificates(config)
-        failover.write_validation_records(config, zone_id)
-        failover.wait_for_certificates(config, timeout=120)
-        failover.create_custom_domains(config)
-        failover.create_regional_records(config, zone_id)
-        check_id = failover.create_health_check(config)
-        failover.wait_until_healthy(config, timeout=60)
-        failover.create_failover_records(config, zone_id, check_id)
+        deploy_regions(config, ui=False, replication=False)
+        zone_id, check_id = set_up_failover(config)
     yield {"zone_id": zone_id, "check_id": check_id}
     with contextlib.suppress(Exception):
         cleanup.cleanup(config)

@@ -1,0 +1,44 @@
+"""The workshop's deployment steps in the order the notebooks take them, for the tests that
+need a deployed participant as their starting point (the notebooks themselves are tested
+by nbval; tests/sandbox/test_end_to_end.py asserts after each step)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers import deployment, failover
+from helpers.config import WorkshopConfig
+
+
+def deploy_regions(config: WorkshopConfig, *, ui: bool = True,
+                   replication: bool = True) -> dict[str, dict[str, Any]]:
+    """Modules 1, 2, 3.1 and 3.2: the API (and UI) in both regions, then the replicator.
+    Returns each region's stack outputs, every page on its own region's API."""
+    outputs: dict[str, dict[str, Any]] = {}
+    for region in config.regions:
+        outputs[region] = deployment.deploy_api(config, region)
+        if ui:
+            outputs[region] |= deployment.deploy_ui(config, region, outputs[region]["ApiUrl"])
+    if replication:
+        deployment.deploy_replication(config)
+    return outputs
+
+
+def set_up_failover(config: WorkshopConfig, *, create_zone: bool = True,
+                    republish_ui: bool = False) -> tuple[str, str]:
+    """Module 3.3: zone, certificates, custom domains, regional records, health check and
+    failover records; optionally both pages re-published on api.<domain>.
+    Returns (hosted zone id, health check id)."""
+    zone_id = failover.hosted_zone(config, create=create_zone)["Id"]
+    failover.request_certificates(config)
+    failover.write_validation_records(config, zone_id)
+    failover.wait_for_certificates(config, timeout=120)
+    failover.create_custom_domains(config)
+    failover.create_regional_records(config, zone_id)
+    check_id = failover.create_health_check(config)
+    failover.wait_until_healthy(config, timeout=60)
+    failover.create_failover_records(config, zone_id, check_id)
+    if republish_ui:
+        for region in config.regions:
+            deployment.deploy_ui(config, region, failover.api_url(config))
+    return zone_id, check_id

@@ -315,8 +315,8 @@ class HttpFront:
     # -- lifecycle
     def start(self) -> None:
         started = time.monotonic()
+        self._bind_all(self.ctx.settings.http_port)  # a busy port fails before anything exists
         self.ca = LocalCA()
-        self._bind_all(self.ctx.settings.http_port)
         self.ctx.http_port = self.port
         for listener in self._all_listeners():
             self._loop.add(listener)

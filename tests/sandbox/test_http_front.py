@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import tempfile
 import time
 import uuid
 
@@ -168,7 +169,7 @@ def test_outage_switch_validates_its_input(sandbox):
     assert requests.get(f"{base}/{OUTAGE_REGION}", timeout=10).json()["available"] is True
 
 
-def test_port_in_use_is_explained():
+def test_port_in_use_is_explained(monkeypatch, tmp_path):
     from helpers.sandbox.context import SandboxContext
     from helpers.sandbox.errors import SandboxError
     from helpers.sandbox.http_front import HttpFront
@@ -179,8 +180,11 @@ def test_port_in_use_is_explained():
         taken.listen()
         port = taken.getsockname()[1]
         ctx = SandboxContext(SandboxSettings(http_port=port, regions=(region,)))
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
         with pytest.raises(SandboxError, match=f"port {port}"):
             HttpFront(ctx, []).start()
+    # Nothing half-created: no CA directory left behind by the failed start.
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_free_port_is_found_on_every_address():

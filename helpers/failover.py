@@ -399,6 +399,7 @@ def create_health_check(config: WorkshopConfig) -> str:
     r53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"],
                                  AddTags=[{"Key": "Name", "Value": name}, *tags(config)])
     _remember(config, health_check_id=check["Id"])
+    _check_ids[(config.prefix, _checked_host(config))] = check["Id"]
     return check["Id"]
 
 
@@ -416,11 +417,42 @@ def kit_health_checks(config: WorkshopConfig) -> list[dict[str, Any]]:
             if check["CallerReference"].startswith(_caller_prefix(config))]
 
 
+# Route 53's API allows about five requests a second per account, shared by everybody in it
+# (a room of participants). Watching a check costs one GetHealthCheckStatus per sample, so the
+# check's id is looked up once, and an answer is reused for a moment: the checkers report
+# only every RequestInterval (10 s) anyway. In AWS seconds; the sandbox scales it.
+STATUS_REUSE_SECONDS = 2.0
+_check_ids: dict[tuple[str, str], str] = {}
+_recent_status: dict[str, tuple[float, dict[str, Any]]] = {}
+
+
 def health_check_id(config: WorkshopConfig) -> str:
-    found = find_health_check(config)
-    if found is None:
-        raise FailoverSetupError("there is no health check yet: run create_health_check() first")
-    return found["Id"]
+    key = (config.prefix, _checked_host(config))
+    if key not in _check_ids:
+        found = find_health_check(config)
+        if found is None:
+            raise FailoverSetupError(
+                "there is no health check yet: run create_health_check() first")
+        _check_ids[key] = found["Id"]
+    return _check_ids[key]
+
+
+def _status_answer(config: WorkshopConfig) -> dict[str, Any]:
+    check_id = health_check_id(config)
+    seen = _recent_status.get(check_id)
+    if seen and time.monotonic() - seen[0] < STATUS_REUSE_SECONDS * net.time_scale():
+        return seen[1]
+    try:
+        answer = _route53().get_health_check_status(HealthCheckId=check_id)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "NoSuchHealthCheck":
+            raise
+        # Deleted (clean-up) or replaced since it was looked up: look again, once.
+        _check_ids.pop((config.prefix, _checked_host(config)), None)
+        check_id = health_check_id(config)
+        answer = _route53().get_health_check_status(HealthCheckId=check_id)
+    _recent_status[check_id] = (time.monotonic(), answer)
+    return answer
 
 
 def health_check_status(config: WorkshopConfig) -> tuple[bool, list[dict[str, Any]]]:
@@ -429,7 +461,7 @@ def health_check_status(config: WorkshopConfig) -> tuple[bool, list[dict[str, An
     Healthy, as Route 53 decides it, while more than 18 % of the checkers
     report success.
     """
-    answer = _route53().get_health_check_status(HealthCheckId=health_check_id(config))
+    answer = _status_answer(config)
     observations = []
     for o in answer["HealthCheckObservations"]:
         report = o.get("StatusReport", {})

@@ -7,6 +7,8 @@ and stopped in reverse. They share a :class:`SandboxContext`.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
 from helpers.sandbox.context import LOOPBACK, SandboxContext, SandboxSettings
@@ -52,6 +54,7 @@ class SandboxServer:
         except BaseException:
             self.stop()
             raise
+        threading.Thread(target=_warm_up, name="sandbox-warm-up", daemon=True).start()
         return self
 
     def _start(self, component: Any) -> Any:
@@ -87,3 +90,23 @@ class SandboxServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# moto builds these backends on first use, and importing them takes seconds (API Gateway's
+# OpenAPI validator pulls in jsonschema's format checkers; CloudFormation imports every model
+# it can create). Doing it right after start, beside the learner's first steps, keeps that
+# wait out of the first deploy and out of the first request a region's listener answers.
+WARM_UP_SERVICES = ("apigateway", "cloudformation")
+
+
+def _warm_up() -> None:
+    from moto.backends import get_backend
+
+    started = time.monotonic()
+    for service in WARM_UP_SERVICES:
+        try:
+            get_backend(service)
+        except Exception:  # only an optimisation: first use would load it anyway
+            log.debug("warming up %s failed", service, exc_info=True)
+    log.info("backends loaded in %.1f s: %s", time.monotonic() - started,
+             ", ".join(WARM_UP_SERVICES))

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from helpers.config import WorkshopConfig
+from helpers.kernels import Kernel, KernelQueue
 from helpers.paths import NOTEBOOKS
 from helpers.run_index import NotebookRun
 
@@ -95,6 +96,16 @@ def run(config: WorkshopConfig, out_dir: Path, until: str | None = None,
     out_dir.mkdir(parents=True, exist_ok=True)
     _export_config(config)
     report = RunReport(out_dir)
+    with KernelQueue(NOTEBOOKS) as kernels, ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="html") as pages:  # pages beside the next run
+        kernels.prepare()  # the first kernel boots beside the sandbox and the first checklist
+        _run_notebooks(config, notebooks, report, kernels, pages, say, record, rerun)
+    return report
+
+
+def _run_notebooks(config: WorkshopConfig, notebooks: list[Path], report: RunReport,
+                   kernels: KernelQueue, pages: ThreadPoolExecutor,
+                   say: Callable[[str], None], record: bool, rerun: bool) -> None:
     time_scale = None
     if config.mode == "sandbox":
         from helpers.sandbox import process
@@ -110,7 +121,7 @@ def run(config: WorkshopConfig, out_dir: Path, until: str | None = None,
         latest = report.before = _checklist(config, say)
         if latest is not None:
             say(f"checklist before the run: {_summary(latest)}")
-        for path in notebooks:
+        for position, path in enumerate(notebooks):
             module = _module_of(path.name)
             if (module and latest is not None and not (record or rerun)
                     and latest.live_done(module)):
@@ -120,12 +131,16 @@ def run(config: WorkshopConfig, out_dir: Path, until: str | None = None,
                 continue
             started = time.monotonic()
             say(f"running {path.name} ...")
+            kernel = kernels.take(start_next=position + 1 < len(notebooks))
             try:
-                _execute(path, path.parent if record else out_dir, html=not record)
+                _execute(path, path.parent if record else report.out_dir, kernel,
+                         pages=None if record else pages)
             except BaseException:
                 report.runs.append(NotebookRun(path.name, "failed",
                                                time.monotonic() - started))
                 raise
+            finally:
+                kernels.release(kernel)
             seconds = time.monotonic() - started
             report.notebooks.append((path.name, seconds))
             after = _checklist(config, say)
@@ -140,13 +155,13 @@ def run(config: WorkshopConfig, out_dir: Path, until: str | None = None,
         if latest is not None:
             say(f"checklist after the run: {_summary(latest)}")
     finally:
+        pages.shutdown(wait=True)  # the index links every page
         if not record:
             _write_index(report, config, time_scale, say)
         if report.sandbox_started:
             from helpers.sandbox import process
 
             process.down()
-    return report
 
 
 def _checklist(config: WorkshopConfig, say: Callable[[str], None]) -> Any:
@@ -198,27 +213,29 @@ def _export_config(config: WorkshopConfig) -> None:
             value, bool) else value
 
 
-def _execute(path: Path, out_dir: Path, html: bool = True) -> None:
+def _execute(path: Path, out_dir: Path, kernel: Kernel,
+             pages: ThreadPoolExecutor | None = None) -> None:
+    """Run one notebook in ``kernel``; with ``pages``, its HTML is written there meanwhile."""
     import nbformat
     from nbclient import NotebookClient
-    from nbconvert import HTMLExporter
-    from traitlets.config import Config
 
     notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, km=kernel.manager, timeout=CELL_TIMEOUT_S,
+                            resources={"metadata": {"path": str(path.parent)}})
     try:
-        with tempfile.TemporaryDirectory(prefix="workshop-kernel-") as sockets:
-            # Local IPC sockets: the kernel is reachable by this user only (TCP would
-            # be open to anyone on the machine, and the kernel warns about it).
-            ipc = Config({"KernelManager": {"transport": "ipc",
-                                            "ip": os.path.join(sockets, "kernel")}})
-            client = NotebookClient(notebook, config=ipc, kernel_name="python3",
-                                    timeout=CELL_TIMEOUT_S,
-                                    resources={"metadata": {"path": str(path.parent)}})
-            _run_client(client, notebook, path, out_dir)
+        _run_client(client, notebook, path, out_dir)
     finally:  # a failed notebook's page shows the error where it happened
-        if html:
-            body, _ = HTMLExporter().from_notebook_node(notebook)
-            (out_dir / path.with_suffix(".html").name).write_text(body)
+        if client.kc is not None:  # ours to close: the kernel was handed in
+            client.kc.stop_channels()
+        if pages is not None:
+            pages.submit(_write_html, notebook, out_dir / path.with_suffix(".html").name)
+
+
+def _write_html(notebook: Any, target: Path) -> None:
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(notebook)
+    target.write_text(body)
 
 
 def _run_client(client, notebook, path: Path, out_dir: Path) -> None:

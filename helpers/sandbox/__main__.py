@@ -27,6 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--parent-pid", type=int, default=0,
                        help="stop when this process ends (used by tests)")
     args = parser.parse_args(argv)
+    # jsonschema checks the "iri" string format with rfc3987-syntax when it is installed
+    # (Jupyter brings it), and importing it builds a grammar: 2 s of the sandbox's first
+    # CloudFormation or API Gateway call, for a format no request of the kit carries.
+    # Marking the module absent makes jsonschema skip that one checker.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     from helpers.sandbox.server import SandboxServer

@@ -1,0 +1,127 @@
+"""Kernels for headless runs, started one notebook ahead.
+
+Starting a Python kernel and importing the kit (boto3, pandas, matplotlib, the
+helpers) takes two to three seconds, and a run executes eight notebooks. While
+one notebook runs, :class:`KernelQueue` starts the kernel for the next one and
+imports those modules in it (silently: no cell, no execution count), then
+shuts finished kernels down in the background. A notebook still gets a fresh
+kernel of its own; only the wait moves out of the way.
+
+Kernels talk over local IPC sockets: reachable by this user only (TCP would be
+open to anyone on the machine, and the kernel warns about it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+KERNEL_NAME = "python3"
+WARM_UP_TIMEOUT_S = 120
+# What the notebooks import in their first cells; nothing here reads state or settings.
+WARM_IMPORTS = ("import boto3, pandas, matplotlib.figure, helpers.charts, helpers.deployment, "
+                "helpers.failover, helpers.monitor, helpers.progress, helpers.replication, "
+                "helpers.tickets, helpers.widgets")
+
+
+@dataclass
+class Kernel:
+    manager: Any  # jupyter_client.KernelManager
+    sockets: str  # folder of the IPC sockets
+    warming: threading.Thread  # imports the kit; done before the kernel is handed out
+
+
+def _start(cwd: Path) -> Kernel:
+    from jupyter_client.manager import KernelManager
+
+    sockets = tempfile.mkdtemp(prefix="workshop-kernel-")
+    manager = KernelManager(kernel_name=KERNEL_NAME, transport="ipc",
+                            ip=os.path.join(sockets, "kernel"))
+    try:
+        manager.start_kernel(cwd=str(cwd))
+    except BaseException:
+        shutil.rmtree(sockets, ignore_errors=True)
+        raise
+    warming = threading.Thread(target=_import_the_kit, args=(manager,), daemon=True,
+                               name="kernel-warm-up")
+    warming.start()
+    return Kernel(manager, sockets, warming)
+
+
+def _import_the_kit(manager: Any) -> None:
+    # The warm-up client shares the kernel session's identity, so it must be gone before
+    # the notebook's client connects (the kernel would route that client's replies here).
+    client = manager.client()
+    client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+    try:
+        client.wait_for_ready(timeout=WARM_UP_TIMEOUT_S)
+        sent = client.execute(WARM_IMPORTS, silent=True, store_history=False)
+        while client.get_shell_msg(timeout=WARM_UP_TIMEOUT_S)["parent_header"].get(
+                "msg_id") != sent:
+            pass
+    except Exception:  # only an optimisation: the notebook imports what it needs anyway
+        pass
+    finally:
+        client.stop_channels()
+
+
+def _shut_down(kernel: Kernel) -> None:
+    try:
+        kernel.warming.join(timeout=WARM_UP_TIMEOUT_S)
+        kernel.manager.shutdown_kernel()
+    except BaseException as exc:  # asyncio's CancelledError included
+        log.warning("shutting down a kernel failed (%r); stopping it the hard way", exc)
+        with contextlib.suppress(BaseException):
+            kernel.manager.kill_kernel()
+    finally:
+        shutil.rmtree(kernel.sockets, ignore_errors=True)
+
+
+class KernelQueue:
+    """Hands out fresh kernels, the next one already starting; use as a context manager."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self._ready: Kernel | None = None
+        self._closing: list[threading.Thread] = []
+
+    def prepare(self) -> None:
+        """Start the first kernel now (e.g. while the sandbox starts)."""
+        if self._ready is None:
+            self._ready = _start(self.cwd)
+
+    def take(self, start_next: bool) -> Kernel:
+        """A kernel for the notebook about to run; with ``start_next``, the next one starts."""
+        kernel = self._ready or _start(self.cwd)
+        self._ready = _start(self.cwd) if start_next else None
+        kernel.warming.join(timeout=WARM_UP_TIMEOUT_S)
+        return kernel
+
+    def release(self, kernel: Kernel) -> None:
+        """Shut a used kernel down without waiting for it."""
+        thread = threading.Thread(target=_shut_down, args=(kernel,), daemon=True)
+        thread.start()
+        self._closing.append(thread)
+
+    def close(self) -> None:
+        if self._ready is not None:
+            _shut_down(self._ready)
+            self._ready = None
+        for thread in self._closing:
+            thread.join(timeout=30)
+        self._closing.clear()
+
+    def __enter__(self) -> KernelQueue:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -52,9 +52,19 @@ def summary(path: Path) -> tuple[str, str]:
                     break
                 continue
             paragraph.append(line)
-        text = re.sub(r"\(([^)\s]+)\.ipynb\)", r"(\1.html)", "\n".join(paragraph))
+        text = re.sub(r"\(([^)\s]+)\.ipynb\)", r"(\1.html)", _without_lead_in(paragraph))
         return lines[heading][2:].strip(), markdown2html(text) if text else ""
     return path.stem, ""
+
+
+def _without_lead_in(paragraph: list[str]) -> str:
+    """The paragraph as a summary: a closing "...:" leads into a list the index does not show,
+    so that sentence goes (or, when it is the only one, ends with a full stop)."""
+    text = " ".join(line.strip() for line in paragraph)
+    if not text.endswith(":"):
+        return text
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    return " ".join(sentences[:-1]) if len(sentences) > 1 else text[:-1] + "."
 
 
 def link_pages(out_dir: Path, names: Iterable[str]) -> None:

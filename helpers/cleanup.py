@@ -27,6 +27,7 @@ knows in either region.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,7 +86,7 @@ def cleanup(config: WorkshopConfig, progress: Callable[[str], None] | None = Non
         deleted(f"health check {check['Id']} ({_checked(check)})")
     for region in config.regions:
         for host in _kit_custom_domains(config, region, report):
-            _delete_custom_domain(client("apigateway", region), host)
+            _delete_custom_domain(region, host, say)
             deleted(f"custom domain {host} ({region})")
     for region in config.regions:
         for arn in _kit_certificates(config, region):
@@ -228,11 +229,36 @@ def _kit_custom_domains(config: WorkshopConfig, region: str,
     return found
 
 
-def _delete_custom_domain(apigw: Any, host: str) -> None:
+# API Gateway deletes at most one custom domain name per 30 s in an account and region, a
+# quota the whole room shares when everybody cleans up at the end of a workshop. The SDK's
+# own retries would wait silently and then give up; this waits the quota's window, says so,
+# and keeps trying for as long as a room could need.
+DOMAIN_DELETION_WINDOW_S = 30
+DOMAIN_DELETION_PATIENCE_S = 45 * 60
+
+
+def _delete_custom_domain(region: str, host: str, say: Callable[[str], None]) -> None:
+    apigw = client("apigateway", region)
     for page in apigw.get_paginator("get_base_path_mappings").paginate(domainName=host):
         for mapping in page.get("items", []):
             apigw.delete_base_path_mapping(domainName=host, basePath=mapping["basePath"])
-    apigw.delete_domain_name(domainName=host)
+    once = client("apigateway", region, retries=False)
+    scale = net.time_scale()
+    waited = 0.0
+    while True:
+        try:
+            once.delete_domain_name(domainName=host)
+            return
+        except ClientError as exc:
+            if (exc.response["Error"]["Code"] != "TooManyRequestsException"
+                    or waited >= DOMAIN_DELETION_PATIENCE_S * scale):
+                raise
+        pause = DOMAIN_DELETION_WINDOW_S * scale
+        say(f"waiting {pause:.0f} s to delete custom domain {host} ({region}): API Gateway "
+            f"deletes one custom domain per {DOMAIN_DELETION_WINDOW_S} s in an account and "
+            "region, for everyone in the account")
+        time.sleep(pause)
+        waited += pause
 
 
 def _kit_certificates(config: WorkshopConfig, region: str) -> list[str]:

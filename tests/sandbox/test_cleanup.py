@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -94,12 +95,27 @@ def test_leftovers_lists_every_kind_the_workshop_creates(room):
                      "IAM", "custom", "certificate", "health", "DNS", "hosted"}
 
 
-def test_cleanup_twice_leaves_nothing_of_one_participant_and_the_other_untouched(room):
+def test_cleanup_twice_leaves_nothing_of_one_participant_and_the_other_untouched(room,
+                                                                               sandbox):
     a, b = room["a"], room["b"]
     b_before = sorted(cleanup.leftovers(b))
-
-    first = cleanup_cli(a, "--verify")
+    # The room cleans up at once: API Gateway's one-deletion-per-30-s quota answers A's
+    # first DeleteDomainName with TooManyRequests (a 429 the SDK would retry in silence).
+    faults.add(sandbox["endpoint_url"], {
+        "id": "domain-quota", "service": "apigateway", "region": a.primary_region,
+        "method": "DELETE", "path": f"^/domainnames/[^/]*{re.escape(a.domain)}$",
+        "action": "error", "status": 429, "code": "TooManyRequestsException",
+        "message": "Too Many Requests", "times": 1})
+    try:
+        first = cleanup_cli(a, "--verify")
+    finally:
+        quota = faults.listed(sandbox["endpoint_url"])["domain-quota"]
+        faults.clear(sandbox["endpoint_url"])
+    assert quota["fired"] == 1
     assert first.returncode == 0, first.stdout + first.stderr
+    assert re.search(rf"waiting \d+ s to delete custom domain \S*{re.escape(a.domain)} "
+                     rf"\({a.primary_region}\): API Gateway deletes one custom domain per 30 s "
+                     "in an account and region", first.stdout), first.stdout
     assert f"verified: nothing carrying the prefix {a.prefix!r} is left" in first.stdout
     assert "deleted stack" in first.stdout and "deleted health check" in first.stdout
     assert f"kept: hosted zone {a.domain}" in first.stdout

@@ -354,7 +354,9 @@ class DrillResult:
                           ("fail-back: restore → DNS answers the primary", "dns_seconds"),
                           ("fail-back: restore → served by the primary", "served_seconds")):
             rows.append((name, _s(self.failback.get(key)), "", ""))
-        return pd.DataFrame(rows, columns=["measure", "value", "compared with", "verdict"])
+        # The measure as the index: shown whole and in bold (a column would be cut at 50).
+        return pd.DataFrame(rows, columns=["measure", "value", "compared with", "verdict"]
+                            ).set_index("measure")
 
     def summary(self) -> str:
         rto = "n/a" if self.rto_seconds is None else f"{self.rto_seconds:.2f} s"
@@ -799,7 +801,7 @@ def command(config: WorkshopConfig, args: Any) -> int:
     if args.json:
         print(json.dumps(result.as_dict(), indent=2, default=str))
     else:
-        print(result.table().to_string(index=False))
+        print(result.table().to_string())
         for note in result.notes:
             print(f"note: {note}")
         if args.chart:

@@ -283,8 +283,8 @@ def replicator_throughput(config: WorkshopConfig, items: int = THROUGHPUT_ITEMS,
     costs = sandbox_costs(config)
     say(f"  speedup {speedup:.1f}x; the sandbox itself: PutItem {costs['put_item_ms']} ms, "
         f"BatchWriteItem {costs['batch_write_ms_per_item']} ms and BatchGetItem "
-        f"{costs['batch_get_ms_per_item']} ms per item (ceiling "
-        f"{costs['batching_ceiling_with_version_check']}x)")
+        f"{costs['batch_get_ms_per_item']} ms per item (cost ratio "
+        f"{costs['cost_ratio_with_version_check']}x)")
     return {"items": items, "batch_size": BATCH_SIZE, **measured,
             "replicator_speedup_vs_per_item": round(speedup, 2), "sandbox_costs": costs}
 
@@ -412,10 +412,12 @@ def sandbox_costs(config: WorkshopConfig, calls: int = 40) -> dict[str, float]:
     return {"put_item_ms": round(single * 1000, 2),
             "batch_write_ms_per_item": round(batched * 1000, 2),
             "batch_get_ms_per_item": round(read * 1000, 2),
-            # What batching can gain here at most: one PutItem against one item's share of
-            # a BatchWriteItem, plus the version check's BatchGetItem the naive one skips.
-            "batching_ceiling": round(single / batched, 1),
-            "batching_ceiling_with_version_check": round(single / (batched + read), 1)}
+            # One PutItem against one item's share of a BatchWriteItem (plus the version
+            # check's BatchGetItem the naive one skips): what moto's costs alone allow. A
+            # guide, not a bound: the per-record replicator also pays per-record work in
+            # its Lambda, which these calls from outside do not.
+            "cost_ratio": round(single / batched, 1),
+            "cost_ratio_with_version_check": round(single / (batched + read), 1)}
 
 
 # ---------------------------------------------------------------- goals, files, chart

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from helpers.charts import HEALTHY, REGION_COLOURS, UNHEALTHY
+from helpers.charts import HEALTHY, REGION_COLOURS, UNHEALTHY, scale_note
 
 if TYPE_CHECKING:  # pragma: no cover
     from helpers.drill import DrillResult
@@ -33,12 +33,6 @@ MOMENTS = {
 }
 LANES = {"create": 2, "list": 1, "health": 0}
 CHAR_WIDTH = 0.0068  # of the x axis, per character of an x-small label
-
-
-def _scale_note(time_scale: float) -> str:
-    if time_scale == 1.0:
-        return "  (AWS timings)"
-    return f"  (sandbox time scale {time_scale:g}: AWS durations x {time_scale:g})"
 
 
 def _title(result: DrillResult) -> str:
@@ -108,7 +102,8 @@ def drill_timeline(result: DrillResult) -> Figure:
                 Line2D([], [], marker="s", linestyle="", color=UNHEALTHY, label="unhealthy")]
     axes[-1].legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.9), ncols=6,
                     fontsize="x-small", frameon=False)
-    axes[-1].set_xlabel("seconds since the drill began" + _scale_note(result.time_scale))
+    axes[-1].set_xlabel("seconds since the drill began"
+                        + (scale_note(result.time_scale) or "  (AWS timings)"))
     fig.suptitle(_title(result), fontsize="medium")
     fig.tight_layout()
     return fig

@@ -399,7 +399,7 @@ def create_health_check(config: WorkshopConfig) -> str:
     r53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"],
                                  AddTags=[{"Key": "Name", "Value": name}, *tags(config)])
     _remember(config, health_check_id=check["Id"])
-    _check_ids[(config.prefix, _checked_host(config))] = check["Id"]
+    _check_ids[_check_key(config)] = check["Id"]
     return check["Id"]
 
 
@@ -427,8 +427,12 @@ _check_ids: dict[tuple[str, str], str] = {}
 _recent_status: dict[str, tuple[float, dict[str, Any]]] = {}
 
 
+def _check_key(config: WorkshopConfig) -> tuple[str, str]:
+    return config.prefix, _checked_host(config)
+
+
 def health_check_id(config: WorkshopConfig) -> str:
-    key = (config.prefix, _checked_host(config))
+    key = _check_key(config)
     if key not in _check_ids:
         found = find_health_check(config)
         if found is None:
@@ -449,7 +453,7 @@ def _status_answer(config: WorkshopConfig) -> dict[str, Any]:
         if exc.response["Error"]["Code"] != "NoSuchHealthCheck":
             raise
         # Deleted (clean-up) or replaced since it was looked up: look again, once.
-        _check_ids.pop((config.prefix, _checked_host(config)), None)
+        _check_ids.pop(_check_key(config), None)
         check_id = health_check_id(config)
         answer = _route53().get_health_check_status(HealthCheckId=check_id)
     _recent_status[check_id] = (time.monotonic(), answer)

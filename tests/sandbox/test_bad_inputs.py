@@ -12,8 +12,6 @@ import os
 import re
 import secrets
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +24,7 @@ from helpers.paths import REPO_ROOT
 from helpers.regions import sandbox_ip
 from helpers.sandbox import faults
 from helpers.session import client
+from workshop_cli import workshop
 
 CATALOGUE = REPO_ROOT / "docs" / "bad-inputs.md"
 TOKEN = secrets.token_hex(3)
@@ -90,14 +89,6 @@ def test_bad_arguments_get_one_sentence_and_exit_2(sandbox, isolated_home, capsy
     assert message in err, err
     assert "Traceback" not in err + out
     nothing_created(isolated_home)
-
-
-def workshop(*args: str, env: dict[str, str] | None = None, drop: tuple[str, ...] = ()
-             ) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k not in drop}
-    environment.update(env or {})
-    return subprocess.run([sys.executable, "-m", "helpers", *args], cwd=REPO_ROOT,
-                          env=environment, capture_output=True, text=True, timeout=120)
 
 
 NO_CREDENTIALS = {"AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_CONFIG_FILE": os.devnull,

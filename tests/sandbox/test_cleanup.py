@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import secrets
 import subprocess
-import sys
 import zipfile
 
 import pytest
 
 from helpers import cleanup, deployment, failover, net, tickets
 from helpers.config import WorkshopConfig
-from helpers.paths import REPO_ROOT
 from helpers.sandbox import faults
 from helpers.session import client
+from workshop_cli import workshop
 from workshop_steps import deploy_regions, set_up_failover
 
 R53 = "us-east-1"
@@ -35,11 +33,6 @@ def deploy_everything(config: WorkshopConfig, create_zone: bool) -> None:
     """Modules 1 to 3.3 for one participant."""
     deploy_regions(config)
     set_up_failover(config, create_zone=create_zone)
-
-
-def workshop(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "helpers", *args], cwd=REPO_ROOT,
-                          env=os.environ.copy(), capture_output=True, text=True, timeout=300)
 
 
 def cleanup_cli(config: WorkshopConfig, *extra: str) -> subprocess.CompletedProcess:

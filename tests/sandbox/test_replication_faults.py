@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import random
 import secrets
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -25,9 +22,9 @@ import pytest
 
 from helpers import cleanup, deployment, replication
 from helpers.config import WorkshopConfig
-from helpers.paths import REPO_ROOT
 from helpers.sandbox import faults
 from helpers.session import client
+from workshop_cli import workshop
 
 CHANGES = 10_000
 INSERTS, UPDATES, DELETES = 6_000, 2_500, 1_500
@@ -141,11 +138,6 @@ def log_lines(config: WorkshopConfig, function: str) -> list[str]:
     pages = logs.get_paginator("filter_log_events").paginate(
         logGroupName=f"/aws/lambda/{function}")
     return [event["message"] for page in pages for event in page["events"]]
-
-
-def workshop(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "helpers", *args], cwd=REPO_ROOT,
-                          env=os.environ.copy(), capture_output=True, text=True, timeout=120)
 
 
 def test_ten_thousand_changes_survive_faults_and_the_rejected_one_is_redriven(config, sandbox):

@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import requests
 
-from helpers.paths import REPO_ROOT
-
-
-def workshop(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "helpers", *args], cwd=REPO_ROOT,
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+from workshop_cli import workshop
 
 
 def test_up_status_down_print_what_real_clients_need(tmp_path):

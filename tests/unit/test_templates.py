@@ -36,11 +36,23 @@ CORS_HEADERS = {
     "Access-Control-Expose-Headers": "X-Workshop-Region",
 }
 
-# IAM statements whose Resource may be "*": (template, logical id, action) ->
-# why AWS offers nothing narrower. Empty today: every action the kit grants
-# has a resource-level ARN (dynamodb:ListStreams, which would need "*", is
-# deliberately not granted; see templates/replication.yaml).
-WILDCARD_RESOURCE_ALLOWLIST: dict[tuple[str, str, str], str] = {}
+# A statement may grant on Resource "*" only where AWS offers nothing narrower, and the
+# template must say why, machine-readably: a YAML comment starting "# wildcard-resource:"
+# followed by the reason (at least three words), on the line of the "*" itself or on the
+# line directly above it, e.g.
+#       # wildcard-resource: xray:PutTraceSegments has no resource-level ARN
+#       Resource: "*"
+# The kit's templates have none today: every action they grant has a resource-level ARN.
+WILDCARD_JUSTIFICATION = re.compile(r"#\s*wildcard-resource:\s*(\S+\s+){2,}\S+")
+
+# Every IAM role of every template, and the test that pins its grants exactly.
+PINNED_ROLES = {
+    ("api", "GetFunctionRole"): "test_get_function_role_may_only_read_the_table_and_its_index",
+    ("api", "PostFunctionRole"): "test_post_function_role_may_only_put_items",
+    ("api", "HealthFunctionRole"): "test_health_function_role_may_only_read_the_table",
+    ("replication", "ReplicatorRole"):
+        "test_replicator_role_reads_only_the_source_stream_and_writes_only_the_target",
+}
 
 EXPECTED_PARAMETERS = {
     "api": {"Prefix", "CodeBucket", "CodeKey"},
@@ -133,9 +145,21 @@ def policy_statements(name: str) -> Iterator[tuple[str, dict[str, Any]]]:
         yield from walk(resource.get("Properties", {}), logical_id)
 
 
+IAM_POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
+
+
+def roles() -> list[tuple[str, str]]:
+    """(template, logical id) of every IAM role in every template."""
+    return [(name, logical_id) for name in TEMPLATE_NAMES
+            for logical_id in resources(name, "AWS::IAM::Role")]
+
+
 def role_grants(name: str, role_id: str) -> set[tuple[str, str]]:
-    """(action, resource) pairs a role's inline policies allow; intrinsic
-    resources are shown as their Sub string, Ref name or GetAtt path."""
+    """(action, resource) pairs a role is allowed: its inline ``Policies`` and every policy
+    resource of the template attached to it (``Roles`` / ``RoleName``). Intrinsic resources
+    are shown as their Sub string, Ref name or GetAtt path. A role with a managed policy
+    (AWS's or the template's own through ``ManagedPolicyArns``) or with no grant at all
+    fails here, so no caller can pass vacuously."""
 
     def show(resource: Any) -> str:
         if isinstance(resource, str):
@@ -147,13 +171,26 @@ def role_grants(name: str, role_id: str) -> set[tuple[str, str]]:
         getatt = resource["Fn::GetAtt"]
         return "GetAtt " + (getatt if isinstance(getatt, str) else ".".join(getatt))
 
+    role = props(name, role_id)
+    assert "ManagedPolicyArns" not in role, (
+        f"{name}:{role_id} attaches managed policies {role['ManagedPolicyArns']}: their "
+        "grants are not pinned by any test; give the role inline statements instead")
+    documents = [policy["PolicyDocument"] for policy in role.get("Policies", [])]
+    for resource in resources(name).values():
+        if resource["Type"] not in IAM_POLICY_TYPES:
+            continue
+        attached = resource.get("Properties", {})
+        targets = [*as_list(attached.get("Roles", [])), attached.get("RoleName")]
+        if {"Ref": role_id} in targets or role_id in targets:
+            documents.append(attached["PolicyDocument"])
     grants = set()
-    for policy in props(name, role_id)["Policies"]:
-        for statement in as_list(policy["PolicyDocument"]["Statement"]):
+    for document in documents:
+        for statement in as_list(document["Statement"]):
             assert statement["Effect"] == "Allow"
             for action in as_list(statement["Action"]):
                 for resource in as_list(statement["Resource"]):
                     grants.add((action, show(resource)))
+    assert grants, f"{name}:{role_id} grants nothing"
     return grants
 
 
@@ -202,22 +239,79 @@ def test_template_is_plain_cloudformation_without_transform(name):
     assert not [r["Type"] for r in template["Resources"].values() if "Serverless" in r["Type"]]
 
 
+def unjustified_wildcard_resources(name: str) -> list[str]:
+    """Statements granting on Resource "*" without a ``# wildcard-resource:`` comment."""
+    lines = (TEMPLATES_DIR / f"{name}.yaml").read_text().splitlines()
+    found = []
+    for logical_id, statement in policy_statements(name):
+        for resource in as_list(statement.get("Resource", [])):
+            if resource != "*":
+                continue
+            line = resource.start_mark.line  # 0-based, from cfn-lint's decoder
+            nearby = [lines[line], lines[line - 1].strip() if line else ""]
+            if not (WILDCARD_JUSTIFICATION.search(nearby[0])
+                    or (nearby[1].startswith("#") and WILDCARD_JUSTIFICATION.match(nearby[1]))):
+                found.append(f"{name}:{logical_id} line {line + 1} grants "
+                             f"{as_list(statement['Action'])} on '*'")
+    return found
+
+
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
-def test_iam_statements_name_every_action_and_wildcard_resources_are_allowlisted(
-    name,
-):
+def test_iam_statements_name_every_action_and_wildcard_resources_say_why(name):
     for logical_id, statement in policy_statements(name):
         assert "NotAction" not in statement, logical_id
         assert "NotResource" not in statement, logical_id
         actions = as_list(statement["Action"])
         for action in actions:
             assert isinstance(action, str) and "*" not in action, (logical_id, action)
-        for resource in as_list(statement.get("Resource", [])):
-            if resource == "*":
-                for action in actions:
-                    assert (name, logical_id, action) in WILDCARD_RESOURCE_ALLOWLIST, (
-                        f"{name}:{logical_id} grants {action} on '*'"
-                    )
+    assert unjustified_wildcard_resources(name) == []
+
+
+def test_a_wildcard_resource_without_its_reason_is_refused(tmp_path, monkeypatch):
+    """The convention above, checked on a template that breaks it and one that keeps it."""
+    role = """Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Statement: [{Effect: Allow, Action: sts:AssumeRole,
+                                              Principal: {Service: lambda.amazonaws.com}}]}
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: xray:PutTraceSegments
+%s
+"""
+    monkeypatch.setattr(f"{__name__}.TEMPLATES_DIR", tmp_path)
+    for name, resource_lines in (
+            ("bare", '                Resource: "*"'),
+            ("short", '                Resource: "*"  # wildcard-resource: needed'),
+            ("said", '                # wildcard-resource: X-Ray has no resource-level ARN\n'
+                     '                Resource: "*"'),
+            ("inline", '                Resource: "*"  # wildcard-resource: no resource ARN '
+                       'exists')):
+        (tmp_path / f"{name}.yaml").write_text(role % resource_lines)
+    load.cache_clear()
+    try:
+        assert unjustified_wildcard_resources("bare") == [
+            "bare:Role line 13 grants ['xray:PutTraceSegments'] on '*'"]
+        assert len(unjustified_wildcard_resources("short")) == 1
+        assert unjustified_wildcard_resources("said") == []
+        assert unjustified_wildcard_resources("inline") == []
+    finally:
+        load.cache_clear()
+
+
+def test_every_role_in_every_template_has_its_grants_pinned_by_a_test():
+    """A new role, or a role moved between templates, needs a grants test of its own."""
+    assert sorted(roles()) == sorted(PINNED_ROLES)
+
+
+@pytest.mark.parametrize(("name", "role_id"), sorted(PINNED_ROLES))
+def test_no_role_has_a_managed_policy_or_grants_nothing(name, role_id):
+    assert "ManagedPolicyArns" not in props(name, role_id)
+    assert role_grants(name, role_id)
 
 
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
@@ -562,6 +656,10 @@ def test_replicator_writes_to_the_configured_secondary_table():
     }
 
 
+SOURCE_STREAMS = ("arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}"
+                  ":table/${SourceTableName}/stream/*")
+
+
 def test_replicator_role_reads_only_the_source_stream_and_writes_only_the_target():
     target = (
         "arn:${AWS::Partition}:dynamodb:${TargetRegion}:${AWS::AccountId}:table/${TargetTableName}"
@@ -570,6 +668,7 @@ def test_replicator_role_reads_only_the_source_stream_and_writes_only_the_target
         ("dynamodb:DescribeStream", "Ref SourceStreamArn"),
         ("dynamodb:GetShardIterator", "Ref SourceStreamArn"),
         ("dynamodb:GetRecords", "Ref SourceStreamArn"),
+        ("dynamodb:ListStreams", SOURCE_STREAMS),
         ("dynamodb:BatchWriteItem", target),
         ("dynamodb:BatchGetItem", target),
         ("dynamodb:PutItem", target),
@@ -642,6 +741,8 @@ WILDCARD_ARN_ALLOWLIST = {
     ("replication", "ReplicatorRole", "arn:${AWS::Partition}:logs:${AWS::Region}"
      ":${AWS::AccountId}:log-group:${ReplicatorLogGroup}:*"):
         "the log streams of one log group; Lambda names them",
+    ("replication", "ReplicatorRole", SOURCE_STREAMS):
+        "the source table's streams; ListStreams takes no single stream's ARN",
     ("ui", "BucketPolicy", "${Bucket.Arn}/*"): "every object of the website bucket",
 }
 

@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 
-.PHONY: workshop test lint lab bench clean-env help
+.PHONY: workshop test lint system-packages lab bench clean-env help
 
 help:
 	@echo "make workshop   set up .venv if needed, then run the whole workshop on the sandbox"
@@ -30,9 +31,18 @@ workshop: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) lint
-	$(BIN)/pytest
-	$(BIN)/pytest --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
+# Chromium (browser tests), dig and curl (real-client tests): installed when missing, or
+# one line naming the command to run, before any test starts.
+system-packages:
+	@bash tools/system-packages.sh
+
+# Two workers, each with a sandbox of its own; whole files go to one worker, so a module's
+# deployed fixture is built once. The notebooks run in order (never shuffled) on a sandbox
+# of their own, beside the test files.
+test: system-packages $(STAMP) lint
+	$(BIN)/pytest $(PYTEST_WORKERS)
+	$(BIN)/pytest --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg \
+	  -p no:cacheprovider -p no:randomly
 
 LAB_STAMP := $(VENV)/.lab-installed
 

@@ -61,7 +61,7 @@ def require_chromium() -> None:
         pytest.skip("browser tests skipped: WORKSHOP_SKIP_BROWSER=1")
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
-            f"{CHROMIUM} is missing: run .ci/install-system-packages to install Debian's chromium "
+            f"{CHROMIUM} is missing: run `make system-packages` to install Debian's chromium "
             "(or set WORKSHOP_SKIP_BROWSER=1 to skip the browser tests)",
             pytrace=False,
         )

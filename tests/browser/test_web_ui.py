@@ -36,7 +36,7 @@ def rows(page):
 
 
 def test_chromium_is_installed(require_chromium):
-    """Without /usr/bin/chromium this fails, naming .ci/install-system-packages (the rest error)."""
+    """Without /usr/bin/chromium this fails, naming `make system-packages` (the rest error)."""
     require_chromium()
 
 

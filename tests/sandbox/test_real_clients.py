@@ -12,7 +12,7 @@ docs/real-clients.md:
 * ``curl`` through the sandbox's proxy (``-x``, ``http://`` and ``https://``
   with the sandbox CA), and straight to the address DNS gave (``--resolve``).
 
-dig and curl are Debian packages (``.ci/install-system-packages``), the AWS CLI
+dig and curl are Debian packages (``make system-packages``), the AWS CLI
 a pip dependency of the dev extra. A missing one fails the test, naming how to
 install it, unless ``WORKSHOP_SKIP_SYSTEM_TOOLS=1``.
 """
@@ -33,12 +33,12 @@ from typing import Any
 
 import pytest
 
-from helpers import cleanup, deployment, failover
+from helpers import deployment, failover
 from helpers.config import WorkshopConfig
 from helpers.regions import sandbox_ip
-from workshop_steps import deploy_regions, set_up_failover
+from workshop_steps import deploy_regions, set_up_failover, tear_down
 
-INSTALL_SCRIPT = ".ci/install-system-packages"
+INSTALL_COMMAND = "make system-packages"
 TIMINGS: dict[str, float] = {}
 CLI_TIMEOUT_S = 60
 
@@ -60,7 +60,7 @@ def require_tool(name: str) -> str:
         how = "`make test` installs it into .venv (pip install -e '.[dev]', awscli)"
     else:
         found = shutil.which(name)
-        how = f"run `sudo bash {INSTALL_SCRIPT}` (Debian's bind9-dnsutils and curl)"
+        how = f"run `{INSTALL_COMMAND}` (Debian's bind9-dnsutils and curl)"
     if not found:
         pytest.fail(f"{name} is missing: {how}, or set WORKSHOP_SKIP_SYSTEM_TOOLS=1 to skip "
                     "the real-client tests", pytrace=False)
@@ -199,8 +199,7 @@ def world(config, clients):
         deploy_regions(config, ui=False, replication=False)
         zone_id, check_id = set_up_failover(config)
     yield {"zone_id": zone_id, "check_id": check_id}
-    with contextlib.suppress(Exception):
-        cleanup.cleanup(config)
+    tear_down(config)
     print("\nreal-client step timings (s):", TIMINGS)
 
 

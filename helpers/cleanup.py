@@ -1,10 +1,14 @@
 """Module 5: delete everything the kit created, in dependency order, and prove it is gone.
 
 Order matters on AWS: DNS records before the health check they name, base
-path mappings before their custom domains, custom domains before the
-certificates they use, the replication stack (it reads the primary table's
-stream) before the API stacks, buckets emptied before their stacks. Every
-step looks before it deletes, so a second run has nothing to do and succeeds.
+path mappings before their custom domains, the replication stack (it reads the
+primary table's stream) before the API stacks, buckets emptied before their
+stacks, and certificates last: ACM refuses to delete a certificate while a
+custom domain uses it (``ResourceInUseException``), and on AWS it stays "in
+use" for a while after its domain is deleted. A certificate still in use is
+reported as kept ("run ``workshop cleanup`` again in a few minutes"); it never
+holds up the rest. Every step looks before it deletes, so a second run has
+nothing to do and succeeds.
 
 Only the kit's own resources are touched: exact kit names, or the
 ``workshop:participant`` tag / CallerReference mark. A hosted zone is deleted
@@ -42,7 +46,6 @@ from helpers.stacks import stack_status, tags
 
 KINDS = ("replication", "ui", "api")  # deletion order
 FUNCTIONS = ("ticket-get", "ticket-post", "health-check", "replicator")
-CERT_RELEASE_TIMEOUT_S = 300  # API Gateway lets go of a deleted domain's certificate slowly
 
 
 @dataclass
@@ -88,10 +91,6 @@ def cleanup(config: WorkshopConfig, progress: Callable[[str], None] | None = Non
         for host in _kit_custom_domains(config, region, report):
             _delete_custom_domain(region, host, say)
             deleted(f"custom domain {host} ({region})")
-    for region in config.regions:
-        for arn in _kit_certificates(config, region):
-            _delete_certificate(client("acm", region), arn)
-            deleted(f"certificate {arn}")
     for kind in KINDS:
         for region in config.regions:
             name = config.stack_name(kind)
@@ -111,6 +110,15 @@ def cleanup(config: WorkshopConfig, progress: Callable[[str], None] | None = Non
         deleted(f"hosted zone {config.domain} ({zone_id})")
     elif zone_id and not failover.is_kit_zone(config, zone_id):
         report.kept.append(f"hosted zone {config.domain} ({zone_id}): not created by the kit")
+    for region in config.regions:  # last: one still in use must not hold up the rest
+        for arn in _kit_certificates(config, region):
+            if _delete_certificate(client("acm", region), arn):
+                deleted(f"certificate {arn}")
+            else:
+                report.kept.append(
+                    f"certificate {arn} ({region}): still in use by a custom domain (API "
+                    "Gateway lets go of a deleted domain's certificate after a few minutes); "
+                    "run `workshop cleanup` again in a few minutes")
     data = state.load(config.prefix)
     if {"failover", "stacks"} & data.keys():  # keep the settings, forget what was deployed
         state.save(config.prefix, {k: v for k, v in data.items()
@@ -273,26 +281,17 @@ def _is_kit_certificate(config: WorkshopConfig, acm: Any, arn: str) -> bool:
                                .get("Tags", []))
 
 
-def _delete_certificate(acm: Any, arn: str) -> None:
-    """Delete, waiting while API Gateway still holds it (ResourceInUseException)."""
-    def gone() -> bool:
-        try:
-            acm.delete_certificate(CertificateArn=arn)
-        except ClientError as exc:
-            code = exc.response["Error"]["Code"]
-            if code == "ResourceNotFoundException":
-                return True
-            if code == "ResourceInUseException":
-                return False
-            raise
-        return True
-
+def _delete_certificate(acm: Any, arn: str) -> bool:
+    """Delete the certificate; False (nothing waited for) while something still uses it."""
     try:
-        net.wait_until(gone, CERT_RELEASE_TIMEOUT_S, interval=5, what=f"{arn} to be released")
-    except TimeoutError:
-        raise TimeoutError(f"{arn} is still in use after {CERT_RELEASE_TIMEOUT_S} s: check the "
-                           "ACM console's 'Associated resources', remove those, and run the "
-                           "cleanup again") from None
+        acm.delete_certificate(CertificateArn=arn)
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code == "ResourceInUseException":
+            return False
+        if code != "ResourceNotFoundException":
+            raise
+    return True
 
 
 # ---------------------------------------------------------------- buckets, named resources

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers import deployment, failover
+from helpers import cleanup, deployment, failover
 from helpers.config import WorkshopConfig
 
 
@@ -42,3 +42,17 @@ def set_up_failover(config: WorkshopConfig, *, create_zone: bool = True,
         for region in config.regions:
             deployment.deploy_ui(config, region, failover.api_url(config))
     return zone_id, check_id
+
+
+def tear_down(config: WorkshopConfig) -> None:
+    """A test's clean-up of a participant: the kit's own clean-up, then its proof.
+
+    Nothing is swallowed: a clean-up that raises, or leaves anything of the participant
+    behind, fails the test's teardown (pytest reports it as an error) and names what is
+    left, so a broken clean-up after a drill or failover cannot hide, and no other test
+    meets this one's leftovers.
+    """
+    report = cleanup.cleanup(config)
+    left = cleanup.leftovers(config)
+    assert left == [], (f"the clean-up of {config.prefix!r} left {len(left)} resource(s) "
+                        f"behind: {left}; its report: {report}")

@@ -15,9 +15,18 @@ through ``CertBundle.check``) and in a background loop a few times a second.
 Certificates requested with ``ValidationMethod=EMAIL`` keep moto's behaviour
 (issued after ``MOTO_ACM_VALIDATION_WAIT``, as if the owner approved the email).
 
-moto internals used: ``moto.acm.models.CertBundle.check`` (wrapped),
+A certificate in use cannot be deleted (ACM DeleteCertificate: "You cannot delete an
+ACM certificate that is being used by another AWS service. To delete a certificate
+that is in use, the certificate association must first be removed."): while an API
+Gateway custom domain of its account and region names it (``certificateArn`` or
+``regionalCertificateArn``), DeleteCertificate answers ``ResourceInUseException`` and
+DescribeCertificate lists the domain's ARN under ``InUseBy`` (``InUse`` in the
+summaries). moto deletes such a certificate.
+
+moto internals used: ``moto.acm.models.CertBundle.check`` and ``describe`` (wrapped),
 ``AWSCertificateManagerResponse.request_certificate`` (wrapped to note the
-validation method), ``AWSCertificateManagerBackend._certificates``.
+validation method), ``AWSCertificateManagerBackend._certificates`` and
+``delete_certificate`` (wrapped), ``moto.apigateway`` backends' ``domain_names``.
 """
 
 from __future__ import annotations
@@ -30,6 +39,34 @@ from helpers.sandbox.context import SandboxContext
 from helpers.sandbox.dns_records import normalize_name
 
 log = logging.getLogger("helpers.sandbox.acm")
+
+
+def users_of(arn: str) -> list[str]:
+    """ARNs of the API Gateway custom domains that use certificate ``arn`` (same account and
+    region, as on AWS)."""
+    from moto.apigateway.models import apigateway_backends
+
+    parts = arn.split(":")
+    if len(parts) < 6:
+        return []
+    region, account = parts[3], parts[4]
+    try:
+        domains = list(apigateway_backends[account][region].domain_names.values())
+    except (KeyError, RuntimeError):
+        return []
+    return [f"arn:{parts[1]}:apigateway:{region}::/domainnames/{domain.domain_name}"
+            for domain in domains
+            if arn in (domain.certificate_arn, domain.regional_certificate_arn)]
+
+
+def _in_use_error(arn: str, users: list[str]) -> Exception:
+    from moto.core.exceptions import AWSError
+
+    class ResourceInUse(AWSError):
+        TYPE = "ResourceInUseException"
+
+    return ResourceInUse(message=f"Certificate {arn} is in use by {', '.join(users)}. "
+                         "Remove the association and try again.")
 
 CHECK_EVERY_S = 0.25
 METHOD_ATTR = "sandbox_validation_method"
@@ -44,13 +81,28 @@ class CertificateValidator:
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        from moto.acm.models import CertBundle
+        from moto.acm.models import AWSCertificateManagerBackend, CertBundle
         from moto.acm.responses import AWSCertificateManagerResponse
 
         original_check = CertBundle.check
         original_request = AWSCertificateManagerResponse.request_certificate
-        self._originals = {"check": original_check, "request": original_request}
+        original_delete = AWSCertificateManagerBackend.delete_certificate
+        original_describe = CertBundle.describe
+        self._originals = {"check": original_check, "request": original_request,
+                           "delete": original_delete, "describe": original_describe}
         validator = self
+
+        def delete_certificate(backend: Any, arn: str) -> None:
+            if arn in backend._certificates and (users := users_of(arn)):
+                raise _in_use_error(arn, users)
+            original_delete(backend, arn)
+
+        def describe(bundle: Any) -> dict[str, Any]:
+            result = original_describe(bundle)
+            certificate = result["Certificate"]
+            certificate["InUseBy"] = [*certificate.get("InUseBy", []),
+                                      *users_of(bundle.arn)]
+            return result
 
         def check(bundle: Any) -> None:
             if validator.is_dns_pending(bundle):
@@ -69,7 +121,9 @@ class CertificateValidator:
             return result
 
         CertBundle.check = check
+        CertBundle.describe = describe
         AWSCertificateManagerResponse.request_certificate = request_certificate
+        AWSCertificateManagerBackend.delete_certificate = delete_certificate
         self._thread = threading.Thread(target=self._run, name="acm-validation", daemon=True)
         self._thread.start()
 
@@ -78,11 +132,13 @@ class CertificateValidator:
         if self._thread:
             self._thread.join(timeout=5)
         if self._originals:
-            from moto.acm.models import CertBundle
+            from moto.acm.models import AWSCertificateManagerBackend, CertBundle
             from moto.acm.responses import AWSCertificateManagerResponse
 
             CertBundle.check = self._originals["check"]
+            CertBundle.describe = self._originals["describe"]
             AWSCertificateManagerResponse.request_certificate = self._originals["request"]
+            AWSCertificateManagerBackend.delete_certificate = self._originals["delete"]
             self._originals = {}
 
     # ----------------------------------------------------------------------

@@ -11,17 +11,16 @@ is told to accept (and nothing else).
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 
 import pytest
 from playwright.sync_api import expect
 
-from helpers import cleanup, failover, net
+from helpers import failover, net
 from helpers.config import WorkshopConfig
 from helpers.regions import sandbox_ip
 from helpers.webui import region_display_name
-from workshop_steps import deploy_regions, set_up_failover
+from workshop_steps import deploy_regions, set_up_failover, tear_down
 
 SUCCESS = "Successful response reading from DynamoDB table."
 
@@ -41,8 +40,7 @@ def deployed(config, sandbox):
     and the primary's tickets replicated into the secondary."""
     outputs = deploy_regions(config)
     yield outputs
-    with contextlib.suppress(Exception):
-        cleanup.cleanup(config)
+    tear_down(config)
 
 
 @pytest.fixture(scope="module")

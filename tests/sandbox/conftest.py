@@ -22,12 +22,10 @@ def full_workshop(sandbox, tmp_path_factory):
     participant and domain of its own, so the module shares nothing with any
     other. Yields the :class:`~helpers.config.WorkshopConfig`.
     """
-    import contextlib
     import secrets
 
-    from helpers import cleanup
     from helpers.config import WorkshopConfig
-    from workshop_steps import deploy_regions, set_up_failover
+    from workshop_steps import deploy_regions, set_up_failover, tear_down
 
     token = secrets.token_hex(3)
     with pytest.MonkeyPatch.context() as patch:
@@ -39,5 +37,4 @@ def full_workshop(sandbox, tmp_path_factory):
             set_up_failover(config, republish_ui=True)
             yield config
         finally:
-            with contextlib.suppress(Exception):  # leave the shared sandbox clean
-                cleanup.cleanup(config)
+            tear_down(config)  # fails the run if anything is left in the shared sandbox

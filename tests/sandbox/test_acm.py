@@ -117,3 +117,25 @@ def test_waiting_alone_never_issues_a_dns_validated_certificate():
             assert acm.get_certificate(arn).status == "ISSUED"
         finally:
             validator.stop()
+
+
+def test_a_certificate_used_by_a_custom_domain_cannot_be_deleted_until_the_domain_is_gone(
+        sandbox, aws):
+    region = "eu-west-1"
+    acm, apigw = aws("acm", region), aws("apigateway", region)
+    host = f"inuse-{uuid.uuid4().hex[:10]}.example.com"
+    arn = request(aws, region, host)
+    apigw.create_domain_name(domainName=host, regionalCertificateArn=arn,
+                             endpointConfiguration={"types": ["REGIONAL"]})
+    domain_arn = f"arn:aws:apigateway:{region}::/domainnames/{host}"
+    try:
+        assert describe(aws, region, arn)["InUseBy"] == [domain_arn]
+        with pytest.raises(acm.exceptions.ResourceInUseException, match=domain_arn):
+            acm.delete_certificate(CertificateArn=arn)
+        assert describe(aws, region, arn)["CertificateArn"] == arn  # still there
+    finally:
+        apigw.delete_domain_name(domainName=host)
+    assert describe(aws, region, arn)["InUseBy"] == []
+    acm.delete_certificate(CertificateArn=arn)
+    with pytest.raises(acm.exceptions.ResourceNotFoundException):
+        describe(aws, region, arn)

@@ -10,7 +10,6 @@ subprocess, as a learner or CI runs it.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
 import secrets
@@ -18,13 +17,15 @@ import subprocess
 import zipfile
 
 import pytest
+from botocore.exceptions import ClientError
 
 from helpers import cleanup, deployment, failover, net, tickets
 from helpers.config import WorkshopConfig
 from helpers.sandbox import faults
 from helpers.session import client
+from helpers.stacks import tags
 from workshop_cli import workshop
-from workshop_steps import deploy_regions, set_up_failover
+from workshop_steps import deploy_regions, set_up_failover, tear_down
 
 R53 = "us-east-1"
 
@@ -70,16 +71,30 @@ def room(sandbox, tmp_path_factory):
         deploy_everything(b, create_zone=True)
         yield {"a": a, "b": b, "zone_id": zone_id, "learners_record": learners_record,
                "learners_cert": learners_cert}
-        with contextlib.suppress(Exception):
-            faults.clear(sandbox["endpoint_url"])
-        for config in (a, b):
-            with contextlib.suppress(Exception):
-                cleanup.cleanup(config)
-        with contextlib.suppress(Exception):
-            failover.change_records(zone_id, [{"Action": "DELETE",
-                                               "ResourceRecordSet": learners_record}], "learner")
-            r53.delete_hosted_zone(Id=zone_id)
-            client("acm", a.primary_region).delete_certificate(CertificateArn=learners_cert)
+        faults.clear(sandbox["endpoint_url"])
+        tear_down(a)
+        tear_down(b)
+        failover.change_records(zone_id, [{"Action": "DELETE",
+                                           "ResourceRecordSet": learners_record}], "learner")
+        r53.delete_hosted_zone(Id=zone_id)
+        client("acm", a.primary_region).delete_certificate(CertificateArn=learners_cert)
+
+
+@pytest.fixture()
+def participant(sandbox, tmp_path_factory):
+    """One more participant through module 3.3, for a test that cleans it up its own way."""
+    token = secrets.token_hex(3)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
+        config = WorkshopConfig(prefix=f"cc-{token}", domain=f"cc-{token}.example.com")
+        try:
+            deploy_everything(config, create_zone=True)
+            yield config
+        finally:
+            try:
+                faults.clear(sandbox["endpoint_url"])
+            finally:
+                tear_down(config)
 
 
 def test_leftovers_lists_every_kind_the_workshop_creates(room):
@@ -131,8 +146,8 @@ def test_cleanup_twice_leaves_nothing_of_one_participant_and_the_other_untouched
     assert replicates(b)
 
 
-def test_cleanup_resumes_after_failing_half_way(room, sandbox):
-    b = room["b"]
+def test_cleanup_resumes_after_failing_half_way(participant, sandbox):
+    b = participant
     endpoint = sandbox["endpoint_url"]
     # The secondary's UI stack cannot be deleted: a permission the learner lacks.
     faults.add(endpoint, {"id": "deny-delete", "service": "cloudformation",
@@ -214,3 +229,106 @@ def test_what_stacks_left_behind_is_deleted_and_anything_else_tagged_fails_verif
         iam.delete_role(RoleName=f"{config.prefix}-someone-elses")
         sqs.delete_queue(QueueUrl=untagged_queue)
     assert cleanup.leftovers(config) == []
+
+
+# ------------------------------------------- certificates last, custom domain deletion quota
+
+
+def kit_domain_with_certificate(config: WorkshopConfig, host: str) -> str:
+    """A kit certificate for the participant's domain and a kit custom domain using it (what
+    module 3.3 makes, without the rest); returns the certificate's ARN."""
+    region = config.primary_region
+    arn = client("acm", region).request_certificate(
+        DomainName=config.domain, SubjectAlternativeNames=[config.domain, f"*.{config.domain}"],
+        ValidationMethod="DNS", Tags=tags(config))["CertificateArn"]
+    client("apigateway", region).create_domain_name(
+        domainName=host, regionalCertificateArn=arn, endpointConfiguration={"types": ["REGIONAL"]},
+        tags={t["Key"]: t["Value"] for t in tags(config)})
+    return arn
+
+
+def test_custom_domains_are_deleted_before_the_certificates_they_use(sandbox, tmp_path,
+                                                                     monkeypatch):
+    """The sandbox refuses to delete a certificate a custom domain still uses, as ACM does;
+    so a clean-up that deleted certificates first would leave them behind."""
+    monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
+    config = WorkshopConfig(prefix=f"cd-{secrets.token_hex(3)}",
+                            domain=f"cd-{secrets.token_hex(3)}.example.com")
+    arn = kit_domain_with_certificate(config, config.api_host())
+    report = cleanup.cleanup(config)
+    assert report.kept == []
+    assert report.deleted == [f"custom domain {config.api_host()} ({config.primary_region})",
+                              f"certificate {arn}"]
+    assert cleanup.leftovers(config) == []
+
+
+def test_a_certificate_still_in_use_is_kept_with_advice_and_holds_up_nothing(sandbox, tmp_path,
+                                                                            monkeypatch):
+    """A certificate the kit made but something else still uses (on AWS: its custom domain,
+    deleted moments ago, for a few minutes more): the clean-up deletes everything else,
+    says to run it again, and --verify names the certificate; the next run finishes."""
+    monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
+    config = WorkshopConfig(prefix=f"ck-{secrets.token_hex(3)}",
+                            domain=f"ck-{secrets.token_hex(3)}.example.com")
+    region = config.primary_region
+    arn = kit_domain_with_certificate(config, config.api_host())
+    apigw = client("apigateway", region)
+    learners = f"mine.{config.domain}"  # not a kit name: the clean-up leaves it alone
+    apigw.create_domain_name(domainName=learners, regionalCertificateArn=arn,
+                             endpointConfiguration={"types": ["REGIONAL"]})
+    queue = client("sqs", region).create_queue(
+        QueueName=f"{config.prefix}-replicator-dlq",
+        tags={t["Key"]: t["Value"] for t in tags(config)})["QueueUrl"]
+    try:
+        first = cleanup_cli(config, "--verify")
+        assert first.returncode == 1, first.stdout + first.stderr
+        assert "Traceback" not in first.stderr
+        assert f"deleted custom domain {config.api_host()} ({region})" in first.stdout
+        assert f"deleted queue {config.prefix}-replicator-dlq ({region})" in first.stdout
+        assert (f"kept: certificate {arn} ({region}): still in use by a custom domain"
+                in first.stdout)
+        assert "run `workshop cleanup` again in a few minutes" in first.stdout
+        assert f"  - certificate {arn}" in first.stdout  # what --verify found
+        assert queue not in client("sqs", region).list_queues(
+            QueueNamePrefix=config.prefix).get("QueueUrls", [])
+    finally:
+        apigw.delete_domain_name(domainName=learners)
+    again = cleanup_cli(config, "--verify")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"deleted certificate {arn}" in again.stdout
+    assert cleanup.leftovers(config) == []
+
+
+def test_domain_deletion_gives_up_when_the_quota_never_frees_and_says_what_it_waited(
+        sandbox, tmp_path, monkeypatch):
+    """API Gateway answers 429 to every DeleteDomainName: the clean-up waits the quota's
+    window again and again, saying so each time, then stops with the throttle error
+    instead of waiting for ever; the domain is still there for the next run."""
+    monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
+    config = WorkshopConfig(prefix=f"cq-{secrets.token_hex(3)}",
+                            domain=f"cq-{secrets.token_hex(3)}.example.com")
+    region = config.primary_region
+    kit_domain_with_certificate(config, config.api_host())
+    scale = net.time_scale()
+    window = cleanup.DOMAIN_DELETION_WINDOW_S * scale
+    monkeypatch.setattr(cleanup, "DOMAIN_DELETION_PATIENCE_S",
+                        2.5 * cleanup.DOMAIN_DELETION_WINDOW_S)  # gives up after 3 waits
+    faults.add(sandbox["endpoint_url"], {
+        "id": "domain-quota-forever", "service": "apigateway", "region": region,
+        "method": "DELETE", "path": f"^/domainnames/[^/]*{re.escape(config.domain)}$",
+        "action": "error", "status": 429, "code": "TooManyRequestsException",
+        "message": "Too Many Requests"})
+    said: list[str] = []
+    try:
+        with pytest.raises(ClientError) as gave_up:
+            cleanup.cleanup(config, progress=said.append)
+    finally:
+        faults.clear(sandbox["endpoint_url"])
+    assert gave_up.value.response["Error"]["Code"] == "TooManyRequestsException"
+    waits = [line for line in said if line.startswith("waiting")]
+    assert len(waits) == 3, said
+    assert waits[0] == (f"waiting {window:.0f} s to delete custom domain {config.api_host()} "
+                        f"({region}): API Gateway deletes one custom domain per 30 s in an "
+                        "account and region, for everyone in the account")
+    assert f"custom domain {config.api_host()} ({region})" in cleanup.leftovers(config)
+    tear_down(config)  # the quota gone, the next run finishes

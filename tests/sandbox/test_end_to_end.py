@@ -18,6 +18,7 @@ from helpers import cleanup, deployment, failover, net, replication, tickets
 from helpers.config import WorkshopConfig
 from helpers.regions import sandbox_ip
 from helpers.session import client
+from workshop_steps import tear_down
 
 TIMINGS: dict[str, float] = {}
 
@@ -52,8 +53,7 @@ def deployed(config, sandbox):
     with timed("replication stack"):
         deployment.deploy_replication(config)
     yield apis
-    with contextlib.suppress(Exception):  # leave the shared sandbox clean even after a failure
-        cleanup.cleanup(config)
+    tear_down(config)  # fails the run if the clean-up breaks or leaves anything
     print("\nend-to-end step timings (s):", TIMINGS)
 
 

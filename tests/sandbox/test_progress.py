@@ -10,7 +10,6 @@ Tests run in file order.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import secrets
@@ -22,6 +21,7 @@ import pytest
 from helpers import cleanup, deployment, failover, progress, runner
 from helpers.cli import main
 from helpers.config import WorkshopConfig
+from workshop_steps import tear_down
 
 RUNS: dict[str, runner.RunReport] = {}
 TIMINGS: dict[str, float] = {}
@@ -43,8 +43,7 @@ def config(sandbox, tmp_path_factory):
             patch.setenv(f"WORKSHOP_{key.upper()}",
                          str(value).lower() if isinstance(value, bool) else value)
         yield participant
-        with contextlib.suppress(Exception):  # leave the shared sandbox clean after a failure
-            cleanup.cleanup(participant)
+        tear_down(participant)
     print("\nprogress test timings (s):", TIMINGS)
 
 
@@ -159,8 +158,7 @@ def second(config, sandbox):
         deployment.deploy_ui(other, other.primary_region, api["ApiUrl"])
         yield other
     finally:
-        with contextlib.suppress(Exception):
-            cleanup.cleanup(other)
+        tear_down(other)
 
 
 def test_status_all_shows_each_participant_at_their_own_stage(config, second, capsys,

@@ -11,7 +11,6 @@ The replicator (lambda_src/replicator.py) runs unchanged.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 import secrets
@@ -20,11 +19,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from helpers import cleanup, deployment, replication
+from helpers import deployment, replication
 from helpers.config import WorkshopConfig
 from helpers.sandbox import faults
 from helpers.session import client
 from workshop_cli import workshop
+from workshop_steps import tear_down
 
 CHANGES = 10_000
 INSERTS, UPDATES, DELETES = 6_000, 2_500, 1_500
@@ -43,11 +43,13 @@ def config(sandbox, tmp_path_factory):
         for region in config.regions:
             deployment.deploy_api(config, region)
         deployment.deploy_replication(config)
-        yield config
-        with contextlib.suppress(Exception):
-            faults.clear(sandbox["endpoint_url"])
-        with contextlib.suppress(Exception):
-            cleanup.cleanup(config)
+        try:
+            yield config
+        finally:
+            try:
+                faults.clear(sandbox["endpoint_url"])
+            finally:
+                tear_down(config)
 
 
 def plan(seed: int = 7) -> tuple[list[tuple[str, dict]], str]:

@@ -22,3 +22,32 @@ def sandbox():
     os.environ["WORKSHOP_MODE"] = "sandbox"
     with running_sandbox(SandboxSettings(time_scale=TEST_TIME_SCALE)) as info:
         yield info
+
+
+# ---------------------------------------------------------------- test order
+#
+# The suite runs in random order (pytest-randomly): modules are shuffled, and so are the
+# tests inside a module, so no test may rely on another's leftovers. The exception is a
+# module that tells one story in steps over one deployed participant (deploy, check, break,
+# restore, clean up), as the workshop itself does: it says so with
+# ``pytestmark = pytest.mark.story`` and its tests keep their file order, while the module
+# itself still lands anywhere in the shuffled run. Such a module must share nothing with
+# any other (a participant, domain and workshop home of its own).
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "story: the module's tests are steps of one story and run in file order")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Put the tests of each ``story`` module back in file order, in the places the shuffle
+    gave that module's tests (runs after pytest-randomly's reordering)."""
+    by_module: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        if item.get_closest_marker("story") is not None:
+            by_module.setdefault(str(item.path), []).append(index)
+    for places in by_module.values():
+        tests = sorted((items[i] for i in places), key=lambda item: item.reportinfo()[1] or 0)
+        for place, item in zip(places, tests, strict=True):
+            items[place] = item

@@ -24,6 +24,9 @@ from workshop_steps import deploy_regions, set_up_failover, tear_down
 
 SUCCESS = "Successful response reading from DynamoDB table."
 
+# Steps of one story over one deployed participant: run in file order (tests/conftest.py).
+pytestmark = pytest.mark.story
+
 
 @pytest.fixture(scope="module")
 def config(sandbox, tmp_path_factory):

@@ -55,13 +55,10 @@ def stack_resources(cfn, name: str) -> dict[str, dict]:
             for r in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]}
 
 
-@pytest.fixture(scope="module")
-def kit_stacks(sandbox):
+def deploy_kit_stacks() -> dict:
     """The kit's three templates deployed in the sandbox under a fresh prefix."""
     from helpers.session import client
 
-    if not all((TEMPLATES / f"{t}.yaml").exists() for t in ("api", "ui", "replication")):
-        pytest.skip("the kit's templates are not there yet")
     prefix = unique_prefix()
     s3, cfn = client("s3", REGION), client("cloudformation", REGION)
     bucket = f"{prefix}-artifacts-{ACCOUNT}-{REGION}"
@@ -70,16 +67,45 @@ def kit_stacks(sandbox):
     s3.put_object(Bucket=bucket, Key=code_key(code), Body=code)
     templates = {t: (TEMPLATES / f"{t}.yaml").read_text() for t in ("api", "ui", "replication")}
     names = {t: f"{prefix}-{t}" for t in templates}
-    api = deploy(cfn, names["api"], templates["api"], Prefix=prefix, CodeBucket=bucket,
-                 CodeKey=code_key(code))
-    ui = deploy(cfn, names["ui"], templates["ui"], Prefix=prefix)
-    replication = deploy(
-        cfn, names["replication"], templates["replication"], Prefix=prefix, CodeBucket=bucket,
-        CodeKey=code_key(code), SourceStreamArn=api["StreamArn"],
-        SourceTableName=api["TableName"], TargetRegion=SECONDARY,
-        TargetTableName=f"{prefix}-tickets")
-    return {"prefix": prefix, "templates": templates, "names": names,
-            "outputs": {"api": api, "ui": ui, "replication": replication}}
+    kit = {"prefix": prefix, "templates": templates, "names": names, "bucket": bucket,
+           "outputs": {}}
+    try:
+        api = deploy(cfn, names["api"], templates["api"], Prefix=prefix, CodeBucket=bucket,
+                     CodeKey=code_key(code))
+        kit["outputs"]["api"] = api
+        kit["outputs"]["ui"] = deploy(cfn, names["ui"], templates["ui"], Prefix=prefix)
+        kit["outputs"]["replication"] = deploy(
+            cfn, names["replication"], templates["replication"], Prefix=prefix,
+            CodeBucket=bucket, CodeKey=code_key(code), SourceStreamArn=api["StreamArn"],
+            SourceTableName=api["TableName"], TargetRegion=SECONDARY,
+            TargetTableName=f"{prefix}-tickets")
+    except BaseException:
+        remove_kit_stacks(kit)
+        raise
+    return kit
+
+
+def remove_kit_stacks(kit: dict) -> None:
+    """Delete what :func:`deploy_kit_stacks` made (stacks still there, then the code bucket).
+    Nothing is swallowed: a deletion that fails fails the test's teardown."""
+    from helpers.session import client
+
+    cfn, s3 = client("cloudformation", REGION), client("s3", REGION)
+    for kind in ("replication", "ui", "api"):
+        delete_stack(cfn, kit["names"][kind])
+    for entry in s3.list_objects_v2(Bucket=kit["bucket"]).get("Contents", []):
+        s3.delete_object(Bucket=kit["bucket"], Key=entry["Key"])
+    s3.delete_bucket(Bucket=kit["bucket"])
+
+
+@pytest.fixture(scope="module")
+def kit_stacks(sandbox):
+    """The kit's stacks for the tests that read them; deleted when the module ends."""
+    if not all((TEMPLATES / f"{t}.yaml").exists() for t in ("api", "ui", "replication")):
+        pytest.skip("the kit's templates are not there yet")
+    kit = deploy_kit_stacks()
+    yield kit
+    remove_kit_stacks(kit)
 
 
 def test_every_declared_resource_of_the_kit_templates_is_created(kit_stacks, aws):
@@ -160,34 +186,46 @@ def test_replication_mapping_has_the_declared_error_handling(kit_stacks, aws):
 def test_stack_update_reapplies_the_website_configuration(kit_stacks, aws):
     cfn, s3 = aws("cloudformation", REGION), aws("s3", REGION)
     name = kit_stacks["names"]["ui"]
-    template = kit_stacks["templates"]["ui"].replace("ErrorDocument: error.html",
-                                                     "ErrorDocument: oops.html")
-    cfn.update_stack(StackName=name, TemplateBody=template,
-                     Parameters=[{"ParameterKey": "Prefix", "UsePreviousValue": True}])
-    wait_for(cfn, name, "UPDATE_COMPLETE")
-
+    original = kit_stacks["templates"]["ui"]
     bucket = kit_stacks["outputs"]["ui"]["BucketName"]
-    assert s3.get_bucket_website(Bucket=bucket)["ErrorDocument"] == {"Key": "oops.html"}
-    assert "PublicReadForWebsite" in s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    template = original.replace("ErrorDocument: error.html", "ErrorDocument: oops.html")
+    assert template != original
+    try:
+        cfn.update_stack(StackName=name, TemplateBody=template,
+                         Parameters=[{"ParameterKey": "Prefix", "UsePreviousValue": True}])
+        wait_for(cfn, name, "UPDATE_COMPLETE")
+        assert s3.get_bucket_website(Bucket=bucket)["ErrorDocument"] == {"Key": "oops.html"}
+        assert "PublicReadForWebsite" in s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    finally:  # the stack as the template declares it, for the module's other tests
+        cfn.update_stack(StackName=name, TemplateBody=original,
+                         Parameters=[{"ParameterKey": "Prefix", "UsePreviousValue": True}])
+        wait_for(cfn, name, "UPDATE_COMPLETE")
+    assert s3.get_bucket_website(Bucket=bucket)["ErrorDocument"] == {"Key": "error.html"}
 
 
-def test_deleting_the_kit_stacks_removes_their_resources(kit_stacks, aws):
-    cfn = aws("cloudformation", REGION)
-    prefix, outputs = kit_stacks["prefix"], kit_stacks["outputs"]
-    for kind in ("replication", "ui", "api"):
-        delete_stack(cfn, kit_stacks["names"][kind])
+def test_deleting_the_kit_stacks_removes_their_resources(sandbox, aws):
+    """On stacks of its own: the module's other tests keep theirs, in any order."""
+    kit = deploy_kit_stacks()
+    try:
+        cfn = aws("cloudformation", REGION)
+        prefix, outputs = kit["prefix"], kit["outputs"]
+        for kind in ("replication", "ui", "api"):
+            delete_stack(cfn, kit["names"][kind])
 
-    buckets = {b["Name"] for b in aws("s3", REGION).list_buckets()["Buckets"]}
-    assert outputs["ui"]["BucketName"] not in buckets
-    apis = {a["id"] for a in aws("apigateway", REGION).get_rest_apis()["items"]}
-    assert outputs["api"]["ApiId"] not in apis
-    assert not aws("logs", REGION).describe_log_groups(
-        logGroupNamePrefix=f"/aws/lambda/{prefix}-")["logGroups"]
-    mappings = aws("lambda", REGION).list_event_source_mappings()["EventSourceMappings"]
-    assert outputs["replication"]["EventSourceMappingId"] not in {m["UUID"] for m in mappings}
-    queues = aws("sqs", REGION).list_queues(QueueNamePrefix=prefix).get("QueueUrls", [])
-    assert queues == []
-    assert f"{prefix}-tickets" not in aws("dynamodb", REGION).list_tables()["TableNames"]
+        buckets = {b["Name"] for b in aws("s3", REGION).list_buckets()["Buckets"]}
+        assert outputs["ui"]["BucketName"] not in buckets
+        apis = {a["id"] for a in aws("apigateway", REGION).get_rest_apis()["items"]}
+        assert outputs["api"]["ApiId"] not in apis
+        assert not aws("logs", REGION).describe_log_groups(
+            logGroupNamePrefix=f"/aws/lambda/{prefix}-")["logGroups"]
+        mappings = aws("lambda", REGION).list_event_source_mappings()["EventSourceMappings"]
+        assert outputs["replication"]["EventSourceMappingId"] not in {
+            m["UUID"] for m in mappings}
+        queues = aws("sqs", REGION).list_queues(QueueNamePrefix=prefix).get("QueueUrls", [])
+        assert queues == []
+        assert f"{prefix}-tickets" not in aws("dynamodb", REGION).list_tables()["TableNames"]
+    finally:
+        remove_kit_stacks(kit)
 
 
 def delete_stack(cfn, name: str) -> None:

@@ -23,6 +23,9 @@ from helpers.cli import main
 from helpers.config import WorkshopConfig
 from workshop_steps import tear_down
 
+# Steps of one story over one deployed participant: run in file order (tests/conftest.py).
+pytestmark = pytest.mark.story
+
 RUNS: dict[str, runner.RunReport] = {}
 TIMINGS: dict[str, float] = {}
 

@@ -39,6 +39,9 @@ from helpers.regions import sandbox_ip
 from workshop_steps import deploy_regions, set_up_failover, tear_down
 
 INSTALL_COMMAND = "make system-packages"
+
+# Steps of one story over one deployed participant: run in file order (tests/conftest.py).
+pytestmark = pytest.mark.story
 TIMINGS: dict[str, float] = {}
 CLI_TIMEOUT_S = 60
 

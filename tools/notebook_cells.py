@@ -375,12 +375,11 @@ secondary table for each.
 """),
     ("code", """lags = replication.measure_lag(config, api_url, n=30)
 charts.lag_histogram(lags, time_scale=net.time_scale())"""),
-    ("code", """import statistics
+    ("code", """LAG_LIMIT_S = 5  # far above the sandbox's and AWS's usual second or less
 
 worst = max(lags)
-print(f"{len(lags)} tickets replicated; the slowest took under "
-      f"{'1 s' if worst < 1 else f'{worst:.0f} s'}")
-assert worst < 5, "replication is far slower than expected: check the replicator's logs"
+assert worst < LAG_LIMIT_S, f"the slowest took {worst:.1f} s: check the replicator's logs"
+print(f"{len(lags)} tickets replicated, each within {LAG_LIMIT_S} s (the chart shows each lag)")
 assert replication.item_counts(config)[primary] == replication.item_counts(config)[secondary]"""),
     *PROGRESS,
     ("md", """
@@ -546,7 +545,7 @@ secondary region, and the application keeps listing and creating tickets.
 Then you restore the primary and watch everything come back.
 """),
     ("code", SETUP),
-    ("code", """from helpers import charts, failover, monitor, net, tickets
+    ("code", """from helpers import charts, drill, failover, monitor, net, tickets
 
 primary, secondary = config.regions
 api = f"https://{config.api_host()}/"
@@ -588,9 +587,12 @@ moments = monitor.moments(flip, start=BREAK_AT, healthy=False, dns_region=second
 labels = {"healthy=False": "health check unhealthy",
           f"dns_region={secondary}": "DNS answers the secondary",
           f"served_region={secondary}": "served by the secondary"}
+# Request interval x failure threshold + TTL on this clock, with the drill's own margin.
+limit = drill.within_bound(drill.theoretical_bound(config)["seconds"])
 print(f"api.{config.domain} is now served by {flip.iloc[-1]['served_region']}")
 for key, seconds in moments.items():
-    print(f"  {labels[key]:<27} {seconds:5.1f} s after the break")"""),
+    assert seconds <= limit, f"{labels[key]}: {seconds:.1f} s after the break, over {limit:.1f} s"
+    print(f"  {labels[key]}: within the bound after the break")"""),
     ("code", """assert list(moments) == list(labels), "detection, then DNS, then clients"
 status, body, served_by = tickets.health(f"https://{config.regional_host(primary)}/")
 print(f"the primary itself still answers /health with {status}: {body['message'][:40]}…")
@@ -628,8 +630,10 @@ back = monitor.watch(
     chart=lambda s: charts.failover_timeline(s, [primary, secondary],
                                              time_scale=net.time_scale(),
                                              title="Fail-back to the primary"))
+served_again = monitor.moments(back, start=RESTORE_AT, served_region=primary)
 print(f"api.{config.domain} is served by {back.iloc[-1]['served_region']} again")
-assert tickets.health(api)[1]["region"] == primary"""),
+assert tickets.health(api)[1]["region"] == primary
+assert all(seconds <= limit for seconds in served_again.values()), served_again"""),
     ("md", """
 ## Measure it: a failover drill
 
@@ -660,8 +664,10 @@ result.table()"""),
     ("code", """assert result.rpo_items_after_drain == 0, "an acknowledged write never reached the secondary"
 assert result.lost_items == 0, "an acknowledged write is missing after fail-back"
 assert result.meets_objective, "RTO over the 15-minute objective"
-print(f"RTO within the 15-minute objective; RPO after drain {result.rpo_items_after_drain}; "
-      "tickets written during the failover reconciled into the primary; nothing lost")"""),
+assert result.rto_seconds <= drill.within_bound(result.theoretical_bound_seconds), result.summary()
+print(f"RTO within the bound (request interval x failure threshold + TTL, with margin) and the "
+      f"15-minute objective; RPO after drain {result.rpo_items_after_drain}; tickets written "
+      "during the failover reconciled into the primary; nothing lost")"""),
     *PROGRESS,
     ("md", """
 ## Troubleshooting

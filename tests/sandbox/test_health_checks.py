@@ -8,6 +8,7 @@ checker gets; checkers are told apart by ``X-Forwarded-For`` (their address).
 from __future__ import annotations
 
 import collections
+import socket
 import threading
 import time
 import uuid
@@ -20,6 +21,7 @@ import pytest
 
 from helpers.net import wait_until
 from helpers.regions import sandbox_ip
+from helpers.sandbox.health_checkers import REFUSED
 from helpers.sandbox.route53_api import health_check_timeline
 
 CHECKER_REGIONS = {"us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1",
@@ -33,7 +35,8 @@ class Endpoint:
         self.status = 200
         self.body = b'{"message": "Successful response reading from DynamoDB table."}'
         self.failing: set[str] = set()  # checker addresses answered with 500 whatever status is
-        self.log: list[tuple[float, str, int, str, str]] = []  # time, checker, status, host, ua
+        # time, checker, status, host, user agent, path
+        self.log: list[tuple[float, str, int, str, str, str]] = []
         self._lock = threading.Lock()
         endpoint = self
 
@@ -44,7 +47,7 @@ class Endpoint:
                 with endpoint._lock:
                     endpoint.log.append((time.time(), checker, status,
                                          self.headers.get("Host", ""),
-                                         self.headers.get("User-Agent", "")))
+                                         self.headers.get("User-Agent", ""), self.path))
                 body = endpoint.body if status < 400 else b'{"message": "broken"}'
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
@@ -289,12 +292,35 @@ def test_updated_and_deleted_health_checks_are_picked_up(sandbox, aws, endpoint,
     route53 = aws("route53", "us-east-1")
     hc_id = health_checks(IPAddress="127.0.0.1", Port=endpoint.port, ResourcePath="/health")
     checker_addresses(aws, hc_id)
+    assert {entry[5] for entry in endpoint.probes()} == {"/health"}
 
-    route53.update_health_check(HealthCheckId=hc_id, ResourcePath="/elsewhere", Port=1)
+    # A new path alone: the checkers ask for it from then on, and the check stays healthy.
+    moved_at = time.time()
+    route53.update_health_check(HealthCheckId=hc_id, ResourcePath="/elsewhere")
+    wait_until(lambda: len({e[1] for e in endpoint.probes(since=moved_at)
+                            if e[5] == "/elsewhere"}) == 8,
+               timeout=10, what="every checker to probe the new path")
+    settled = time.time()
+    wait_until(lambda: len({e[1] for e in endpoint.probes(since=settled)}) == 8, timeout=10,
+               what="every checker to probe again")
+    assert {e[5] for e in endpoint.probes(since=settled)} == {"/elsewhere"}
+    assert healthy(hc_id)
+
+    # A new port alone (nothing listens there): connections are refused, the check fails.
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        closed_port = spare.getsockname()[1]
+    route53.update_health_check(HealthCheckId=hc_id, Port=closed_port)
     wait_until(lambda: not healthy(hc_id), timeout=10, what="the moved check to fail")
+    wait_until(lambda: {o["StatusReport"]["Status"] for o in observations(aws, hc_id)}
+               == {REFUSED}, timeout=10, what="every checker to report the refusal")
 
+    # Deleted: dropped from the sandbox, and nobody probes the endpoint any more.
     route53.delete_health_check(HealthCheckId=hc_id)
     wait_until(lambda: _gone(hc_id), timeout=5, what="the deleted check to be dropped")
+    assert _gone(hc_id)
+    with pytest.raises(route53.exceptions.NoSuchHealthCheck):
+        route53.get_health_check(HealthCheckId=hc_id)
 
 
 def _gone(hc_id: str) -> bool:
@@ -419,23 +445,63 @@ def test_fqdn_health_check_resolves_through_sandbox_dns_and_sends_the_name(
     assert healthy(hc_id)
 
 
-def test_https_check_on_port_443_reaches_the_regions_listener(
-        sandbox, aws, health_checks, zone):
-    zone_id, domain = zone
-    _upsert(aws, zone_id, {"Name": f"ireland.{domain}", "Type": "CNAME", "TTL": 60,
-                           "ResourceRecords": [{"Value": "d-0000000000.execute-api."
-                                                         "eu-west-1.amazonaws.com"}]})
-    hc_id = health_checks(Type="HTTPS", FullyQualifiedDomainName=f"ireland.{domain}", Port=443)
+def _mock_health_api(aws, region: str, host: str, certificate_arn: str) -> None:
+    """A REST API in ``region`` whose GET /health answers 200 (MOCK), behind custom domain
+    ``host`` (regional, with ``certificate_arn``)."""
+    apigw = aws("apigateway", region)
+    api = apigw.create_rest_api(name=f"hc-{uuid.uuid4().hex[:8]}",
+                                endpointConfiguration={"types": ["REGIONAL"]})["id"]
+    root = next(r["id"] for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/")
+    health = apigw.create_resource(restApiId=api, parentId=root, pathPart="health")["id"]
+    method = {"restApiId": api, "resourceId": health, "httpMethod": "GET"}
+    apigw.put_method(authorizationType="NONE", **method)
+    apigw.put_method_response(statusCode="200", **method)
+    apigw.put_integration(type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'},
+                          **method)
+    apigw.put_integration_response(statusCode="200", selectionPattern="",
+                                   responseTemplates={"application/json": '{"ok": true}'}, **method)
+    apigw.create_deployment(restApiId=api, stageName="prod")
+    apigw.create_domain_name(domainName=host, regionalCertificateArn=certificate_arn,
+                             endpointConfiguration={"types": ["REGIONAL"]})
+    apigw.create_base_path_mapping(domainName=host, restApiId=api, stage="prod")
 
-    # No API answers for that name, but the region's listener does answer over HTTP. (Waiting
-    # for that answer: a probe in the sandbox's first seconds may find the listener still
-    # loading moto's API Gateway backend, and time out.)
-    answered = wait_until(
-        lambda: [o for o in observations(aws, hc_id)
-                 if o["StatusReport"]["Status"].startswith(("Success: HTTP Status Code",
-                                                            "Failure: HTTP Status Code"))],
-        timeout=10, what="a checker to get an HTTP answer")
-    assert answered
+
+def test_https_check_on_port_443_reaches_the_region_dns_names_and_ignores_the_certificate(
+        sandbox, aws, health_checks, zone):
+    """Two HTTPS checks on port 443, for names served by a custom domain in eu-west-1 only.
+    The one whose name DNS sends to eu-west-1 succeeds; the one sent to ap-southeast-1 gets
+    that region's 403 for an unknown domain. The domain's certificate was never issued: as
+    on AWS, an HTTPS check does not validate the certificate."""
+    zone_id, domain = zone
+    unissued = aws("acm", "eu-west-1").request_certificate(
+        DomainName=f"*.{domain}", ValidationMethod="DNS")["CertificateArn"]
+    for name in ("ireland", "singapore"):
+        _mock_health_api(aws, "eu-west-1", f"{name}.{domain}", unissued)
+    _upsert(aws, zone_id, *({"Name": f"{name}.{domain}", "Type": "CNAME", "TTL": 60,
+                             "ResourceRecords": [{"Value": f"d-0000000000.execute-api.{region}"
+                                                           ".amazonaws.com"}]}
+                            for name, region in (("ireland", "eu-west-1"),
+                                                 ("singapore", "ap-southeast-1"))))
+    ireland = health_checks(Type="HTTPS", FullyQualifiedDomainName=f"ireland.{domain}", Port=443)
+    singapore = health_checks(Type="HTTPS", FullyQualifiedDomainName=f"singapore.{domain}",
+                              Port=443)
+
+    def statuses(hc_id: str) -> set[str]:
+        obs = observations(aws, hc_id)
+        return {o["StatusReport"]["Status"] for o in obs} if len(obs) == 8 else set()
+
+    # (Waiting for every checker: a probe in the sandbox's first seconds may find the listener
+    # still loading moto's API Gateway backend, and time out.)
+    wait_until(lambda: statuses(ireland) == {"Success: HTTP Status Code 200, OK"}, timeout=10,
+               what="every checker to reach eu-west-1's custom domain")
+    wait_until(lambda: statuses(singapore) == {"Failure: HTTP Status Code 403, Forbidden"},
+               timeout=10, what="every checker to get ap-southeast-1's 403")
+    assert aws("acm", "eu-west-1").describe_certificate(CertificateArn=unissued)[
+        "Certificate"]["Status"] == "PENDING_VALIDATION"
+    wait_until(lambda: not healthy(singapore), timeout=10, what="singapore to turn unhealthy")
+    assert healthy(ireland)
+    for name in ("ireland", "singapore"):
+        aws("apigateway", "eu-west-1").delete_domain_name(domainName=f"{name}.{domain}")
 
 
 # ---------------------------------------------------------------- the kit watching its check

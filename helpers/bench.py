@@ -116,12 +116,16 @@ def machine() -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _isolated_environment() -> Iterator[None]:
-    """Sandbox mode and a throw-away workshop home; ``WORKSHOP_*`` restored afterwards."""
+    """Sandbox mode and a throw-away workshop home, without the learner's ``WORKSHOP_*``
+    settings (the benchmarks use participants of their own); restored afterwards."""
+    from helpers import session, settings
+
     saved = {k: v for k, v in os.environ.items() if k.startswith("WORKSHOP_")}
     with tempfile.TemporaryDirectory(prefix="workshop-bench-") as home:
         os.environ["WORKSHOP_HOME"] = home
-        os.environ["WORKSHOP_MODE"] = "sandbox"
-        os.environ.pop("WORKSHOP_PREFIX", None)
+        for variable in settings.ENVIRONMENT.values():
+            os.environ.pop(variable, None)
+        session.use_mode("sandbox")
         try:
             yield
         finally:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-from helpers.config import ConfigError, WorkshopConfig
+from helpers import session, settings
+from helpers.config import WorkshopConfig
+from helpers.errors import explain
 from helpers.sandbox.context import SandboxSettings
-from helpers.sandbox.errors import SandboxError
-from helpers.session import ModeError
 
 
 def _sandbox_up(args: argparse.Namespace) -> int:
@@ -62,18 +61,23 @@ def _print_sandbox(info: dict) -> None:
           f"{info['time_scale']})")
 
 
-def _config(args: argparse.Namespace) -> WorkshopConfig:
-    config = WorkshopConfig.from_env(mode=args.mode, primary_region=args.primary,
-                                     secondary_region=args.secondary, domain=args.domain,
-                                     prefix=args.prefix)
-    os.environ["WORKSHOP_MODE"] = config.mode  # the clients follow the chosen mode
+def _settings(args: argparse.Namespace) -> WorkshopConfig:
+    """The settings the command acts on (:func:`helpers.settings.resolve`), named in its first
+    line of output (on stderr with --json, so stdout stays machine-readable)."""
+    config = settings.resolve({"mode": args.mode, "primary_region": args.primary,
+                               "secondary_region": args.secondary, "domain": args.domain,
+                               "prefix": args.prefix})
+    session.use_mode(config.mode)
+    if not getattr(args, "all", False):  # the room view names its own scope
+        print(config.describe(), file=sys.stderr if getattr(args, "json", False) else sys.stdout,
+              flush=True)
     return config
 
 
 def _run(args: argparse.Namespace) -> int:
     from helpers import runner
 
-    config = _config(args)
+    config = _settings(args)
     report = runner.run(config, Path(args.out), until=args.until, record=args.record,
                         rerun=args.rerun)
     where = ("outputs recorded into notebooks/" if args.record
@@ -85,27 +89,27 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    import os
-
     from helpers import progress
 
-    config = progress.config_for(args.prefix, mode=args.mode, primary_region=args.primary,
-                                 secondary_region=args.secondary, domain=args.domain)
-    os.environ["WORKSHOP_MODE"] = config.mode
+    config = _settings(args)
     if args.all:
+        print(f"{config.mode} mode · every participant found in {config.primary_region} and "
+              f"{config.secondary_region}", file=sys.stderr if args.json else sys.stdout,
+              flush=True)
         room = progress.room(config)
         print(json.dumps(progress.room_as_dict(room), indent=2) if args.json
               else progress.room_table(room))
         return 0
     status = progress.check(config)
-    print(json.dumps(status.as_dict(), indent=2) if args.json else status.text())
+    print(json.dumps(status.as_dict(), indent=2) if args.json
+          else status.text(heading=False))  # the settings line came first
     return 0
 
 
 def _cleanup(args: argparse.Namespace) -> int:
     from helpers import cleanup
 
-    config = _config(args)
+    config = _settings(args)
     report = cleanup.cleanup(config, progress=print)
     for item in report.kept:
         print(f"kept: {item}")
@@ -123,7 +127,7 @@ def _cleanup(args: argparse.Namespace) -> int:
 def _replication(args: argparse.Namespace) -> int:
     from helpers import replication
 
-    config = _config(args)
+    config = _settings(args)
     if args.action == "failed":
         batches = replication.failed_batches(config)
         print(f"{len(batches)} failed batch(es) in the failure queue")
@@ -137,26 +141,10 @@ def _replication(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _saved_config(args: argparse.Namespace) -> WorkshopConfig:
-    """The saved settings (notebook 00) with any option given on the command line on top."""
-    import os
-
-    from helpers import state
-
-    given = {"mode": args.mode, "primary_region": args.primary,
-             "secondary_region": args.secondary, "domain": args.domain, "prefix": args.prefix}
-    saved = state.current_config().as_dict()
-    if args.prefix:  # that participant's saved settings
-        saved.update(state.load(args.prefix).get("config", {}))
-    config = WorkshopConfig(**{**saved, **{k: v for k, v in given.items() if v}})
-    os.environ["WORKSHOP_MODE"] = config.mode  # the clients read the mode from here
-    return config
-
-
 def _drill(args: argparse.Namespace) -> int:
     from helpers import drill
 
-    return drill.command(_saved_config(args), args)
+    return drill.command(_settings(args), args)
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -189,7 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--primary", help="primary region, e.g. eu-west-1")
         p.add_argument("--secondary", help="secondary region, e.g. ap-southeast-1")
         p.add_argument("--domain", help="your domain, e.g. example.com")
-        p.add_argument("--prefix", help="participant prefix (default wildrydes)")
+        p.add_argument("--prefix", help="participant prefix (default: the one saved in "
+                       "notebook 00, else wildrydes)")
 
     run = sub.add_parser("run", help="execute the notebooks in order, headless")
     config_options(run)
@@ -247,15 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (SandboxError, ConfigError, ModeError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # one line for the learner; details with WORKSHOP_DEBUG=1
-        from helpers.errors import explain
-
+    except Exception as exc:  # a learner's error is one sentence; a bug keeps its traceback
         message = explain(exc)
         if message is None:
             raise

@@ -6,12 +6,13 @@ so a widget can show it beside its field and the CLI can print it as is.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import asdict, dataclass
 
+from helpers.errors import WorkshopError
 from helpers.regions import CITY_LABELS, DEFAULT_PRIMARY, DEFAULT_SECONDARY
-from helpers.session import MODES
+
+MODES = ("sandbox", "aws", "endpoint")
 
 DEFAULT_PREFIX = "wildrydes"
 DEFAULT_DOMAIN = "example.com"  # reserved for documentation (RFC 2606): safe in the sandbox
@@ -20,7 +21,7 @@ _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
 
 
-class ConfigError(ValueError):
+class ConfigError(WorkshopError, ValueError):
     """A setting a learner typed is not usable; the message says how to fix it."""
 
     def __init__(self, field: str, message: str) -> None:
@@ -132,18 +133,3 @@ class WorkshopConfig:
 
     def as_dict(self) -> dict[str, str | bool]:
         return asdict(self)
-
-    @classmethod
-    def from_env(cls, **overrides: str | None) -> WorkshopConfig:
-        """Settings from ``WORKSHOP_*`` variables, overridden by explicit values."""
-        values = {
-            "mode": os.environ.get("WORKSHOP_MODE", "sandbox"),
-            "primary_region": os.environ.get("WORKSHOP_PRIMARY_REGION", DEFAULT_PRIMARY),
-            "secondary_region": os.environ.get("WORKSHOP_SECONDARY_REGION", DEFAULT_SECONDARY),
-            "domain": os.environ.get("WORKSHOP_DOMAIN", DEFAULT_DOMAIN),
-            "prefix": os.environ.get("WORKSHOP_PREFIX", DEFAULT_PREFIX),
-            "create_zone": os.environ.get("WORKSHOP_CREATE_ZONE", "true").lower()
-            in ("1", "true", "yes"),
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)

@@ -48,9 +48,10 @@ from typing import Any
 import pandas as pd
 import requests
 
-from helpers import failover, net, replication, state, tickets
+from helpers import failover, net, replication, settings, state, tickets
 from helpers.config import WorkshopConfig
 from helpers.deployment import stack_outputs
+from helpers.errors import UsageError, WorkshopError
 from helpers.session import client
 from helpers.stacks import StackError
 
@@ -70,11 +71,11 @@ COLD_START_NOTE_S = 0.25
 Progress = Callable[[str], None] | None
 
 
-class DrillNotReady(RuntimeError):
+class DrillNotReady(WorkshopError):
     """The workshop is not deployed far enough, or a fault is still in place."""
 
 
-class DrillUnavailable(RuntimeError):
+class DrillUnavailable(WorkshopError):
     """The scenario cannot be played in this mode (a region outage on AWS)."""
 
 
@@ -191,7 +192,7 @@ def _throttled(config: WorkshopConfig) -> bool:
 def check_ready(config: WorkshopConfig, scenario: str) -> None:
     """Raise DrillUnavailable / DrillNotReady with what is missing; return quietly when ready."""
     if scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
+        raise UsageError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
     if not available(scenario, config.mode):
         raise DrillUnavailable(
             f"the {scenario} scenario ({SCENARIOS[scenario].description}) is played by the "
@@ -398,9 +399,9 @@ def _verdict(value: float | None, limit: float) -> str:
 def run(config: WorkshopConfig | None = None, scenario: str = "bad-deploy",
         rate: float = DEFAULT_RATE, live: bool = False, progress: Progress = None) -> DrillResult:
     """Play one scenario under traffic and measure it; see the module's docstring."""
-    config = config or state.current_config()
+    config = config or settings.resolve()
     if rate <= 0 or rate > 100:
-        raise ValueError(f"--rate is requests per second, between 0 and 100 (got {rate})")
+        raise UsageError(f"--rate is requests per second, between 0 and 100 (got {rate})")
     check_ready(config, scenario)
     return _Drill(config, SCENARIOS[scenario], rate, live, progress).run()
 
@@ -795,17 +796,13 @@ class _LiveView:
 def command(config: WorkshopConfig, args: Any) -> int:
     """``workshop drill``: run one scenario and print its figures (table, or JSON with --json)."""
     import json
-    import sys
 
     say = None if args.json else print
-    try:
-        if args.restore:
-            restore(config, progress=print)
-            return 0
-        result = run(config, scenario=args.scenario, rate=args.rate, progress=say)
-    except (DrillNotReady, DrillUnavailable) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.restore:
+        restore(config, progress=print)
+        return 0
+    # DrillNotReady / DrillUnavailable reach `workshop`, which prints their sentence.
+    result = run(config, scenario=args.scenario, rate=args.rate, progress=say)
     if args.chart:
         from helpers.drill_charts import drill_timeline
 

@@ -1,4 +1,13 @@
-"""Turning AWS and runner exceptions into one sentence a learner can act on."""
+"""The kit's errors for a learner, and one sentence for anything a learner can act on.
+
+Every error the kit raises for a learner derives from :class:`WorkshopError`
+and carries the sentence to show: what went wrong and what to do. `workshop`
+prints that sentence (one line, exit code 2); a notebook shows it as the
+exception's message. :func:`explain` adds the AWS failures a learner can fix
+(credentials, permissions, an unreachable endpoint).
+
+This module imports nothing of the kit, so every module can raise these.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +20,25 @@ from botocore.exceptions import (
 )
 
 
-def explain(exc: BaseException) -> str | None:
-    """A one-line explanation for known failures, or None for real bugs."""
-    from helpers.replication import MissingTable
-    from helpers.runner import RunError
-    from helpers.stacks import StackError
+class WorkshopError(Exception):
+    """A problem a learner can act on; ``sentence`` says what went wrong and what to do."""
 
-    if isinstance(exc, (RunError, StackError, MissingTable)):
-        return str(exc)
+    def __init__(self, sentence: str) -> None:
+        super().__init__(sentence)
+
+    @property
+    def sentence(self) -> str:
+        return str(self)
+
+
+class UsageError(WorkshopError, ValueError):
+    """A value given to a command or a helper is outside what it accepts."""
+
+
+def explain(exc: BaseException) -> str | None:
+    """The one-line sentence for a learner's error, or None for a real bug."""
+    if isinstance(exc, WorkshopError):
+        return one_line(exc.sentence)
     if isinstance(exc, NoCredentialsError):
         return ("no AWS credentials found: run `aws configure` or `aws sso login`, or set "
                 "AWS_PROFILE; to work without an account use the sandbox (--mode sandbox)")
@@ -39,3 +59,8 @@ def explain(exc: BaseException) -> str | None:
             return (f"AWS denied {exc.operation_name} ({error.get('Message', '')}): the "
                     "workshop needs administrator-like permissions in a sandbox account")
     return None
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: a terminal shows the sentence whole, never a wrapped fragment."""
+    return " ".join(text.split())

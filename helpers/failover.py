@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError, WaiterError
 from helpers import net, state, tickets
 from helpers.config import WorkshopConfig
 from helpers.deployment import stack_outputs
+from helpers.errors import WorkshopError
 from helpers.session import client
 from helpers.stacks import tags
 
@@ -42,7 +43,7 @@ _EXECUTE_API = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com\.?$")
 Progress = Callable[[str], None] | None
 
 
-class FailoverSetupError(RuntimeError):
+class FailoverSetupError(WorkshopError):
     """A failover step cannot go on; the message says what the learner should do."""
 
 

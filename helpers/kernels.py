@@ -7,6 +7,10 @@ imports those modules in it (silently: no cell, no execution count), then
 shuts finished kernels down in the background. A notebook still gets a fresh
 kernel of its own; only the wait moves out of the way.
 
+A kernel gets this process's environment plus the variables handed to the
+queue: that is how ``workshop run`` passes the settings it resolved to the
+notebooks, without changing its own environment.
+
 Kernels talk over local IPC sockets: reachable by this user only (TCP would be
 open to anyone on the machine, and the kernel warns about it).
 """
@@ -40,14 +44,14 @@ class Kernel:
     warming: threading.Thread  # imports the kit; done before the kernel is handed out
 
 
-def _start(cwd: Path) -> Kernel:
+def _start(cwd: Path, env: dict[str, str]) -> Kernel:
     from jupyter_client.manager import KernelManager
 
     sockets = tempfile.mkdtemp(prefix="workshop-kernel-")
     manager = KernelManager(kernel_name=KERNEL_NAME, transport="ipc",
                             ip=os.path.join(sockets, "kernel"))
     try:
-        manager.start_kernel(cwd=str(cwd))
+        manager.start_kernel(cwd=str(cwd), env={**os.environ, **env})
     except BaseException:
         shutil.rmtree(sockets, ignore_errors=True)
         raise
@@ -89,20 +93,21 @@ def _shut_down(kernel: Kernel) -> None:
 class KernelQueue:
     """Hands out fresh kernels, the next one already starting; use as a context manager."""
 
-    def __init__(self, cwd: Path) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str] | None = None) -> None:
         self.cwd = cwd
+        self.env = env or {}  # added to this process's environment in every kernel
         self._ready: Kernel | None = None
         self._closing: list[threading.Thread] = []
 
     def prepare(self) -> None:
         """Start the first kernel now (e.g. while the sandbox starts)."""
         if self._ready is None:
-            self._ready = _start(self.cwd)
+            self._ready = _start(self.cwd, self.env)
 
     def take(self, start_next: bool) -> Kernel:
         """A kernel for the notebook about to run; with ``start_next``, the next one starts."""
-        kernel = self._ready or _start(self.cwd)
-        self._ready = _start(self.cwd) if start_next else None
+        kernel = self._ready or _start(self.cwd, self.env)
+        self._ready = _start(self.cwd, self.env) if start_next else None
         kernel.warming.join(timeout=WARM_UP_TIMEOUT_S)
         return kernel
 

@@ -21,6 +21,16 @@ def workshop_home() -> Path:
     return path
 
 
+def state_file(prefix: str) -> Path:
+    """A participant's saved settings and deployment state (:mod:`helpers.state`)."""
+    return workshop_home() / f"state-{prefix}.json"
+
+
+def current_prefix_file() -> Path:
+    """Names the participant whose settings notebook 00 saved last in this workshop home."""
+    return workshop_home() / "current-prefix"
+
+
 def sandbox_status_file() -> Path:
     override = os.environ.get("WORKSHOP_SANDBOX_FILE")
     return Path(override) if override else workshop_home() / "sandbox.json"

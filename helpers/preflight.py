@@ -8,6 +8,7 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from helpers.config import WorkshopConfig
+from helpers.errors import WorkshopError, explain
 from helpers.session import client, endpoint_url
 
 
@@ -71,10 +72,14 @@ def as_table(checks: list[Check]) -> pd.DataFrame:
                          for c in checks]).set_index("check")
 
 
+class NotReady(WorkshopError):
+    """A preflight check failed; the sentence lists each failed check and its detail."""
+
+
 def assert_ready(checks: list[Check]) -> None:
     failed = [c for c in checks if not c.ok]
     if failed:
-        raise RuntimeError("; ".join(f"{c.name}: {c.detail}" for c in failed))
+        raise NotReady("; ".join(f"{c.name}: {c.detail}" for c in failed))
 
 
 # Published on-demand prices (USD) at the time of writing; a rough guide, not a quote.
@@ -101,8 +106,6 @@ def cost_table() -> pd.DataFrame:
 
 
 def _explain(exc: Exception) -> str:
-    from helpers.errors import explain
-
     return explain(exc) or str(exc)
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -39,12 +38,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from helpers import failover, net, state, tickets
+from helpers import curriculum, failover, net, settings, state, tickets
 from helpers.config import WorkshopConfig, prefix_problem
 from helpers.paths import workshop_home
 from helpers.session import client
 
-SETUP_NOTEBOOK = "00-set-up.ipynb"
+SETUP_NOTEBOOK = curriculum.SET_UP.notebook
 STAGE = "prod"
 LAG_GRACE_S = 60  # a change younger than this may still be on its way to the secondary
 _LIVE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"}
@@ -53,47 +52,10 @@ _STACK_NAME = re.compile(r"^(?P<prefix>[a-z][a-z0-9-]{1,18}[a-z0-9])-(?P<kind>ap
 _API_BASE = re.compile(r'"apiBaseUrl"\s*:\s*"([^"]+)"')
 
 
-@dataclass(frozen=True)
-class ModuleSpec:
-    id: str
-    title: str
-    notebook: str
-
-
-MODULES = (
-    ModuleSpec("1", "API layer", "01-api-layer.ipynb"),
-    ModuleSpec("2", "UI layer", "02-ui-layer.ipynb"),
-    ModuleSpec("3.1", "Second region", "03.1-second-region.ipynb"),
-    ModuleSpec("3.2", "Replicate the data", "03.2-replicate-data.ipynb"),
-    ModuleSpec("3.3", "Route 53 failover", "03.3-route53-failover.ipynb"),
-    ModuleSpec("4", "Test failover", "04-test-failover.ipynb"),
-    ModuleSpec("5", "Clean up", "05-clean-up.ipynb"),
-)
-_SPECS = {m.id: m for m in MODULES}
-
-# The section (a heading of the notebook) that gets each item done.
-SECTIONS: dict[str, str] = {
-    "1/api-stack": "Deploy the stack",
-    "1/api-answers": "Check: the deep health check",
-    "2/ui-stack": "Deploy the bucket and upload the page",
-    "2/ui-answers": "Check: the website answers",
-    "3.1/stacks": "Deploy both stacks in the secondary",
-    "3.1/api-answers": "Check: two APIs, two answers",
-    "3.1/data": "Check: two APIs, two answers",
-    "3.2/stack": "Deploy the replicator",
-    "3.2/attached": "Deploy the replicator",
-    "3.2/in-step": "Backfill what existed before",
-    "3.3/zone": "1 · The hosted zone",
-    "3.3/certificates": "2 · Certificates in both regions",
-    "3.3/custom-domains": "3 and 4 · Custom domains and regional names",
-    "3.3/regional-records": "3 and 4 · Custom domains and regional names",
-    "3.3/health-check": "5 · The health check",
-    "3.3/failover-records": "6 · Failover records",
-    "3.3/ui-on-api": "7 · Point the web UI at `api.<domain>`",
-    "4/broken": "Break it, and watch the flip",
-    "4/restored": "Restore the primary",
-    "5/nothing-left": "Module 5 · Clean up",
-}
+# The modules, their notebooks and sections: written once, in the curriculum.
+MODULES = curriculum.MODULES
+SECTIONS = curriculum.SECTIONS
+_SPECS = {m.id: m for m in curriculum.CURRICULUM}
 
 
 # ---------------------------------------------------------------- the result
@@ -140,6 +102,7 @@ class Module:
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "notebook": self.notebook,
+                "done_when": curriculum.module(self.id).done_when,
                 "done": self.done, "live": self.live,
                 "items": [item.as_dict() for item in self.items]}
 
@@ -185,8 +148,9 @@ class Status:
     def next(self) -> dict[str, str] | None:
         """The notebook (and section) to open next; None when the workshop is complete."""
         if not self.set_up and not self.done and not self.cleaned_up:
-            return {"module": "0", "notebook": SETUP_NOTEBOOK, "section": "Your settings",
-                    "hint": f"open {SETUP_NOTEBOOK}, section 'Your settings'"}
+            section = SECTIONS["0/settings"]
+            return {"module": "0", "notebook": SETUP_NOTEBOOK, "section": section,
+                    "hint": f"open {SETUP_NOTEBOOK}, section '{section}'"}
         items = self.items()
         if items["4/broken"].done and not items["4/restored"].done and self.module("4").live:
             item = items["4/restored"]  # module 4's bad deploy is live: everything else waits
@@ -216,11 +180,9 @@ class Status:
                 "cleaned_up": self.cleaned_up, "next": self.next,
                 "modules": [m.as_dict() for m in self.modules]}
 
-    def text(self) -> str:
-        """The checklist for a terminal."""
-        c = self.config
-        lines = [f"participant {c.prefix} · {c.mode} · {c.primary_region} -> "
-                 f"{c.secondary_region} · {c.domain}", ""]
+    def text(self, heading: bool = True) -> str:
+        """The checklist for a terminal; ``heading``: first the participant's settings."""
+        lines = [self.config.describe(), ""] if heading else []
         for m in self.modules:
             state_word = "done" if m.done else "to do"
             if m.done and not m.live:
@@ -279,27 +241,6 @@ def _previous(module_id: str) -> str:
 
 def _e(text: Any) -> str:
     return html.escape(str(text))
-
-
-# ---------------------------------------------------------------- settings
-
-
-def config_for(prefix: str | None = None, **overrides: Any) -> WorkshopConfig:
-    """The participant's saved settings (notebook 00), else the environment, plus overrides.
-
-    Without ``prefix`` it is the current participant (``WORKSHOP_PREFIX`` or the
-    last one saved here).
-    """
-    if prefix is None:
-        base = state.current_config().as_dict()
-    else:
-        saved = state.load(prefix).get("config", {})
-        base = WorkshopConfig.from_env().as_dict()
-        base.update({k: v for k, v in saved.items()
-                     if k in base and f"WORKSHOP_{k.upper()}" not in os.environ})
-        base["prefix"] = prefix
-    base.update({k: v for k, v in overrides.items() if v is not None})
-    return WorkshopConfig(**base)
 
 
 # ---------------------------------------------------------------- looking
@@ -715,7 +656,7 @@ def check(config: WorkshopConfig | None = None, remember: bool = True,
     checked is reported as not done, with the reason.
     """
     started = time.monotonic()
-    config = config or state.current_config()
+    config = config or settings.resolve()
     account = account or _Account()
     net._cache.clear()  # a status reports what DNS answers now, not a client's cached answer
     look = _Look(config, account)
@@ -766,7 +707,7 @@ def _cleaned_up(look: _Look, live: list[str]) -> tuple[bool, str]:
     return True, f"nothing left; deleted stacks: {', '.join(gone)}"
 
 
-def _from_history(look: _Look, spec: ModuleSpec, record: dict[str, str]) -> Module:
+def _from_history(look: _Look, spec: curriculum.Module, record: dict[str, str]) -> Module:
     """A module after the clean-up: done if it was seen done, or its stacks were deleted."""
     primary, secondary = look.config.regions
     evidence = {"1": [("api", primary)], "2": [("ui", primary)],
@@ -927,7 +868,7 @@ def checklist_widget(config: WorkshopConfig | None = None) -> Any:
     def refresh(_button: Any = None) -> None:
         body.value = "<i>checking the deployed resources…</i>"
         try:
-            body.value = check(config or state.current_config()).html()
+            body.value = check(config or settings.resolve()).html()
         except Exception as exc:  # shown in the widget: the index notebook must always open
             from helpers.errors import explain
 
@@ -944,4 +885,4 @@ def show(config: WorkshopConfig | None = None) -> Any:
     """The checklist as static HTML (stays visible in exported notebooks)."""
     from IPython.display import HTML
 
-    return HTML(check(config or state.current_config()).html())
+    return HTML(check(config or settings.resolve()).html())

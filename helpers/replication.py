@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 from helpers import net, tickets
 from helpers.config import WorkshopConfig
 from helpers.deployment import stack_outputs
+from helpers.errors import WorkshopError
 from helpers.paths import LAMBDA_SRC
 from helpers.session import client
 
@@ -71,7 +72,7 @@ def copy_newer(config: WorkshopConfig, source_region: str, target_region: str,
         missing = [c for c in changes if _needs_copy(replicator, c, current.get(c.key))]
         failed = replicator.write(target_db, target, missing)
         if failed:
-            raise RuntimeError(
+            raise CopyIncomplete(
                 f"{len(failed)} item(s) could not be written to {target} in {target_region} "
                 f"(throttled or rejected); {retry_hint} - it only copies what is still missing")
         copied += len(missing)
@@ -102,7 +103,11 @@ def item_counts(config: WorkshopConfig) -> dict[str, int]:
     return counts
 
 
-class MissingTable(RuntimeError):
+class CopyIncomplete(WorkshopError):
+    """Some items could not be copied to the other region; the sentence says how to retry."""
+
+
+class MissingTable(WorkshopError):
     """A tickets table the stacks say exists is gone (deleted by hand)."""
 
     def __init__(self, config: WorkshopConfig, region: str, table: str) -> None:

@@ -1,8 +1,9 @@
 """The executed workshop as a small static site: ``<out>/index.html`` and the notebooks' HTML.
 
-The index lists each notebook of the run with its title and purpose (its
-first heading and the paragraph after it), how long it ran, and which
-checklist items it turned done; the checklist after the run closes the page.
+The index lists each notebook of the run with its title (the curriculum's,
+:mod:`helpers.curriculum`) and purpose (the paragraph after the notebook's
+first heading), how long it ran, and which checklist items it turned done;
+the checklist after the run closes the page.
 Links between the exported notebooks (their navigation cells point at
 ``.ipynb`` files) are rewritten to the ``.html`` pages, so the site can be
 browsed from the folder alone; the charts are PNGs embedded in each page.
@@ -18,10 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers import curriculum
 from helpers.config import WorkshopConfig
 from helpers.paths import NOTEBOOKS
 
-_NOTEBOOK_LINK = re.compile(r'href="((?:\d\d(?:\.\d)?-[^"/]+)|index)\.ipynb(#[^"]*)?"')
+_NOTEBOOK_LINK = re.compile(r'href="([^"/:]+)\.ipynb(#[^"]*)?"')
+_SITE_PAGES = {"index", *(m.notebook.removesuffix(".ipynb") for m in curriculum.CURRICULUM)}
 
 
 @dataclass
@@ -82,7 +85,7 @@ def site_links(out_dir: Path, text: str) -> str:
     """``href="NN-….ipynb"`` -> the ``.html`` page where the site has it (the index: always)."""
     def fix(match: re.Match[str]) -> str:
         stem, anchor = match[1], match[2] or ""
-        if stem == "index" or (out_dir / f"{stem}.html").exists():
+        if stem == "index" or (stem in _SITE_PAGES and (out_dir / f"{stem}.html").exists()):
             return f'href="{stem}.html{anchor}"'
         return match[0]
     return _NOTEBOOK_LINK.sub(fix, text)
@@ -95,8 +98,10 @@ def write(out_dir: Path, config: WorkshopConfig, runs: list[NotebookRun],
     rows = []
     for run in runs:
         executed = out_dir / run.name
-        title, purpose = summary(executed if executed.exists() and run.outcome != "skipped"
-                                 else NOTEBOOKS / run.name)
+        heading, purpose = summary(executed if executed.exists() and run.outcome != "skipped"
+                                   else NOTEBOOKS / run.name)
+        module = curriculum.by_notebook(run.name)
+        title = module.label if module else heading
         page = out_dir / Path(run.name).with_suffix(".html").name
         name = html.escape(run.name)
         link = (f"<a href='{html.escape(page.name)}'>{html.escape(title)}</a>"

@@ -1,7 +1,10 @@
 """`workshop run`: execute the numbered notebooks in order, headless.
 
-Widgets take their values from the options / ``WORKSHOP_*`` environment, so
-the same notebooks run unattended. Executed notebooks and HTML go to the
+The kernels get the settings the command resolved (:mod:`helpers.settings`)
+as ``WORKSHOP_*`` variables, so the notebooks act on the same participant and
+the settings form (notebook 00) keeps the saved settings unless the options
+chose others; the same notebooks run unattended. Which notebooks run, in which
+order, is the curriculum's (:mod:`helpers.curriculum`). Executed notebooks and HTML go to the
 output folder, with an ``index.html`` that makes them a small static site
 (:mod:`helpers.run_index`); the first failing cell stops the run and is named.
 
@@ -14,8 +17,6 @@ checklist items it turned done.
 
 from __future__ import annotations
 
-import os
-import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,16 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers import curriculum, session, settings
 from helpers.config import WorkshopConfig
+from helpers.errors import WorkshopError
 from helpers.kernels import Kernel, KernelQueue
 from helpers.paths import NOTEBOOKS
 from helpers.run_index import NotebookRun
 
-_NUMBERED = re.compile(r"^(\d\d(?:\.\d)?)-.+\.ipynb$")
 CELL_TIMEOUT_S = 900
 
 
-class RunError(RuntimeError):
+class RunError(WorkshopError):
     """A notebook cell failed; the message names the notebook, the cell and the error."""
 
 
@@ -59,24 +61,18 @@ class RunReport:
 
 
 def numbered_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
-    found = [p for p in folder.glob("*.ipynb") if _NUMBERED.match(p.name)]
-    return sorted(found, key=lambda p: _number(p.name))
-
-
-def _number(name: str) -> tuple[int, ...]:
-    match = _NUMBERED.match(name)
-    assert match
-    return tuple(int(part) for part in match.group(1).split("."))
+    """The curriculum's notebooks present in ``folder``, in order."""
+    return [folder / m.notebook for m in curriculum.CURRICULUM if (folder / m.notebook).exists()]
 
 
 def select(notebooks: list[Path], until: str | None) -> list[Path]:
     if until is None:
         return notebooks
     try:
-        limit = tuple(int(part) for part in until.split("."))
+        wanted = {m.notebook for m in curriculum.up_to(until)}
     except ValueError:
         raise RunError(f"--until takes a notebook number such as 03.2, not {until!r}") from None
-    chosen = [p for p in notebooks if _number(p.name) <= limit]
+    chosen = [p for p in notebooks if p.name in wanted]
     if not chosen:
         raise RunError(f"no notebook is numbered {until} or lower")
     return chosen
@@ -94,9 +90,9 @@ def run(config: WorkshopConfig, out_dir: Path, until: str | None = None,
     if not notebooks:
         raise RunError(f"no numbered notebooks in {NOTEBOOKS}: nothing to run yet")
     out_dir.mkdir(parents=True, exist_ok=True)
-    _export_config(config)
+    session.use_mode(config.mode)  # the run's own checks look where the notebooks deploy
     report = RunReport(out_dir)
-    with KernelQueue(NOTEBOOKS) as kernels, ThreadPoolExecutor(
+    with KernelQueue(NOTEBOOKS, env=settings.as_environment(config)) as kernels, ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="html") as pages:  # pages beside the next run
         kernels.prepare()  # the first kernel boots beside the sandbox and the first checklist
         _run_notebooks(config, notebooks, report, kernels, pages, say, record, rerun)
@@ -176,9 +172,9 @@ def _checklist(config: WorkshopConfig, say: Callable[[str], None]) -> Any:
 
 
 def _module_of(notebook: str) -> str | None:
-    from helpers import progress
-
-    return progress.module_for(notebook)
+    """The checklist module a notebook completes (None for the set-up)."""
+    module = curriculum.by_notebook(notebook)
+    return module.id if module in curriculum.MODULES else None
 
 
 def _turned_done(before: Any, after: Any) -> list[str]:
@@ -205,12 +201,6 @@ def _write_index(report: RunReport, config: WorkshopConfig, time_scale: float | 
         say(f"(could not write the index page: {type(exc).__name__}: {exc})")
         return
     say(f"index of the executed notebooks: {page}")
-
-
-def _export_config(config: WorkshopConfig) -> None:
-    for key, value in config.as_dict().items():
-        os.environ[f"WORKSHOP_{key.upper()}"] = str(value).lower() if isinstance(
-            value, bool) else value
 
 
 def _execute(path: Path, out_dir: Path, kernel: Kernel,

@@ -1,7 +1,11 @@
 """boto3 clients for the three modes: sandbox (default), aws, and a custom endpoint.
 
 This module and :mod:`helpers.net` are the only places that know which mode
-is in use; everything else speaks plain boto3 and HTTP.
+is in use; everything else speaks plain boto3 and HTTP. The mode is chosen
+once per process: by the command from its settings (:func:`use_mode`), by the
+settings form when a learner saves, or else from the resolved settings at the
+first client (:mod:`helpers.settings`) - never re-read from the environment
+for each client.
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-MODES = ("sandbox", "aws", "endpoint")
+from helpers import settings
+from helpers.config import MODES
+from helpers.errors import WorkshopError
+
 SANDBOX_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 _RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10}, connect_timeout=5,
@@ -24,15 +31,27 @@ _ONE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1}, con
                       read_timeout=60)
 
 
-class ModeError(ValueError):
+class ModeError(WorkshopError):
     """The chosen mode cannot be used as configured."""
 
 
-def current_mode() -> str:
-    mode = os.environ.get("WORKSHOP_MODE", "sandbox")
+_chosen_mode: str | None = None
+
+
+def use_mode(mode: str) -> None:
+    """Choose the mode every client of this process uses from now on."""
+    global _chosen_mode
     if mode not in MODES:
         raise ModeError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
-    return mode
+    _chosen_mode = mode
+
+
+def current_mode() -> str:
+    """The mode chosen for this process; the resolved settings' mode if none was chosen."""
+    if _chosen_mode is None:
+        use_mode(settings.resolve().mode)
+    assert _chosen_mode is not None
+    return _chosen_mode
 
 
 def endpoint_url() -> str | None:

@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError, WaiterError
 
 from helpers.config import WorkshopConfig
+from helpers.errors import WorkshopError
 from helpers.packaging import build_zip, code_key
 from helpers.paths import TEMPLATES
 from helpers.session import client
@@ -20,7 +21,7 @@ TIMEOUT_S = 1800
 _DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 
 
-class StackError(RuntimeError):
+class StackError(WorkshopError):
     """A stack did not reach the state asked for; the message says why and what to do."""
 
 

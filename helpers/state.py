@@ -8,16 +8,13 @@ restart.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
+from helpers import settings
 from helpers.config import WorkshopConfig
-from helpers.paths import workshop_home
+from helpers.paths import current_prefix_file, state_file
 
-
-def state_file(prefix: str) -> Path:
-    return workshop_home() / f"state-{prefix}.json"
+__all__ = ["current_config", "load", "remember_config", "save", "state_file", "update"]
 
 
 def load(prefix: str) -> dict[str, Any]:
@@ -47,25 +44,21 @@ def update(prefix: str, **values: Any) -> dict[str, Any]:
 
 
 def remember_config(config: WorkshopConfig) -> None:
+    """Save ``config`` as the participant's settings and make them the current participant.
+
+    Writes only when something changes, so opening notebook 00 with the saved
+    settings (a headless run included) leaves the files as they were.
+    """
+    marker = current_prefix_file()
+    unchanged = (load(config.prefix).get("config") == config.as_dict()
+                 and settings.saved_prefix() == config.prefix)
+    if unchanged:
+        return
     update(config.prefix, config=config.as_dict())
-    current = workshop_home() / "current-prefix"
-    current.write_text(config.prefix)
+    marker.write_text(config.prefix)
 
 
 def current_config() -> WorkshopConfig:
-    """The settings saved by notebook 00 (or the defaults / environment)."""
-    prefix = os.environ.get("WORKSHOP_PREFIX")
-    if not prefix:
-        marker = workshop_home() / "current-prefix"
-        prefix = marker.read_text().strip() if marker.exists() else None
-    saved = load(prefix).get("config", {}) if prefix else {}
-    env = WorkshopConfig.from_env()
-    merged = {**saved, **{k: v for k, v in env.as_dict().items() if _explicit(k)}}
-    if "mode" in merged:
-        os.environ.setdefault("WORKSHOP_MODE", merged["mode"])
-    return WorkshopConfig(**{**env.as_dict(), **merged})
-
-
-def _explicit(field: str) -> bool:
-    """Was this field set in the environment (it then wins over the saved file)?"""
-    return f"WORKSHOP_{field.upper()}" in os.environ
+    """The settings in effect (what every notebook's first cell prints): see
+    :func:`helpers.settings.resolve`."""
+    return settings.resolve()

@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from helpers import net
+from helpers.errors import WorkshopError
 
 REGION_HEADER = "X-Workshop-Region"
 
 
-class ApiError(RuntimeError):
+class ApiError(WorkshopError):
     """The API answered with an error status; the message is the API's own."""
 
     def __init__(self, status: int, url: str, message: str) -> None:

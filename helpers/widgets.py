@@ -1,7 +1,9 @@
 """Notebook widgets: the settings form, progress bars and checklists.
 
-Widgets start from the saved settings or the ``WORKSHOP_*`` environment, so
-a headless run (``workshop run``) executes the same cells with no one typing.
+The settings form starts from the settings in effect (:mod:`helpers.settings`:
+the saved ones, unless the environment or ``workshop run``'s options choose
+others), so a headless run executes the same cells with no one typing and
+keeps the saved settings as they are.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterable
 import ipywidgets as w
 from IPython.display import HTML, display
 
-from helpers import state
+from helpers import session, state
 from helpers.config import ConfigError, WorkshopConfig, domain_problem, prefix_problem
 from helpers.regions import CITY_LABELS
 
@@ -78,6 +80,7 @@ class SettingsForm:
             return
         assert self.config is not None
         state.remember_config(self.config)
+        session.use_mode(self.config.mode)  # this kernel's clients follow the saved mode
         self.status.value = ("<b style='color:#2e7d32'>Saved.</b> The next notebooks use "
                              f"<code>{self.config.prefix}</code> in "
                              f"<code>{self.config.primary_region}</code> and "

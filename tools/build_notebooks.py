@@ -2,11 +2,16 @@
 
 The notebooks in notebooks/ are the product and carry recorded outputs. Edit
 the cells here, run `python tools/build_notebooks.py`, then re-record the
-outputs on a fresh sandbox with `workshop run --record`.
+outputs on a fresh sandbox with `workshop run --record`. Which notebooks exist,
+in which order and under which titles is the curriculum's (helpers/curriculum.py).
+
+`python tools/build_notebooks.py --check` writes nothing: it lists the notebooks
+whose cells (ids, types, text) differ from these sources, and exits 1 if any do.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import nbformat
@@ -14,17 +19,12 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NB = ROOT / "notebooks"
+sys.path.insert(0, str(ROOT))
 
-ORDER = [
-    ("00-set-up.ipynb", "Set-up"),
-    ("01-api-layer.ipynb", "Module 1 · API layer"),
-    ("02-ui-layer.ipynb", "Module 2 · UI layer"),
-    ("03.1-second-region.ipynb", "Module 3.1 · A second region"),
-    ("03.2-replicate-data.ipynb", "Module 3.2 · Replicate the data"),
-    ("03.3-route53-failover.ipynb", "Module 3.3 · Route 53 failover"),
-    ("04-test-failover.ipynb", "Module 4 · Test failover"),
-    ("05-clean-up.ipynb", "Module 5 · Clean up"),
-]
+from helpers.curriculum import CURRICULUM  # noqa: E402
+
+# (notebook, the title its neighbours' navigation links show)
+ORDER = [(m.notebook, m.label) for m in CURRICULUM]
 
 
 def nav(name: str) -> str:
@@ -40,7 +40,8 @@ config = state.current_config()
 print(config.describe())"""
 
 
-def notebook(name: str, cells: list[tuple[str, str]]) -> None:
+def notebook(name: str, cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
+    """The notebook ``name`` from its cells, with the recorded outputs of unchanged code cells."""
     nb = new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
@@ -61,20 +62,49 @@ def notebook(name: str, cells: list[tuple[str, str]]) -> None:
                 cell.execution_count = previous[cell.source].execution_count
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{Path(name).stem.replace('.', '-')}-{i:02d}"
-    nbformat.write(nb, path)
+    return nb
 
 
-from notebook_cells import CELLS, INDEX  # noqa: E402
-
-if __name__ == "__main__":
-    NB.mkdir(exist_ok=True)
-    for name, _title in ORDER:
-        notebook(name, CELLS[name])
+def index_notebook() -> nbformat.NotebookNode:
     index = new_notebook()
     index.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                     "language": "python"}
     index.cells = [new_markdown_cell(c) if k == "md" else new_code_cell(c) for k, c in INDEX]
     for i, cell in enumerate(index.cells):
         cell["id"] = f"index-{i:02d}"
-    nbformat.write(index, NB / "index.ipynb")
-    print(f"wrote {len(ORDER) + 1} notebooks to {NB}")
+    return index
+
+
+def built() -> dict[str, nbformat.NotebookNode]:
+    """Every notebook as the sources say, by file name."""
+    found = {name: notebook(name, CELLS[name]) for name, _title in ORDER}
+    found["index.ipynb"] = index_notebook()
+    return found
+
+
+from notebook_cells import CELLS, INDEX  # noqa: E402
+
+
+def _inputs(nb: nbformat.NotebookNode) -> list[tuple[str, str, str]]:
+    """What the sources decide: each cell's id, type and text (not outputs or metadata)."""
+    return [(cell.get("id", ""), cell.cell_type, cell.source) for cell in nb.cells]
+
+
+def main(argv: list[str]) -> int:
+    notebooks = built()
+    if "--check" in argv:
+        stale = [name for name, nb in notebooks.items()
+                 if not (NB / name).exists() or _inputs(nbformat.read(NB / name, as_version=4))
+                 != _inputs(nb)]
+        for name in stale:
+            print(f"{name} differs from tools/notebook_cells.py")
+        return 1 if stale else 0
+    NB.mkdir(exist_ok=True)
+    for name, nb in notebooks.items():
+        nbformat.write(nb, NB / name)
+    print(f"wrote {len(notebooks)} notebooks to {NB}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

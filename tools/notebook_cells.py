@@ -1,5 +1,7 @@
 """The cells of each workshop notebook (see build_notebooks.py)."""
 
+from helpers.curriculum import CURRICULUM
+
 SETUP = """from helpers import state
 config = state.current_config()
 print(config.describe())"""
@@ -727,14 +729,8 @@ offline on the kit's sandbox.
 
 | notebook | what you do | time | cost on AWS |
 |---|---|---|---|
-| [00 · Set-up](00-set-up.ipynb) | choose mode, regions, domain, prefix; preflight | 5 min | — |
-| [01 · API layer](01-api-layer.ipynb) | table, functions and REST API in the primary | 10 min | pennies |
-| [02 · UI layer](02-ui-layer.ipynb) | the web page on S3 website hosting | 5 min | pennies |
-| [03.1 · Second region](03.1-second-region.ipynb) | the same stacks in the secondary | 10 min | pennies |
-| [03.2 · Replicate the data](03.2-replicate-data.ipynb) | streams, replicator, backfill, lag | 15 min | pennies |
-| [03.3 · Route 53 failover](03.3-route53-failover.ipynb) | zone, certificates, custom domains, health check, failover records | 20 min | zone 0.50 USD/month, health check ~2 USD/month |
-| [04 · Test failover](04-test-failover.ipynb) | break the primary, watch the flip, restore | 15 min | — |
-| [05 · Clean up](05-clean-up.ipynb) | delete everything and prove it | 5 min | — |
+""" + "\n".join(f"| [{m.number} · {m.title}]({m.notebook}) | {m.what_you_do} | {m.minutes} min "
+                f"| {m.cost} |" for m in CURRICULUM) + """
 
 Run them in order. In a terminal, `workshop run` executes them all headless
 and `workshop sandbox up` starts the offline sandbox.

@@ -18,12 +18,13 @@ from typing import Any
 
 import requests
 
+from helpers.errors import WorkshopError
 from helpers.session import current_mode, endpoint_url
 
 TIMEOUT_S = 15
 
 
-class NotInSandbox(RuntimeError):
+class NotInSandbox(WorkshopError):
     """A sandbox-only operation was asked for in ``aws`` or ``endpoint`` mode."""
 
 

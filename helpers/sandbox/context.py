@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from helpers.errors import UsageError
 from helpers.regions import CITY_LABELS, sandbox_ip
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,7 +46,7 @@ class SandboxSettings:
 
     def __post_init__(self) -> None:
         if not 0.001 <= self.time_scale <= 1.0:
-            raise ValueError(
+            raise UsageError(
                 f"time_scale must be between 0.001 and 1.0 (1.0 = real AWS timings), "
                 f"got {self.time_scale}"
             )

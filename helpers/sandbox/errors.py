@@ -6,10 +6,12 @@ import errno
 from collections.abc import Callable
 from typing import TypeVar
 
+from helpers.errors import WorkshopError
+
 T = TypeVar("T")
 
 
-class SandboxError(RuntimeError):
+class SandboxError(WorkshopError):
     """A one-line, actionable problem with the sandbox."""
 
 

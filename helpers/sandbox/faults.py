@@ -68,6 +68,7 @@ from urllib.parse import parse_qs
 import requests
 from werkzeug.wrappers import Request, Response
 
+from helpers.errors import UsageError
 from helpers.sandbox.context import SandboxContext, signing_service
 
 log = logging.getLogger("helpers.sandbox.faults")
@@ -78,7 +79,7 @@ _REST_XML = ("s3", "route53", "cloudfront")
 _ids = itertools.count(1)
 
 
-class RuleError(ValueError):
+class RuleError(UsageError):
     """A rule that cannot be used; the message says which field and why."""
 
 

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from helpers import cli, drill, drill_charts, net
+from helpers import cli, drill, drill_charts, net, session
 from helpers.config import WorkshopConfig
 from helpers.sandbox import admin
 
@@ -40,7 +40,7 @@ def assert_failed_over_and_back_losing_nothing(result: drill.DrillResult) -> Non
 def test_bad_deploy_drill_prints_json_within_the_bound_and_loses_nothing(
         full_workshop, capsys, monkeypatch):
     config = full_workshop
-    monkeypatch.setenv("WORKSHOP_MODE", "sandbox")  # the command sets it; undone afterwards
+    monkeypatch.setattr(session, "_chosen_mode", "sandbox")  # the command chooses it
     code = cli.main(["drill", "--scenario", "bad-deploy", "--rate", str(RATE), "--json",
                      "--prefix", config.prefix, "--domain", config.domain])
     assert code == 0
@@ -87,7 +87,7 @@ def test_drill_says_what_is_missing_on_a_workshop_not_deployed(sandbox, tmp_path
 
 
 def test_region_outage_is_refused_on_aws_instead_of_skipped(monkeypatch):
-    monkeypatch.setenv("WORKSHOP_MODE", "aws")
+    monkeypatch.setattr(session, "_chosen_mode", "aws")  # as `workshop --mode aws` chooses it
     config = WorkshopConfig(mode="aws")
     with pytest.raises(drill.DrillUnavailable, match="not available on AWS"):
         drill.run(config, scenario="region-outage")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import deployment, state
+from helpers import deployment, settings, state
 from helpers.config import ConfigError, WorkshopConfig
 
 
@@ -95,7 +95,7 @@ def test_problems_lists_every_invalid_field_at_once():
 def test_environment_settings_are_read_and_explicit_values_win(monkeypatch):
     monkeypatch.setenv("WORKSHOP_DOMAIN", "kit.example.org")
     monkeypatch.setenv("WORKSHOP_PREFIX", "team-7")
-    config = WorkshopConfig.from_env(prefix="team-8")
+    config = settings.resolve({"prefix": "team-8"})
     assert (config.domain, config.prefix) == ("kit.example.org", "team-8")
 
 

@@ -1,0 +1,58 @@
+"""The curriculum is written once; the builder, checklist, runner and run site all follow it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import nbformat
+
+from helpers import curriculum, progress, run_index, runner
+from helpers.config import WorkshopConfig
+from helpers.paths import NOTEBOOKS, REPO_ROOT
+
+
+def test_every_notebook_of_the_curriculum_exists_and_is_numbered_in_order():
+    numbers = [curriculum.number_key(m.number) for m in curriculum.CURRICULUM]
+    assert numbers == sorted(numbers)
+    for module in curriculum.CURRICULUM:
+        assert (NOTEBOOKS / module.notebook).exists(), module.notebook
+        assert module.done_when
+    assert {p.name for p in NOTEBOOKS.glob("[0-9]*.ipynb")} == {
+        m.notebook for m in curriculum.CURRICULUM}
+
+
+def test_the_checklist_and_the_runner_read_the_curriculum():
+    assert progress.MODULES == curriculum.MODULES
+    assert dict(progress.SECTIONS) == dict(curriculum.SECTIONS)
+    assert [p.name for p in runner.numbered_notebooks()] == [
+        m.notebook for m in curriculum.CURRICULUM]
+    assert [p.name for p in runner.select(runner.numbered_notebooks(), "03.1")] == [
+        "00-set-up.ipynb", "01-api-layer.ipynb", "02-ui-layer.ipynb",
+        "03.1-second-region.ipynb"]
+    assert runner._module_of("03.2-replicate-data.ipynb") == "3.2"
+    assert runner._module_of("00-set-up.ipynb") is None
+
+
+def test_the_run_site_titles_each_notebook_as_the_curriculum_does(tmp_path):
+    page = run_index.write(tmp_path, WorkshopConfig(),
+                           [run_index.NotebookRun("03.1-second-region.ipynb", "skipped")])
+    assert "Module 3.1 · A second region" in page.read_text()
+
+
+def test_the_notebooks_navigation_and_index_follow_the_curriculum():
+    for module in curriculum.MODULES[:-1]:
+        nxt = curriculum.CURRICULUM[curriculum.CURRICULUM.index(module) + 1]
+        first = nbformat.read(NOTEBOOKS / module.notebook, as_version=4).cells[0].source
+        assert f"[{nxt.label} →]({nxt.notebook})" in first
+    index = nbformat.read(NOTEBOOKS / "index.ipynb", as_version=4).cells[0].source
+    for module in curriculum.CURRICULUM:
+        assert f"| [{module.number} · {module.title}]({module.notebook}) |" in index
+
+
+def test_the_builder_check_mode_finds_the_notebooks_in_step_with_their_sources():
+    done = subprocess.run([sys.executable, "tools/build_notebooks.py", "--check"],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    stale = done.stdout.split("\n")
+    # Another notebook may be mid-edit; the index is written from the curriculum alone.
+    assert "index.ipynb differs from tools/notebook_cells.py" not in stale, done.stdout

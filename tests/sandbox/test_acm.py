@@ -139,3 +139,30 @@ def test_a_certificate_used_by_a_custom_domain_cannot_be_deleted_until_the_domai
     acm.delete_certificate(CertificateArn=arn)
     with pytest.raises(acm.exceptions.ResourceNotFoundException):
         describe(aws, region, arn)
+
+
+def test_waiting_for_a_certificate_whose_records_are_missing_stops_with_what_to_check(
+        sandbox, tmp_path, monkeypatch):
+    """Notebook 03.3 without the validation records: the wait ends at its timeout with the
+    certificate's status and what to check, not a waiter's traceback."""
+    from helpers import failover
+    from helpers.config import WorkshopConfig
+    from workshop_steps import tear_down
+
+    monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
+    token = uuid.uuid4().hex[:6]
+    config = WorkshopConfig(mode="sandbox", prefix=f"cw-{token}",
+                            domain=f"cw-{token}.example.com")
+    failover.request_certificates(config)
+    said: list[str] = []
+    try:
+        with pytest.raises(failover.FailoverSetupError) as stopped:
+            failover.wait_for_certificates(config, progress=said.append, timeout=2)
+        sentence = str(stopped.value)
+        assert sentence.startswith(f"the certificate in {config.primary_region} is "
+                                   "PENDING_VALIDATION, not ISSUED")
+        assert f"validation CNAME records are in the hosted zone of {config.domain}" in sentence
+        assert said == [f"{config.primary_region}: waiting for ACM to validate {config.domain} "
+                        f"and *.{config.domain}"]
+    finally:
+        tear_down(config)

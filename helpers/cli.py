@@ -17,13 +17,19 @@ def _sandbox_up(args: argparse.Namespace) -> int:
     from helpers.sandbox import process
 
     settings = SandboxSettings(time_scale=args.time_scale, endpoint_port=args.endpoint_port,
-                               http_port=args.http_port, dns_port=args.dns_port)
+                               http_port=args.http_port, dns_port=args.dns_port,
+                               fresh=args.fresh)
     info = process.up(settings)
     if info.get("already_running"):
         print("a sandbox is already running (stop it with `workshop sandbox down` first to "
-              "change its settings)")
+              "change its settings" + (" or start it fresh)" if args.fresh else ")"))
     else:
-        print(f"sandbox started in {info['start_seconds']:.2f} s")
+        import time
+
+        restored = (info.get("state") or {}).get("restored_from")
+        saved_at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(restored or 0))
+        print(f"sandbox started in {info['start_seconds']:.2f} s" + (
+            f", with the state saved at {saved_at}" if restored else ", empty"))
     _print_sandbox(info)
     return 0
 
@@ -42,10 +48,12 @@ def _sandbox_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sandbox_down(_args: argparse.Namespace) -> int:
+def _sandbox_down(args: argparse.Namespace) -> int:
     from helpers.sandbox import process
 
-    print("sandbox stopped" if process.down() else "no sandbox was running")
+    print("sandbox stopped" if process.down(forget=args.forget) else "no sandbox was running")
+    if args.forget:  # without it, the state stays for the next `up` (as `status` shows)
+        print("its saved state is deleted: the next `workshop sandbox up` starts empty")
     return 0
 
 
@@ -59,6 +67,10 @@ def _print_sandbox(info: dict) -> None:
         print(f"  proxy CA      {info['ca_cert']}   (curl --cacert {info['ca_cert']} ...)")
     print(f"  time scale    {info['time_scale']} (health-check intervals and TTLs x "
           f"{info['time_scale']})")
+    state = (info.get("state") or {}).get("file")
+    if state:
+        print(f"  state         {state}   (kept across restarts; `workshop sandbox down "
+              "--forget` deletes it)")
 
 
 def _settings(args: argparse.Namespace) -> WorkshopConfig:
@@ -166,11 +178,16 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--endpoint-port", type=int, default=0, help="AWS API port (0 = any free)")
     up.add_argument("--http-port", type=int, default=0, help="HTTP port (0 = any free)")
     up.add_argument("--dns-port", type=int, default=0, help="DNS port (0 = any free)")
+    up.add_argument("--fresh", action="store_true",
+                    help="start empty, discarding the saved state (stacks, tables, ...)")
     up.set_defaults(func=_sandbox_up)
     status = sandbox.add_parser("status", help="show the running sandbox's endpoints")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=_sandbox_status)
-    sandbox.add_parser("down", help="stop the sandbox").set_defaults(func=_sandbox_down)
+    down = sandbox.add_parser("down", help="stop the sandbox (its state is kept)")
+    down.add_argument("--forget", action="store_true",
+                      help="also delete the saved state: the next `up` starts empty")
+    down.set_defaults(func=_sandbox_down)
 
     def config_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--mode", choices=("sandbox", "aws", "endpoint"))

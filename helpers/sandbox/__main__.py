@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--endpoint-port", type=int, default=0)
     serve.add_argument("--http-port", type=int, default=0)
     serve.add_argument("--dns-port", type=int, default=0)
+    serve.add_argument("--state-file", type=Path, default=None,
+                       help="keep the account's state in this file (restored at start)")
+    serve.add_argument("--fresh", action="store_true",
+                       help="discard the saved state instead of restoring it")
     serve.add_argument("--parent-pid", type=int, default=0,
                        help="stop when this process ends (used by tests)")
     args = parser.parse_args(argv)
@@ -38,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = SandboxSettings(time_scale=args.time_scale, endpoint_port=args.endpoint_port,
-                                   http_port=args.http_port, dns_port=args.dns_port)
+                                   http_port=args.http_port, dns_port=args.dns_port,
+                                   state_file=args.state_file, fresh=args.fresh)
         server = SandboxServer(settings).start()
     except (SandboxError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

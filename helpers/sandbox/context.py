@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from helpers.errors import UsageError
@@ -43,6 +44,8 @@ class SandboxSettings:
     http_port: int = 0
     dns_port: int = 0
     regions: tuple[str, ...] = tuple(sorted(CITY_LABELS))
+    state_file: Path | None = None  # where the account's state is kept; None: nowhere
+    fresh: bool = False  # discard the saved state instead of restoring it
 
     def __post_init__(self) -> None:
         if not 0.001 <= self.time_scale <= 1.0:
@@ -67,6 +70,10 @@ class SandboxContext:
     health_checkers: Any = None  # helpers.sandbox.health_checkers.HealthCheckers
     api_executor: Any = None  # helpers.sandbox.apigateway.ApiExecutor
     faults: Any = None  # helpers.sandbox.faults.Faults
+    stream_pollers: Any = None  # helpers.sandbox.streams.StreamPollers
+    state: Any = None  # helpers.sandbox.persistence.SandboxState
+    # Restored stream positions (mapping UUID -> counters), for the pollers to resume from.
+    stream_checkpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     account_id: str = ACCOUNT_ID
 
@@ -98,3 +105,9 @@ class SandboxContext:
 
     def add_intercept(self, intercept: Intercept) -> None:
         self.intercepts.append(intercept)
+
+    def state_changed(self) -> None:
+        """A data-plane component changed state that no control-plane request did (a
+        stream position): the sandbox saves it with the rest."""
+        if self.state is not None:
+            self.state.changed()

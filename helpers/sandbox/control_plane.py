@@ -38,7 +38,11 @@ class InterceptingApp:
                 if response is not None:
                     return response(environ, start_response)
             environ["wsgi.input"] = io.BytesIO(body)
-        return self.moto(environ, start_response)
+        state = self.ctx.state
+        if state is None:
+            return self.moto(environ, start_response)
+        with state.guard(environ, body):  # a snapshot never sees a request half applied
+            return self.moto(environ, start_response)
 
 
 class ControlPlane:

@@ -1,7 +1,9 @@
 """Running the sandbox as a background process: up, status, down, and a test fixture.
 
 The sandbox process writes a status file once every component is ready; the
-client side (boto3 endpoint, DNS server, HTTP port) reads only that file.
+client side (boto3 endpoint, DNS server, HTTP port) reads only that file. The
+account's state is kept beside the status file (:func:`state_file.beside`), so
+each status file -- the workshop home's, a test's temporary one -- has its own.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from helpers.paths import REPO_ROOT, sandbox_status_file
+from helpers.sandbox import state_file
 from helpers.sandbox.context import SandboxSettings
 from helpers.sandbox.errors import SandboxError
 
@@ -69,12 +73,18 @@ def require_status() -> dict[str, Any]:
 
 def up(settings: SandboxSettings | None = None, status_file: Path | None = None,
        stop_with_parent: bool = False) -> dict[str, Any]:
-    """Start the sandbox in the background (or return the one already running)."""
+    """Start the sandbox in the background (or return the one already running).
+
+    It restores the state kept beside ``status_file`` (``settings.state_file`` if given),
+    or discards it with ``settings.fresh``.
+    """
     settings = settings or SandboxSettings()
     path = status_file or sandbox_status_file()
     running = read_status(path)
     if running is not None:
         return {**running, "already_running": True}
+    if settings.state_file is None:
+        settings = replace(settings, state_file=state_file.beside(path))
     path.unlink(missing_ok=True)
     log_path = path.with_suffix(".log")
     cmd = [
@@ -84,7 +94,10 @@ def up(settings: SandboxSettings | None = None, status_file: Path | None = None,
         "--endpoint-port", str(settings.endpoint_port),
         "--http-port", str(settings.http_port),
         "--dns-port", str(settings.dns_port),
+        "--state-file", str(settings.state_file),
     ]
+    if settings.fresh:
+        cmd.append("--fresh")
     if stop_with_parent:
         cmd += ["--parent-pid", str(os.getpid())]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -107,13 +120,22 @@ def up(settings: SandboxSettings | None = None, status_file: Path | None = None,
                        f"see {log_path}")
 
 
-def down(status_file: Path | None = None, timeout: float = 10) -> bool:
-    """Stop the background sandbox. Returns False if none was running."""
+def down(status_file: Path | None = None, timeout: float = 10, forget: bool = False) -> bool:
+    """Stop the background sandbox (it saves its state first); ``forget`` then deletes the
+    saved state. Returns False if none was running."""
     path = status_file or sandbox_status_file()
     try:
         pid = json.loads(path.read_text())["pid"]
     except (FileNotFoundError, json.JSONDecodeError, KeyError):
-        return False
+        pid = None
+    stopped = pid is not None and _stop(pid, timeout)
+    path.unlink(missing_ok=True)
+    if forget:
+        state_file.beside(path).unlink(missing_ok=True)
+    return stopped
+
+
+def _stop(pid: int, timeout: float) -> bool:
     stopped = False
     if _alive(pid):
         os.kill(pid, signal.SIGTERM)
@@ -123,7 +145,6 @@ def down(status_file: Path | None = None, timeout: float = 10) -> bool:
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
         stopped = True
-    path.unlink(missing_ok=True)
     return stopped
 
 
@@ -132,7 +153,9 @@ def running_sandbox(settings: SandboxSettings | None = None) -> Iterator[dict[st
     """A fresh sandbox for the duration of a ``with`` block (tests, one-off runs).
 
     Clients created inside the block reach it, because ``WORKSHOP_SANDBOX_FILE``
-    points at its status file. The process also stops if this one dies.
+    points at its status file. The process also stops if this one dies. Its state is
+    kept beside that status file, in a temporary directory of its own (never in the
+    workshop home), and deleted with it.
     """
     with tempfile.TemporaryDirectory(prefix="workshop-sandbox-") as tmp:
         path = Path(tmp) / "sandbox.json"

@@ -32,12 +32,15 @@ class SandboxServer:
         from helpers.sandbox.health_checkers import HealthCheckers
         from helpers.sandbox.http_front import HttpFront
         from helpers.sandbox.lambda_runtime import LambdaRuntime
+        from helpers.sandbox.persistence import SandboxState
         from helpers.sandbox.route53_api import Route53Api
         from helpers.sandbox.streams import StreamPollers
         from helpers.sandbox.website import WebsiteHost
 
         ctx = self.ctx
         try:
+            # First to start, last to stop: restores moto's backends before anything reads them.
+            self._start(SandboxState(ctx))
             self._start(ControlPlane(ctx))
             self._start(Faults(ctx))  # tests and drills only; idle without rules
             self._start(CloudFormationGaps(ctx))
@@ -48,7 +51,7 @@ class SandboxServer:
             website = self._start(WebsiteHost(ctx))
             ctx.http_front = self._start(HttpFront(ctx, [ctx.api_executor, website]))
             self._start(DnsServer(ctx))
-            self._start(StreamPollers(ctx))
+            ctx.stream_pollers = self._start(StreamPollers(ctx))
             ctx.health_checkers = self._start(HealthCheckers(ctx))
             self._start(CertificateValidator(ctx))
         except BaseException:
@@ -83,6 +86,9 @@ class SandboxServer:
             "ca_cert": ctx.http_front.ca_cert if ctx.http_front else "",
             "time_scale": ctx.time_scale,
             "account_id": ctx.account_id,
+            # Where the account's state is kept, and when the restored one was saved (or None).
+            "state": {"file": str(ctx.state.path) if ctx.state and ctx.state.path else None,
+                      "restored_from": ctx.state.restored_from if ctx.state else None},
         }
 
     def __enter__(self) -> SandboxServer:

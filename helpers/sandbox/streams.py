@@ -108,6 +108,12 @@ def _before_writes_and_mappings(request: Any) -> None:
         _patch("mapping", _patch_event_source_mapping)
 
 
+def install_moto_patches() -> None:
+    """Both patches now (a restored sandbox has mappings before any request)."""
+    _patch("shard", _patch_stream_shard)
+    _patch("mapping", _patch_event_source_mapping)
+
+
 def _patch(name: str, install: Any) -> None:
     with _patch_lock:
         if name not in _patched:
@@ -182,6 +188,16 @@ def _shard_for(stream_arn: str) -> Any:
     return table.stream_shard
 
 
+def _mapping_uuids() -> set[str]:
+    """UUIDs of every event source mapping that exists now, in every region."""
+    if "mapping" not in _patched:
+        return set()
+    from moto.awslambda.models import lambda_backends
+
+    return {uid for _, backend in list(dict.items(lambda_backends[ACCOUNT_ID]))
+            for uid in list(backend._event_source_mappings)}
+
+
 # ---------------------------------------------------------------- one mapping
 @dataclass
 class _Stats:
@@ -218,6 +234,13 @@ class StreamPollers:
         self._mappings: dict[str, _Mapping] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        # Saved positions and counters of a restored sandbox, by mapping UUID.
+        self._resume: dict[str, dict[str, Any]] = dict(ctx.stream_checkpoints)
+        # A saved state must not catch a batch between its invocation and its position
+        # update: `paused` holds new steps back and waits for those in flight.
+        self._steps = threading.Condition()
+        self._in_flight = 0
+        self._pausing = 0
 
     # -- component
     def start(self) -> None:
@@ -244,6 +267,41 @@ class StreamPollers:
         return {uid: {**vars(m.stats), "function_arn": m.esm.function_arn,
                       "event_source_arn": m.esm.event_source_arn}
                 for uid, m in mappings.items()}
+
+    def checkpoints(self) -> dict[str, dict[str, Any]]:
+        """Position and counters of every existing mapping, to resume from after a restart."""
+        existing = _mapping_uuids()
+        with self._lock:
+            live = {uid: vars(m.stats).copy() for uid, m in self._mappings.items()}
+        saved = {**self._resume, **live}
+        return {uid: saved[uid] for uid in saved if uid in existing}
+
+    @contextlib.contextmanager
+    def paused(self, wait_s: float) -> Any:
+        """No delivery step starts inside the block; on entry, waits up to ``wait_s`` for the
+        steps under way (one invocation and its position update each) to finish."""
+        with self._steps:
+            self._pausing += 1
+            self._steps.wait_for(lambda: self._in_flight == 0, wait_s)
+        try:
+            yield
+        finally:
+            with self._steps:
+                self._pausing -= 1
+                self._steps.notify_all()
+
+    @contextlib.contextmanager
+    def _step(self) -> Any:
+        with self._steps:
+            while self._pausing and not self.ctx.stop_event.is_set():
+                self._steps.wait(POLL_INTERVAL_S)
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._steps:
+                self._in_flight -= 1
+                self._steps.notify_all()
 
     def _stats_intercept(self, request: Any) -> Any:
         if request.path != STATS_PATH:
@@ -274,8 +332,9 @@ class StreamPollers:
                 start = 0  # TRIM_HORIZON: the oldest record still in the stream
                 if esm.starting_position == "LATEST":
                     start = getattr(esm, "sandbox_latest_position", None) or 0
-                mapping = _Mapping(esm, start)
-                mapping.stats.position = start
+                saved = self._resume.pop(uid, None)
+                stats = _Stats(**saved) if saved else _Stats(position=start)
+                mapping = _Mapping(esm, stats.position, stats)
                 mapping.thread = threading.Thread(
                     target=self._poll, args=(mapping, backend), daemon=True,
                     name=f"stream-mapping-{uid[:8]}")
@@ -316,60 +375,67 @@ class StreamPollers:
                  records: list[Any]) -> None:
         """Deliver one batch read at shard index ``first``, advancing the position as
         records are done (delivered or discarded)."""
-        esm = mapping.esm
-        stats = mapping.stats
         work = deque([(first, records, 0)])  # (shard index, records, failed invocations)
         last_failure: _Outcome | None = None
         while work:
-            if self.ctx.stop_event.is_set() or not _flag(esm.enabled):
+            if self.ctx.stop_event.is_set() or not _flag(mapping.esm.enabled):
                 return  # the position says where to resume
-            start, batch, failures = work.popleft()
-            aged = self._drop_aged(mapping, shard, start, batch, last_failure, failures)
-            start, batch = start + aged, batch[aged:]
-            if not batch:
-                continue
-            fitted, payload = self._fit_payload(mapping, batch)
-            if len(fitted) < len(batch):
-                work.appendleft((start + len(fitted), batch[len(fitted):], failures))
-                batch = fitted
-            outcome = self._invoke(mapping, backend, batch, payload)
-            if outcome.kind == "ok" and self._duplicate(esm):
-                # At-least-once delivery (a sandbox fault, see helpers.sandbox.faults): the
-                # batch goes out again as if the first answer had been lost; this one counts.
-                stats.batches += 1
-                stats.duplicates += 1
-                outcome = self._invoke(mapping, backend, batch, payload)
-            if outcome.kind == "throttled":  # not invoked: retried until the records age out
-                stats.throttles += 1
-                work.appendleft((start, batch, failures))
-                self.ctx.stop_event.wait(POLL_INTERVAL_S)
-                continue
+            with self._step():
+                wait, failure = self._deliver_step(mapping, backend, shard, work, last_failure)
+            last_failure = failure or last_failure
+            if wait:
+                self.ctx.stop_event.wait(wait)
+
+    def _deliver_step(self, mapping: _Mapping, backend: Any, shard: Any, work: deque,
+                      last_failure: _Outcome | None) -> tuple[float, _Outcome | None]:
+        """Invoke for the first work item and record the outcome. Returns how long to wait
+        before the next step (retry back-off) and the outcome if the invocation failed."""
+        esm = mapping.esm
+        stats = mapping.stats
+        start, batch, failures = work.popleft()
+        aged = self._drop_aged(mapping, shard, start, batch, last_failure, failures)
+        start, batch = start + aged, batch[aged:]
+        if not batch:
+            return 0, None
+        fitted, payload = self._fit_payload(mapping, batch)
+        if len(fitted) < len(batch):
+            work.appendleft((start + len(fitted), batch[len(fitted):], failures))
+            batch = fitted
+        outcome = self._invoke(mapping, backend, batch, payload)
+        if outcome.kind == "ok" and self._duplicate(esm):
+            # At-least-once delivery (a sandbox fault, see helpers.sandbox.faults): the
+            # batch goes out again as if the first answer had been lost; this one counts.
             stats.batches += 1
-            if outcome.kind == "ok":
-                self._done(mapping, start, batch)
-                esm.sandbox_last_result = "OK"
-                continue
-            stats.failures += 1
-            last_failure = outcome
-            esm.sandbox_last_result = "PROBLEM: Function call failed"
-            if outcome.kind == "error" and _flag(esm.bisect_on_error) and len(batch) > 1:
-                half = len(batch) // 2  # splitting does not use up a retry
-                work.appendleft((start + half, batch[half:], failures))
-                work.appendleft((start, batch[:half], failures))
-                continue
-            if outcome.kind == "partial":
-                # Records before the lowest failed one are done; retry from it.
-                self._done(mapping, start, batch[:outcome.failed_from])
-                start, batch = start + outcome.failed_from, batch[outcome.failed_from:]
-            failures += 1
-            retries = _number(esm.max_retry_attempts, -1)
-            if retries >= 0 and failures > retries:
-                self._discard(mapping, shard, start, batch, "RetryAttemptsExhausted",
-                              outcome, failures)
-                continue
+            stats.duplicates += 1
+            outcome = self._invoke(mapping, backend, batch, payload)
+        if outcome.kind == "throttled":  # not invoked: retried until the records age out
+            stats.throttles += 1
             work.appendleft((start, batch, failures))
-            self.ctx.stop_event.wait(min(POLL_INTERVAL_S * 2 ** (failures - 1),
-                                         MAX_RETRY_BACKOFF_S))
+            return POLL_INTERVAL_S, None
+        stats.batches += 1
+        if outcome.kind == "ok":
+            self._done(mapping, start, batch)
+            esm.sandbox_last_result = "OK"
+            return 0, None
+        stats.failures += 1
+        esm.sandbox_last_result = "PROBLEM: Function call failed"
+        if outcome.kind == "error" and _flag(esm.bisect_on_error) and len(batch) > 1:
+            half = len(batch) // 2  # splitting does not use up a retry
+            work.appendleft((start + half, batch[half:], failures))
+            work.appendleft((start, batch[:half], failures))
+            return 0, outcome
+        if outcome.kind == "partial":
+            # Records before the lowest failed one are done; retry from it.
+            self._done(mapping, start, batch[:outcome.failed_from])
+            start, batch = start + outcome.failed_from, batch[outcome.failed_from:]
+        failures += 1
+        retries = _number(esm.max_retry_attempts, -1)
+        if retries >= 0 and failures > retries:
+            self._discard(mapping, shard, start, batch, "RetryAttemptsExhausted",
+                          outcome, failures)
+            return 0, outcome
+        work.appendleft((start, batch, failures))
+        return min(POLL_INTERVAL_S * 2 ** (failures - 1), MAX_RETRY_BACKOFF_S), outcome
 
     def _duplicate(self, esm: Any) -> bool:
         faults = self.ctx.faults
@@ -384,6 +450,7 @@ class StreamPollers:
         mapping.stats.records += len(batch)
         created = _created_epoch(batch[-1])
         mapping.stats.last_lag_ms = round((time.time() - created) * 1000, 1)
+        self.ctx.state_changed()
 
     def _drop_aged(self, mapping: _Mapping, shard: Any, start: int, batch: list[Any],
                    last_failure: _Outcome | None, invocations: int) -> int:
@@ -467,6 +534,7 @@ class StreamPollers:
         mapping.position = max(mapping.position, start + len(batch))
         mapping.stats.position = mapping.position
         mapping.stats.discarded += len(batch)
+        self.ctx.state_changed()
         destination = ((esm.destination_config or {}).get("OnFailure") or {}).get("Destination")
         if not destination:
             return

@@ -197,8 +197,10 @@ def test_free_port_is_found_on_every_address():
     started = time.monotonic()
     front.start()
     try:
-        # ~30 listening sockets must not slow the sandbox start down.
-        assert time.monotonic() - started < 0.5
+        # ~30 listening sockets must not slow the sandbox start down: binding takes
+        # milliseconds, a retry with a pause per address (0.1 s x 30) would take 3 s; the
+        # rest of the bound is a busy machine's margin.
+        assert time.monotonic() - started < 1.0
         assert len(ctx.settings.regions) == len(CITY_LABELS)
         assert ctx.http_port == front.port > 0
         for region in regions:

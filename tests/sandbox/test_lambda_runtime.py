@@ -177,7 +177,7 @@ def test_timeout_stops_the_invocation_and_the_function_keeps_working(aws):
 
     assert response["FunctionError"] == "Unhandled"
     assert "Task timed out after 1.00 seconds" in response["body"]["errorMessage"]
-    assert elapsed < 10
+    assert elapsed < 1 + 9  # the 1 s timeout, not the 30 s sleep; 9 s for a busy machine
     assert invoke(aws, name, {"sleep": 0})["body"] == "done"
 
 
@@ -212,10 +212,13 @@ def test_reserved_concurrency_caps_simultaneous_invocations(aws, sandbox):
     aws("lambda", REGION).put_function_concurrency(FunctionName=name,
                                                    ReservedConcurrentExecutions=1)
     invoke(aws, name)  # warm up, so the slow call below starts at once
-    slow = threading.Thread(target=invoke, args=(aws, name, {"sleep": 2}))
+    # The one slot stays taken for HOLD_S; another invocation is tried until HOLD_S minus a
+    # busy machine's margin for the slow call to start.
+    hold_s, margin_s = 5, 2
+    slow = threading.Thread(target=invoke, args=(aws, name, {"sleep": hold_s}))
     slow.start()
     try:
-        deadline = time.monotonic() + 1.5
+        deadline = time.monotonic() + hold_s - margin_s
         throttled = False
         while time.monotonic() < deadline and not throttled:
             try:
@@ -230,19 +233,22 @@ def test_reserved_concurrency_caps_simultaneous_invocations(aws, sandbox):
 def test_unreserved_invocations_run_in_parallel(aws):
     name = create_function(aws, SLEEPS, Timeout=10)
     results: list[str] = []
+    calls, sleep_s = 3, 3
 
     def call():
-        results.append(invoke(aws, name, {"sleep": 1})["body"])
+        results.append(invoke(aws, name, {"sleep": sleep_s})["body"])
 
     started = time.monotonic()
-    threads = [threading.Thread(target=call) for _ in range(3)]
+    threads = [threading.Thread(target=call) for _ in range(calls)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
-    assert results == ["done"] * 3
-    assert time.monotonic() - started < 2.9  # not one after the other
+    assert results == ["done"] * calls
+    # Had any two run one after the other, it would take (calls - 1) x sleep_s at least; all
+    # at once takes sleep_s, which leaves sleep_s of margin for starting workers.
+    assert time.monotonic() - started < (calls - 1) * sleep_s
 
 
 def test_new_code_and_configuration_take_effect_on_the_next_invoke(aws):

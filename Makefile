@@ -36,13 +36,12 @@ lint: $(STAMP)
 system-packages:
 	@bash tools/system-packages.sh
 
-# Two workers, each with a sandbox of its own; whole files go to one worker, so a module's
-# deployed fixture is built once. The notebooks run in order (never shuffled) on a sandbox
-# of their own, beside the test files.
+# Every layer in one run on two workers, each with a sandbox of its own: a test file runs
+# whole on one worker (its deployed fixtures are built once), the notebooks (nbval) in
+# order on a sandbox of their own beside the test files (conftest.py says how).
 test: system-packages $(STAMP) lint
-	$(BIN)/pytest $(PYTEST_WORKERS)
-	$(BIN)/pytest --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg \
-	  -p no:cacheprovider -p no:randomly
+	$(BIN)/pytest $(PYTEST_WORKERS) tests notebooks --nbval \
+	  --nbval-sanitize-with tests/notebooks.sanitize.cfg
 
 LAB_STAMP := $(VENV)/.lab-installed
 

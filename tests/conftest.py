@@ -42,9 +42,8 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     """Put the tests of each ``story`` module back in file order, in the places the shuffle
-    gave that module's tests (runs after pytest-randomly's reordering). Notebook cells (nbval,
-    when collected in the same run) are one story too: every notebook in file-name order
-    (00-... to 05-..., then index) and every cell in its notebook's order."""
+    gave that module's tests (runs after pytest-randomly's reordering). The notebook cells
+    keep their order by the top-level conftest.py."""
     by_module: dict[str, list[int]] = {}
     for index, item in enumerate(items):
         if item.get_closest_marker("story") is not None:
@@ -53,7 +52,3 @@ def pytest_collection_modifyitems(config, items):
         tests = sorted((items[i] for i in places), key=lambda item: item.reportinfo()[1] or 0)
         for place, item in zip(places, tests, strict=True):
             items[place] = item
-    cells = [index for index, item in enumerate(items) if hasattr(item, "cell_num")]
-    in_order = sorted((items[i] for i in cells), key=lambda item: (str(item.path), item.cell_num))
-    for place, item in zip(cells, in_order, strict=True):
-        items[place] = item

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cleanup, deployment, failover, progress, runner
+from helpers import cleanup, deployment, failover, progress, runner, settings
 from helpers.cli import main
 from helpers.config import WorkshopConfig
 from workshop_steps import tear_down
@@ -188,4 +188,5 @@ def test_status_all_shows_each_participant_at_their_own_stage(config, second, ca
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
     found = progress.participants(config)
     assert {config.prefix, second.prefix} <= set(found)
-    assert progress.check(progress.config_for(second.prefix), remember=False).done == ["1", "2"]
+    assert progress.check(settings.resolve({"prefix": second.prefix}),
+                          remember=False).done == ["1", "2"]

@@ -8,13 +8,14 @@ STAMP := $(VENV)/.installed
 OUT ?= out
 PYTEST_WORKERS ?= -n 2 --dist loadfile
 
-.PHONY: workshop test lint system-packages lab bench clean-env help
+.PHONY: workshop test lint notebooks system-packages lab bench clean-env help
 
 help:
 	@echo "make workshop   set up .venv if needed, then run the whole workshop on the sandbox"
 	@echo "make test       lint, unit, sandbox, notebook (nbval) and browser tests"
 	@echo "make lab        open JupyterLab on the index notebook"
 	@echo "make bench      benchmarks on a fresh sandbox (results in benchmarks/results/)"
+	@echo "make notebooks  after editing notebook_sources/: the notebooks' cells from them"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -30,6 +31,15 @@ workshop: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# Each notebook's cells from its text source in notebook_sources/, keeping the outputs of
+# the notebook's unchanged cells (jupytext.toml pairs them; docs/notebooks.md). Always
+# source -> notebook: `jupytext --sync` instead takes whichever file of a pair is newer.
+notebooks: $(STAMP)
+	@for source in notebook_sources/*.py; do \
+	  $(BIN)/jupytext --quiet --update --to ipynb \
+	    --output "notebooks/$$(basename "$$source" .py).ipynb" "$$source" || exit 1; \
+	done
 
 # Chromium (browser tests), dig and curl (real-client tests): installed when missing, or
 # one line naming the command to run, before any test starts.

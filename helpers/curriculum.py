@@ -1,8 +1,10 @@
 """The workshop's modules, written once: id, notebook, title, sections, what "done" means.
 
-The notebook builder (``tools/``), the checklist (:mod:`helpers.progress`), the
-runner (:mod:`helpers.runner`) and the run site (:mod:`helpers.run_index`) all
-read this list; a new notebook or a renamed section changes here only.
+The checklist (:mod:`helpers.progress`), the runner (:mod:`helpers.runner`) and
+the run site (:mod:`helpers.run_index`) read this list; the notebooks' navigation
+cells and the index's table are text in ``notebook_sources/`` that
+``tests/unit/test_notebook_sources.py`` checks against it. A new notebook or a
+renamed section changes here (and in those cells) only.
 """
 
 from __future__ import annotations

@@ -1,0 +1,78 @@
+# %% [markdown]
+# <!--NAVIGATION-->
+# [Contents](index.ipynb) · [Module 1 · API layer →](01-api-layer.ipynb)
+
+# %% [markdown]
+# # Set-up: choose where the workshop runs
+#
+# Over the next notebooks you will build a small support-ticket application
+# twice — once in a **primary** AWS region and once in a **secondary** one —
+# keep the two copies' data in step, and let Route 53 send users to whichever
+# copy is healthy. The business goal is a recovery time (RTO) and a data-loss
+# window (RPO) both under 15 minutes.
+#
+# This notebook records your choices and checks that everything needed is in
+# reach. **You will know it worked** when the form below says *Saved* and the
+# preflight table shows only `yes`.
+
+# %% [markdown]
+# ## Your settings
+#
+# * **Mode** — `sandbox` runs everything on this machine, offline and free;
+#   `aws` uses the account your AWS credentials point at, and costs a little
+#   money (see the table at the end).
+# * **Regions** — the primary serves traffic; the secondary takes over when
+#   the primary fails. They must differ.
+# * **Domain** — a name you control. In the sandbox any name works
+#   (`example.com` is reserved for examples). On AWS it must be a domain you
+#   own; the kit never buys one for you.
+# * **Participant prefix** — starts every resource name, so several people
+#   can share one account or one sandbox.
+# * **Create a hosted zone** — lets notebook 03.3 create a Route 53 zone for
+#   the domain when there is none. Untick it on AWS if your domain already has
+#   a zone (for example because you bought it through Route 53).
+#
+# Errors appear beside the field as you type; a valid form is saved at once.
+
+# %%
+from helpers.widgets import SettingsForm
+
+form = SettingsForm()
+form
+
+# %%
+config = form.config
+assert config is not None, "Fix the fields marked in red above, then run this cell again."
+print(config.describe())
+
+# %% [markdown]
+# ## Preflight
+#
+# Before creating anything, check that the control plane answers with working
+# credentials in both regions. In sandbox mode start the sandbox first with
+# `workshop sandbox up` in a terminal (`workshop run` starts one for you).
+
+# %%
+from helpers import preflight
+
+checks = preflight.run(config)
+preflight.as_table(checks)
+
+# %%
+preflight.assert_ready(checks)
+print("Ready: every check passed.")
+
+# %% [markdown]
+# ## What it costs on AWS
+#
+# In the sandbox nothing is billed. On AWS the workshop creates only
+# pay-per-use resources plus a hosted zone and a health check, which bill by
+# the month. Run notebook 05 the same day and the whole workshop stays
+# around a dollar:
+
+# %%
+preflight.cost_table()
+
+# %% [markdown]
+# <!--NAVIGATION-->
+# [Contents](index.ipynb) · [Module 1 · API layer →](01-api-layer.ipynb)

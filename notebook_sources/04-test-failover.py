@@ -1,0 +1,189 @@
+# %% [markdown]
+# <!--NAVIGATION-->
+# [← Module 3.3 · Route 53 failover](03.3-route53-failover.ipynb) · [Contents](index.ipynb) · [Module 5 · Clean up →](05-clean-up.ipynb)
+
+# %% [markdown]
+# # Module 4 · Break the primary and watch it fail over
+#
+# A failover you have never seen happen is a hope, not a plan. This notebook
+# breaks the primary the way a bad deployment would: the `/health` route is
+# wired to the wrong function (the ticket-post function, which refuses a
+# request without a ticket) and the `prod` stage is redeployed. Nothing else
+# changes — the table and the other routes still work — but the deep health
+# check now fails.
+#
+# **You will know it worked** when the health check turns unhealthy, DNS
+# answers `api.<domain>` with the secondary, requests are served by the
+# secondary region, and the application keeps listing and creating tickets.
+# Then you restore the primary and watch everything come back.
+
+# %%
+from helpers import state
+
+config = state.current_config()
+print(config.describe())
+
+# %%
+from helpers import charts, drill, failover, monitor, net, tickets
+
+primary, secondary = config.regions
+api = f"https://{config.api_host()}/"
+status, body, served_by = tickets.health(api)
+print(f"before: {api}health answered by {body['region']}")
+assert body["region"] == primary
+
+
+# %% [markdown]
+# ## Break it, and watch the flip
+#
+# The probe below samples, four times a second: the health check's verdict,
+# the region that DNS answers `api.<domain>` with, and the region that served
+# a request to `https://api.<domain>/health` from this notebook. Two seconds
+# in, it points `GET /health` at the ticket-post function and redeploys
+# `prod`.
+#
+# Expect the lanes to flip one after another: the health checkers need a
+# probe or two to notice, DNS follows their verdict at once, and this
+# notebook — like any client — keeps using its cached DNS answer until the
+# answer's TTL runs out.
+
+# %%
+def probe():
+    healthy, _ = failover.health_check_status(config)
+    answer = failover.dns_answer(config, config.api_host())
+    try:
+        served = tickets.health(api)[2]
+    except Exception:  # nothing answered at all
+        served = None
+    return {"healthy": healthy, "dns_region": failover.answer_region(answer),
+            "served_region": served}
+
+BREAK_AT = 2.0
+flip = monitor.watch(
+    probe, timeout=600, interval=0.25, at={BREAK_AT: lambda: failover.break_primary(config)},
+    until=lambda s: s.iloc[-1]["served_region"] == secondary, linger=2.0,
+    chart=lambda s: charts.failover_timeline(s, [primary, secondary],
+                                             time_scale=net.time_scale()))
+moments = monitor.moments(flip, start=BREAK_AT, healthy=False, dns_region=secondary,
+                          served_region=secondary)
+labels = {"healthy=False": "health check unhealthy",
+          f"dns_region={secondary}": "DNS answers the secondary",
+          f"served_region={secondary}": "served by the secondary"}
+# Request interval x failure threshold + TTL on this clock, with the drill's own margin.
+limit = drill.within_bound(drill.theoretical_bound(config)["seconds"])
+print(f"api.{config.domain} is now served by {flip.iloc[-1]['served_region']}")
+for key, seconds in moments.items():
+    assert seconds <= limit, f"{labels[key]}: {seconds:.1f} s after the break, over {limit:.1f} s"
+    print(f"  {labels[key]}: within the bound after the break")
+
+# %%
+assert list(moments) == list(labels), "detection, then DNS, then clients"
+status, body, served_by = tickets.health(f"https://{config.regional_host(primary)}/")
+print(f"the primary itself still answers /health with {status}: {body['message'][:40]}…")
+assert status >= 400
+
+# %%
+charts.failover_timeline(flip, [primary, secondary], time_scale=net.time_scale(),
+                         events={"break": BREAK_AT,
+                                 **{labels[k]: BREAK_AT + v for k, v in moments.items()}})
+
+# %% [markdown]
+# ## The application still works
+#
+# The UI calls `https://api.<domain>/`, so it now talks to the secondary,
+# which already holds every replicated ticket.
+
+# %%
+before = tickets.list_tickets(api)["Count"]
+created = tickets.create_ticket(api, description="Filed during the failover", priority="urgent")
+after = tickets.list_tickets(api)
+print(f"listed {before} tickets, created one, now {after['Count']} (served by the secondary)")
+assert after["Count"] == before + 1
+assert any(t["id"] == created["id"] for t in after["Items"])
+
+# %% [markdown]
+# ## Restore the primary
+#
+# Wire `/health` back to the health-check function and redeploy. The health
+# check recovers, DNS returns to the primary, and traffic follows once the
+# cached answer expires.
+#
+# Tickets created during the failover live in the secondary only: replication
+# runs primary → secondary. The module-5 clean-up removes them with everything
+# else.
+
+# %%
+RESTORE_AT = 1.0
+back = monitor.watch(
+    probe, timeout=600, interval=0.25, at={RESTORE_AT: lambda: failover.restore_primary(config)},
+    until=lambda s: s.iloc[-1]["served_region"] == primary, linger=1.0,
+    chart=lambda s: charts.failover_timeline(s, [primary, secondary],
+                                             time_scale=net.time_scale(),
+                                             title="Fail-back to the primary"))
+served_again = monitor.moments(back, start=RESTORE_AT, served_region=primary)
+print(f"api.{config.domain} is served by {back.iloc[-1]['served_region']} again")
+assert tickets.health(api)[1]["region"] == primary
+assert all(seconds <= limit for seconds in served_again.values()), served_again
+
+# %% [markdown]
+# ## Measure it: a failover drill
+#
+# Watching the flip is convincing; the business requirement is a number:
+# **RTO and RPO both under 15 minutes**. The drill repeats the bad deploy
+# while a traffic generator creates and lists tickets through
+# `https://api.<domain>/` a few times a second, then measures:
+#
+# * **detection** — fault until the health check calls the primary unhealthy;
+# * **DNS switch** — fault until Route 53 answers with the secondary;
+# * **RTO** — first failed user request until the first request the secondary
+#   served successfully, against the theoretical bound (request interval ×
+#   failure threshold + TTL, on the sandbox clock);
+# * **RPO** — acknowledged writes missing from the secondary at the switch,
+#   and after replication has drained (which must be 0).
+#
+# Before failing back it copies the tickets written to the secondary during
+# the failover into the primary, so none is lost. The same drill runs from a
+# terminal with `workshop drill` (`--scenario throttle` or `region-outage` for
+# other faults).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers import drill, drill_charts
+
+result = drill.run(config, scenario="bad-deploy", live=True)
+result.table()
+
+# %%
+drill_charts.drill_timeline(result)
+
+# %%
+assert result.rpo_items_after_drain == 0, "an acknowledged write never reached the secondary"
+assert result.lost_items == 0, "an acknowledged write is missing after fail-back"
+assert result.meets_objective, "RTO over the 15-minute objective"
+assert result.rto_seconds <= drill.within_bound(result.theoretical_bound_seconds), result.summary()
+print(f"RTO within the bound (request interval x failure threshold + TTL, with margin) and the "
+      f"15-minute objective; RPO after drain {result.rpo_items_after_drain}; tickets written "
+      "during the failover reconciled into the primary; nothing lost")
+
+# %% [markdown]
+# ## Your progress
+#
+# What is now deployed and working, checked against the real resources (the
+# same list as `workshop status` in a terminal):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers import progress
+
+progress.show(config)
+
+# %% [markdown]
+# ## Troubleshooting
+#
+# * *The flip never comes (timeout)* — the health check must be healthy and `api.<domain>` must answer from the primary before you start: re-run notebook 03.3's sections 5 and 6.
+# * *The notebook stopped between the break and the restore* — the primary stays broken (`workshop status` says so): run "Restore the primary", or `failover.restore_primary(config)` in a cell.
+# * *Fail-back takes a while* — clients keep their cached DNS answer until its TTL runs out (60 s on AWS).
+
+# %% [markdown]
+# <!--NAVIGATION-->
+# [← Module 3.3 · Route 53 failover](03.3-route53-failover.ipynb) · [Contents](index.ipynb) · [Module 5 · Clean up →](05-clean-up.ipynb)

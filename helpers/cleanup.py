@@ -6,9 +6,10 @@ primary table's stream) before the API stacks, buckets emptied before their
 stacks, and certificates last: ACM refuses to delete a certificate while a
 custom domain uses it (``ResourceInUseException``), and on AWS it stays "in
 use" for a while after its domain is deleted. A certificate still in use is
-reported as kept ("run ``workshop cleanup`` again in a few minutes"); it never
-holds up the rest. Every step looks before it deletes, so a second run has
-nothing to do and succeeds.
+waited for (a few minutes on AWS, scaled in the sandbox) once everything else
+is deleted, then reported as kept ("run ``workshop cleanup`` again in a few
+minutes"); it never holds up the rest. Every step looks before it deletes, so a
+second run has nothing to do and succeeds.
 
 Only the kit's own resources are touched: exact kit names, or the
 ``workshop:participant`` tag / CallerReference mark. A hosted zone is deleted
@@ -96,7 +97,7 @@ def cleanup(config: WorkshopConfig, progress: Callable[[str], None] | None = Non
             name = config.stack_name(kind)
             if kind == "ui":
                 _empty_bucket(region, _ui_bucket(config, region))
-            if delete_stack(region, name):
+            if delete_stack(region, name, say):
                 deleted(f"stack {name} ({region})")
             deployment.forget(config, kind, region)
     for region in config.regions:
@@ -112,7 +113,7 @@ def cleanup(config: WorkshopConfig, progress: Callable[[str], None] | None = Non
         report.kept.append(f"hosted zone {config.domain} ({zone_id}): not created by the kit")
     for region in config.regions:  # last: one still in use must not hold up the rest
         for arn in _kit_certificates(config, region):
-            if _delete_certificate(client("acm", region), arn):
+            if _delete_certificate_when_released(client("acm", region), arn, region, say):
                 deleted(f"certificate {arn}")
             else:
                 report.kept.append(
@@ -279,6 +280,31 @@ def _kit_certificates(config: WorkshopConfig, region: str) -> list[str]:
 def _is_kit_certificate(config: WorkshopConfig, acm: Any, arn: str) -> bool:
     return failover.kit_tagged(config, acm.list_tags_for_certificate(CertificateArn=arn)
                                .get("Tags", []))
+
+
+# API Gateway lets go of a deleted custom domain's certificate asynchronously, after a few
+# minutes; clean-up, everything else already deleted, waits that long for it before it keeps
+# the certificate with advice. Polled every 10 s (scaled in the sandbox).
+CERTIFICATE_RELEASE_PATIENCE_S = 10 * 60
+CERTIFICATE_POLL_S = 10
+
+
+def _delete_certificate_when_released(acm: Any, arn: str, region: str,
+                                      say: Callable[[str], None]) -> bool:
+    """Delete the certificate, waiting (with a deadline) while a just-deleted custom domain
+    still holds it; False when it is still in use after the wait."""
+    scale = net.time_scale()
+    deadline = time.monotonic() + CERTIFICATE_RELEASE_PATIENCE_S * scale
+    told = False
+    while not _delete_certificate(acm, arn):
+        if time.monotonic() >= deadline:
+            return False
+        if not told:
+            say(f"waiting for API Gateway to let go of certificate {arn} ({region}): it "
+                "releases a deleted custom domain's certificate after a few minutes")
+            told = True
+        time.sleep(CERTIFICATE_POLL_S * scale)
+    return True
 
 
 def _delete_certificate(acm: Any, arn: str) -> bool:

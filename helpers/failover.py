@@ -16,6 +16,8 @@ The chain a client follows once everything is in place::
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 import time
 import uuid
@@ -24,7 +26,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, WaiterError
 
-from helpers import net, state, tickets
+from helpers import net, pacing, state, tickets
 from helpers.config import WorkshopConfig
 from helpers.deployment import stack_outputs
 from helpers.errors import WorkshopError
@@ -229,15 +231,26 @@ def custom_domain_names(config: WorkshopConfig, region: str) -> tuple[str, str]:
     return config.api_host(), config.regional_host(region)
 
 
-def create_custom_domains(config: WorkshopConfig) -> dict[str, dict[str, dict[str, str]]]:
+# API Gateway creates at most one custom domain name per 30 s in an account and region
+# (fixed quota, shared by the whole room): creation waits it out and says so, as clean-up
+# does for deletion (helpers.pacing).
+DOMAIN_CREATION_WINDOW_S = 30
+DOMAIN_CREATION_PATIENCE_S = 45 * 60
+
+
+def create_custom_domains(config: WorkshopConfig, progress: Progress = print
+                          ) -> dict[str, dict[str, dict[str, str]]]:
     """Regional custom domains with the base path ``(none)`` mapped to each API's prod stage.
 
     Returns ``{region: {host: {"regionalDomainName": ..., "regionalHostedZoneId": ...}}}``:
-    the targets the DNS records point at.
+    the targets the DNS records point at. A wait for API Gateway's creation quota is
+    reported to ``progress``.
     """
+    say = progress or (lambda _msg: None)
     targets: dict[str, dict[str, dict[str, str]]] = {}
     for region in config.regions:
         apigw = client("apigateway", region)
+        once = client("apigateway", region, retries=False)
         api_id = stack_outputs(config, "api", region)["ApiId"]
         cert = certificate(config, region)
         targets[region] = {}
@@ -245,10 +258,19 @@ def create_custom_domains(config: WorkshopConfig) -> dict[str, dict[str, dict[st
             domain = _domain_name(apigw, host)
             if domain is None:
                 try:
-                    domain = apigw.create_domain_name(
-                        domainName=host, regionalCertificateArn=cert,
-                        endpointConfiguration={"types": ["REGIONAL"]}, securityPolicy="TLS_1_2",
-                        tags={t["Key"]: t["Value"] for t in tags(config)})
+                    domain = pacing.within_quota(
+                        functools.partial(
+                            once.create_domain_name, domainName=host,
+                            regionalCertificateArn=cert,
+                            endpointConfiguration={"types": ["REGIONAL"]},
+                            securityPolicy="TLS_1_2",
+                            tags={t["Key"]: t["Value"] for t in tags(config)}),
+                        window_s=DOMAIN_CREATION_WINDOW_S,
+                        patience_s=DOMAIN_CREATION_PATIENCE_S,
+                        waiting_for=f"to create custom domain {host} ({region})",
+                        quota=f"API Gateway creates one custom domain per "
+                              f"{DOMAIN_CREATION_WINDOW_S} s in an account and region, for "
+                              "everyone in the account", say=say)
                 except ClientError as exc:
                     if exc.response["Error"]["Code"] == "BadRequestException":
                         raise FailoverSetupError(
@@ -344,8 +366,12 @@ def change_records(zone_id: str, changes: list[dict[str, Any]], comment: str) ->
     r53 = _route53()
     change = r53.change_resource_record_sets(
         HostedZoneId=zone_id, ChangeBatch={"Comment": comment, "Changes": changes})
+    # Route 53 propagates a change within 60 s (PENDING, then INSYNC); GetChange every 2 s
+    # (scaled in the sandbox) counts towards the account's five requests a second.
+    delay = 2 * net.time_scale()
     r53.get_waiter("resource_record_sets_changed").wait(
-        Id=change["ChangeInfo"]["Id"], WaiterConfig={"Delay": 2, "MaxAttempts": 150})
+        Id=change["ChangeInfo"]["Id"],
+        WaiterConfig={"Delay": delay, "MaxAttempts": math.ceil(300 / delay)})
 
 
 def records(zone_id: str) -> Iterator[dict[str, Any]]:

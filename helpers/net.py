@@ -41,7 +41,9 @@ def _sandbox() -> dict[str, Any] | None:
 
 
 def resolve(name: str, rdtype: str = "A") -> DnsAnswer:
-    """Resolve a public name as a client would (the sandbox's DNS server in sandbox mode)."""
+    """Resolve a public name as a client would: through its caching resolver (the
+    sandbox's, in sandbox mode), so a name asked for before it existed stays NXDOMAIN
+    for the zone's negative TTL."""
     box = _sandbox()
     if box is None:
         answer = dns.resolver.resolve(name, rdtype)
@@ -49,7 +51,10 @@ def resolve(name: str, rdtype: str = "A") -> DnsAnswer:
         addresses = tuple(r.to_text() for r in answer if answer.rdtype == dns.rdatatype.A)
         return DnsAnswer(name, records, answer.rrset.ttl if answer.rrset else 0, addresses)
     query = dns.message.make_query(name, rdtype)
-    response = dns.query.udp(query, box["dns"]["host"], port=box["dns"]["port"], timeout=2)
+    # Through the caching resolver, as a learner's machine resolves (a sandbox started
+    # before it existed has only the authoritative server).
+    server = box.get("resolver") or box["dns"]
+    response = dns.query.udp(query, server["host"], port=server["port"], timeout=2)
     records: list[str] = []
     addresses: list[str] = []
     ttl = 0

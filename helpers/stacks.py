@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,8 +17,16 @@ from helpers.paths import TEMPLATES
 from helpers.session import client
 
 KIT_TAG = ("workshop:kit", "multi-region-resilience")
-POLL_S = 0.5
+# A stack wait reads DescribeStacks and DescribeStackEvents once per poll: every 2 s on AWS
+# (scaled in the sandbox) keeps a room of participants under CloudFormation's request rate.
+POLL_S = 2.0
 TIMEOUT_S = 1800
+# A stack deletion can fail on API Gateway's DeleteRestApi quota (one per 30 s per account
+# and region, shared by the room): it is retried after the quota's window, saying so.
+DELETE_REST_API_WINDOW_S = 30
+DELETE_PATIENCE_S = 45 * 60
+_THROTTLE_REASON = re.compile(r"TooManyRequests|Throttl|Rate exceeded|Too Many Requests|"
+                              r"Status Code: 429", re.IGNORECASE)
 
 _DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 
@@ -123,21 +133,46 @@ def outputs(region: str, stack_name: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
-def delete(region: str, stack_name: str) -> bool:
-    """Delete a stack and wait until it is gone. Returns False if it did not exist."""
+def delete(region: str, stack_name: str, progress: Callable[[str], None] | None = None) -> bool:
+    """Delete a stack and wait until it is gone. Returns False if it did not exist.
+
+    A deletion that ends in DELETE_FAILED because a resource was throttled (API Gateway's
+    DeleteRestApi quota, shared by everyone in the account) is retried after the quota's
+    window, saying so on ``progress``; any other failure raises with the reason.
+    """
     cfn = client("cloudformation", region)
     if stack_status(region, stack_name) is None:
         return False
-    cfn.delete_stack(StackName=stack_name)
-    try:
-        cfn.get_waiter("stack_delete_complete").wait(
-            StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 1800})
-    except WaiterError as exc:
-        raise StackError(f"deleting {stack_name} in {region} failed: {exc}. Open the "
-                         "CloudFormation console's Events tab for the resource that "
-                         "could not be deleted, remove it by hand, then run the cleanup "
-                         "again") from None
-    return True
+    say = progress or (lambda _msg: None)
+    scale = poll_scale()
+    waited = 0.0
+    while True:
+        cfn.delete_stack(StackName=stack_name)
+        try:
+            cfn.get_waiter("stack_delete_complete").wait(StackName=stack_name, WaiterConfig={
+                "Delay": POLL_S * scale, "MaxAttempts": math.ceil(TIMEOUT_S / POLL_S)})
+            return True
+        except WaiterError as exc:
+            reasons = _delete_failures(cfn, stack_name)
+            throttled = [r for r in reasons if _THROTTLE_REASON.search(r)]
+            if not throttled or waited >= DELETE_PATIENCE_S * scale:
+                detail = "; ".join(reasons[:3]) or str(exc)
+                raise StackError(f"deleting {stack_name} in {region} failed: {detail}. Fix "
+                                 "what the reason names (the CloudFormation console's Events "
+                                 "tab shows it), then run the cleanup again") from None
+        pause = DELETE_REST_API_WINDOW_S * scale
+        say(f"waiting to delete {stack_name} again ({region}): {throttled[0]}; API Gateway "
+            f"deletes one REST API per {DELETE_REST_API_WINDOW_S} s in an account and region, "
+            "for everyone in the account")
+        time.sleep(pause)
+        waited += pause
+
+
+def poll_scale() -> float:
+    """The clock of the account: 1.0 on AWS, the sandbox's time scale in the sandbox."""
+    from helpers import net
+
+    return net.time_scale()
 
 
 def _now(cfn: Any, name: str) -> Any:
@@ -150,6 +185,7 @@ def _wait(cfn: Any, name: str, since: Any, say: Callable[[str], None],
     """Report each new stack event until the stack leaves *_IN_PROGRESS."""
     seen: set[str] = set()
     deadline = time.monotonic() + TIMEOUT_S
+    scale = poll_scale()
     while True:
         stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
         for event in reversed(cfn.describe_stack_events(StackName=name)["StackEvents"]):
@@ -163,7 +199,21 @@ def _wait(cfn: Any, name: str, since: Any, say: Callable[[str], None],
             return status
         if time.monotonic() > deadline:
             raise StackError(f"{name} still {status} after {TIMEOUT_S} s")
-        time.sleep(POLL_S)
+        time.sleep(POLL_S * scale)
+
+
+def _delete_failures(cfn: Any, name: str) -> list[str]:
+    """``"<logical id>: <reason>"`` of the resources the last deletion could not delete."""
+    reasons = []
+    for event in cfn.describe_stack_events(StackName=name)["StackEvents"]:  # newest first
+        if event["ResourceType"] == "AWS::CloudFormation::Stack":
+            if event["ResourceStatus"] == "DELETE_IN_PROGRESS":
+                break  # where the last deletion began
+            continue
+        if event["ResourceStatus"] == "DELETE_FAILED":
+            reasons.append(f"{event['LogicalResourceId']}: "
+                           f"{event.get('ResourceStatusReason', '')}")
+    return reasons
 
 
 def _failure_message(cfn: Any, name: str, status: str) -> str:

@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--endpoint-port", type=int, default=0)
     serve.add_argument("--http-port", type=int, default=0)
     serve.add_argument("--dns-port", type=int, default=0)
+    serve.add_argument("--resolver-port", type=int, default=0,
+                       help="port of the caching resolver clients use (0: any free port)")
+    serve.add_argument("--no-quotas", action="store_true",
+                       help="lift AWS's account quotas (for unit tests only)")
     serve.add_argument("--state-file", type=Path, default=None,
                        help="keep the account's state in this file (restored at start)")
     serve.add_argument("--fresh", action="store_true",
@@ -43,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = SandboxSettings(time_scale=args.time_scale, endpoint_port=args.endpoint_port,
                                    http_port=args.http_port, dns_port=args.dns_port,
+                                   resolver_port=args.resolver_port, quotas=not args.no_quotas,
                                    state_file=args.state_file, fresh=args.fresh)
         server = SandboxServer(settings).start()
     except (SandboxError, ValueError) as exc:

@@ -21,7 +21,8 @@ that is in use, the certificate association must first be removed."): while an A
 Gateway custom domain of its account and region names it (``certificateArn`` or
 ``regionalCertificateArn``), DeleteCertificate answers ``ResourceInUseException`` and
 DescribeCertificate lists the domain's ARN under ``InUseBy`` (``InUse`` in the
-summaries). moto deletes such a certificate.
+summaries). moto deletes such a certificate. A domain deleted a moment ago keeps its
+certificate in use for a while (:mod:`helpers.sandbox.apigateway_domains`).
 
 moto internals used: ``moto.acm.models.CertBundle.check`` and ``describe`` (wrapped),
 ``AWSCertificateManagerResponse.request_certificate`` (wrapped to note the
@@ -35,6 +36,7 @@ import logging
 import threading
 from typing import Any
 
+from helpers.sandbox.apigateway_domains import lingering_users
 from helpers.sandbox.context import SandboxContext
 from helpers.sandbox.dns_records import normalize_name
 
@@ -43,7 +45,7 @@ log = logging.getLogger("helpers.sandbox.acm")
 
 def users_of(arn: str) -> list[str]:
     """ARNs of the API Gateway custom domains that use certificate ``arn`` (same account and
-    region, as on AWS)."""
+    region, as on AWS), including those deleted too recently to have let go of it."""
     from moto.apigateway.models import apigateway_backends
 
     parts = arn.split(":")
@@ -53,10 +55,12 @@ def users_of(arn: str) -> list[str]:
     try:
         domains = list(apigateway_backends[account][region].domain_names.values())
     except (KeyError, RuntimeError):
-        return []
-    return [f"arn:{parts[1]}:apigateway:{region}::/domainnames/{domain.domain_name}"
-            for domain in domains
-            if arn in (domain.certificate_arn, domain.regional_certificate_arn)]
+        domains = []
+    users = [f"arn:{parts[1]}:apigateway:{region}::/domainnames/{domain.domain_name}"
+             for domain in domains
+             if arn in (domain.certificate_arn, domain.regional_certificate_arn)]
+    # A domain deleted a moment ago still holds its certificate (apigateway_domains).
+    return users + [user for user in lingering_users(arn) if user not in users]
 
 
 def _in_use_error(arn: str, users: list[str]) -> Exception:

@@ -28,7 +28,11 @@ CloudFormation model registry (``moto.cloudformation.parsing``):
   reads; they are stored as JSON, as IAM does;
 * deleting a stack one of whose resources was already deleted by hand (a
   table deleted in the console) failed DeleteStack with an unparsable error;
-  CloudFormation counts a resource that is not there as deleted.
+  CloudFormation counts a resource that is not there as deleted;
+* a resource that cannot be deleted (a REST API over the account's DeleteRestApi
+  quota, :mod:`helpers.sandbox.quotas`) made DeleteStack fail and moto forgot the
+  stack; on AWS the stack ends in DELETE_FAILED with the resource's reason, and
+  DeleteStack retries it.
 """
 
 from __future__ import annotations
@@ -73,17 +77,6 @@ def _apigw_backend(account_id: str, region_name: str) -> Any:
 def _ref_id(value: Any) -> str:
     """A ``Ref`` moto could not turn into an id (no physical_resource_id) is the model itself."""
     return getattr(value, "id", value)
-
-
-def _rest_api_delete(self, account_id, region_name):
-    # moto leaves the REST API behind when its stack is deleted.
-    _apigw_backend(account_id, region_name).apis.pop(self.id, None)
-
-
-def _resource_delete(self, account_id, region_name):
-    api = _apigw_backend(account_id, region_name).apis.get(self.api_id)
-    if api is not None:
-        api.resources.pop(self.id, None)
 
 
 # ---------------------------------------------------------------- AWS::S3::BucketPolicy
@@ -296,8 +289,21 @@ def _method_delete(self, account_id, region_name):
 
 
 def _rest_api_delete(self, account_id, region_name):
-    # moto leaves the REST API behind when its stack is deleted.
+    # moto leaves the REST API behind when its stack is deleted. Deleting it spends from
+    # the account's DeleteRestApi quota, as CloudFormation's own call does on AWS.
+    from helpers.sandbox.quotas import QuotaExceeded, charge
+
+    try:
+        charge("apigateway", "DeleteRestApi", region_name)
+    except QuotaExceeded as exc:
+        raise _ResourceDeleteFailed(
+            f"{exc.quota.message} (Service: ApiGateway, Status Code: {exc.quota.status}, "
+            f"Error Code: {exc.quota.code})") from None
     _apigw_backend(account_id, region_name).apis.pop(self.id, None)
+
+
+class _ResourceDeleteFailed(Exception):
+    """A resource CloudFormation could not delete; the message is the event's reason."""
 
 
 def _resource_delete(self, account_id, region_name):
@@ -468,7 +474,7 @@ def _install() -> None:
     from moto.apigateway.models import Deployment, Method, Resource, RestAPI
     from moto.awslambda.models import EventSourceMapping, LambdaFunction
     from moto.cloudformation import parsing
-    from moto.cloudformation.models import Stack
+    from moto.cloudformation.models import CloudFormationBackend, Stack
     from moto.dynamodb.models.table import Table
     from moto.iam.models import Role
     from moto.s3.models import FakeBucket
@@ -493,7 +499,41 @@ def _install() -> None:
     parsing.parse_and_update_resource = _keep_unupdatable(parsing.parse_and_update_resource)
     Stack.create_resources = _rolled_back_on_failure(Stack.create_resources)
     parsing.ResourceMap._delete_resource = _gone_is_deleted(parsing.ResourceMap._delete_resource)
+    CloudFormationBackend.delete_stack = _delete_fails_the_stack(CloudFormationBackend.delete_stack)
     _installed = True
+
+
+def _delete_fails_the_stack(delete_stack: Any) -> Any:
+    """A resource that cannot be deleted leaves the stack in DELETE_FAILED, with the
+    resource's DELETE_FAILED event and reason, as on AWS; DeleteStack again retries the
+    resources that are left. (moto let DeleteStack itself fail and dropped the stack.)"""
+
+    def wrapper(backend: Any, name_or_stack_id: str) -> None:
+        from moto.cloudformation.models import Event
+
+        stack = backend.stacks.get(name_or_stack_id) or next(
+            (s for s in backend.stacks.values() if s.name == name_or_stack_id), None)
+        try:
+            delete_stack(backend, name_or_stack_id)
+        except Exception as exc:  # noqa: BLE001 - any resource failure fails the deletion
+            if stack is None:
+                raise
+            failures = getattr(stack.resource_map, "sandbox_delete_failures", {})
+            stack.resource_map.sandbox_delete_failures = {}
+            for logical_id, (resource_type, reason) in failures.items():
+                resource = stack.resource_map._parsed_resources.get(logical_id)
+                stack.events.append(Event(
+                    stack.stack_id, stack.name, logical_id,
+                    getattr(resource, "physical_resource_id", "") or "", resource_type,
+                    "DELETE_FAILED", reason, None))
+            names = ", ".join(failures) or str(exc)
+            stack.status = "DELETE_FAILED"
+            stack._add_stack_event("DELETE_FAILED",
+                                   f"The following resource(s) failed to delete: [{names}]. ")
+            backend.stacks[stack.stack_id] = stack
+            log.info("stack %s: DELETE_FAILED (%s)", stack.name, names)
+
+    return wrapper
 
 
 def _gone_is_deleted(delete_resource: Any) -> Any:
@@ -509,6 +549,11 @@ def _gone_is_deleted(delete_resource: Any) -> Any:
                 log.info("%s was already gone; counted as deleted",
                          getattr(parsed_resource, "logical_resource_id", parsed_resource))
                 return
+            # Noted for the stack's DELETE_FAILED events (_delete_fails_the_stack).
+            resource_map.sandbox_delete_failures = {
+                **getattr(resource_map, "sandbox_delete_failures", {}),
+                getattr(parsed_resource, "logical_resource_id", ""): (
+                    resource_json.get("Type", ""), str(exc) or type(exc).__name__)}
             raise
 
     return wrapper

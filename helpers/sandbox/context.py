@@ -43,9 +43,11 @@ class SandboxSettings:
     endpoint_port: int = 0  # 0 = any free port
     http_port: int = 0
     dns_port: int = 0
+    resolver_port: int = 0  # the caching resolver clients use (0 = any free port)
     regions: tuple[str, ...] = tuple(sorted(CITY_LABELS))
     state_file: Path | None = None  # where the account's state is kept; None: nowhere
     fresh: bool = False  # discard the saved state instead of restoring it
+    quotas: bool = True  # AWS's account quotas (helpers.sandbox.quotas); False only for tests
 
     def __post_init__(self) -> None:
         if not 0.001 <= self.time_scale <= 1.0:
@@ -61,6 +63,7 @@ class SandboxContext:
     endpoint_url: str = ""
     http_port: int = 0
     dns_port: int = 0
+    resolver_port: int = 0
     stop_event: threading.Event = field(default_factory=threading.Event)
     intercepts: list[Intercept] = field(default_factory=list)
     # Components, set by helpers.sandbox.server in start order.
@@ -70,6 +73,7 @@ class SandboxContext:
     health_checkers: Any = None  # helpers.sandbox.health_checkers.HealthCheckers
     api_executor: Any = None  # helpers.sandbox.apigateway.ApiExecutor
     faults: Any = None  # helpers.sandbox.faults.Faults
+    quotas: Any = None  # helpers.sandbox.quotas.Quotas
     stream_pollers: Any = None  # helpers.sandbox.streams.StreamPollers
     state: Any = None  # helpers.sandbox.persistence.SandboxState
     # Restored stream positions (mapping UUID -> counters), for the pollers to resume from.

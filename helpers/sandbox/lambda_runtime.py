@@ -51,6 +51,7 @@ from typing import Any
 from moto.core.exceptions import JsonRESTError
 
 from helpers.sandbox.context import SandboxContext, signing_service
+from helpers.sandbox.distance import caller_token
 
 log = logging.getLogger("helpers.sandbox.lambda")
 
@@ -489,7 +490,9 @@ class LambdaRuntime:
             "AWS_DEFAULT_REGION": config.region,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
+            # Names the function's region, so a call to another region pays the distance
+            # (helpers.sandbox.distance); opaque to the function, as Lambda's token is.
+            "AWS_SESSION_TOKEN": caller_token(config.region),
             # boto3 inside the function reaches the sandbox, and reads no local AWS config.
             "AWS_ENDPOINT_URL": self.ctx.endpoint_url,
             "AWS_CONFIG_FILE": os.devnull,

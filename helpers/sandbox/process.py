@@ -94,10 +94,13 @@ def up(settings: SandboxSettings | None = None, status_file: Path | None = None,
         "--endpoint-port", str(settings.endpoint_port),
         "--http-port", str(settings.http_port),
         "--dns-port", str(settings.dns_port),
+        "--resolver-port", str(settings.resolver_port),
         "--state-file", str(settings.state_file),
     ]
     if settings.fresh:
         cmd.append("--fresh")
+    if not settings.quotas:
+        cmd.append("--no-quotas")
     if stop_with_parent:
         cmd += ["--parent-pid", str(os.getpid())]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(

@@ -25,15 +25,19 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         from helpers.sandbox.acm import CertificateValidator
         from helpers.sandbox.apigateway import ApiExecutor
+        from helpers.sandbox.apigateway_domains import CustomDomainNames
         from helpers.sandbox.cfn_gaps import CloudFormationGaps
+        from helpers.sandbox.distance import Distance
         from helpers.sandbox.dns_records import Resolver
-        from helpers.sandbox.dns_server import DnsServer
+        from helpers.sandbox.dns_server import CachingResolver, DnsServer
         from helpers.sandbox.faults import Faults
         from helpers.sandbox.health_checkers import HealthCheckers
         from helpers.sandbox.http_front import HttpFront
         from helpers.sandbox.lambda_runtime import LambdaRuntime
         from helpers.sandbox.persistence import SandboxState
+        from helpers.sandbox.quotas import Quotas
         from helpers.sandbox.route53_api import Route53Api
+        from helpers.sandbox.route53_changes import Route53Changes
         from helpers.sandbox.streams import StreamPollers
         from helpers.sandbox.website import WebsiteHost
 
@@ -43,14 +47,19 @@ class SandboxServer:
             self._start(SandboxState(ctx))
             self._start(ControlPlane(ctx))
             self._start(Faults(ctx))  # tests and drills only; idle without rules
+            ctx.quotas = self._start(Quotas(ctx))  # before any other intercept answers
+            self._start(Distance(ctx))  # a call between regions pays their round trip
             self._start(CloudFormationGaps(ctx))
             ctx.lambda_runtime = self._start(LambdaRuntime(ctx))
             ctx.resolver = self._start(Resolver(ctx))
             self._start(Route53Api(ctx))
+            self._start(Route53Changes(ctx))
+            self._start(CustomDomainNames(ctx))
             ctx.api_executor = self._start(ApiExecutor(ctx))
             website = self._start(WebsiteHost(ctx))
             ctx.http_front = self._start(HttpFront(ctx, [ctx.api_executor, website]))
             self._start(DnsServer(ctx))
+            self._start(CachingResolver(ctx))  # what clients ask; DnsServer stays for dig @
             ctx.stream_pollers = self._start(StreamPollers(ctx))
             ctx.health_checkers = self._start(HealthCheckers(ctx))
             self._start(CertificateValidator(ctx))
@@ -79,7 +88,10 @@ class SandboxServer:
         ctx = self.ctx
         return {
             "endpoint_url": ctx.endpoint_url,
-            "dns": {"host": LOOPBACK, "port": ctx.dns_port},
+            "dns": {"host": LOOPBACK, "port": ctx.dns_port},  # authoritative
+            # The caching resolver a learner's machine has: clients resolve through it.
+            "resolver": {"host": LOOPBACK, "port": ctx.resolver_port},
+            "quotas": ctx.settings.quotas,
             "http_port": ctx.http_port,
             "http_proxy": f"http://{LOOPBACK}:{ctx.http_port}",
             # The proxy answers https:// URLs (CONNECT) with certificates of this local CA.

@@ -1,0 +1,132 @@
+"""Route 53 change batches are PENDING before they are INSYNC, as on AWS.
+
+moto answers every ChangeResourceRecordSets with the same change id, already
+``INSYNC``. Route 53 answers ``PENDING`` ("the changes in this request have not
+propagated to all Amazon Route 53 DNS servers managing the hosted zone. This is
+the initial status of all change batch requests") and GetChange reports
+``INSYNC`` once they have; AWS states propagation "within 60 seconds" (Route 53
+FAQ), the figure used here, scaled by the sandbox time scale.
+
+While a change to a record set is PENDING, another change to the same record
+set (zone, name, type, set identifier) is refused with ``PriorRequestNotComplete``
+(HTTP 400), as Route 53 refuses a request it cannot process before the previous
+one; the SDKs retry it as a throttle. The DNS server answers the new records at
+once (a client may see them on some name servers before INSYNC on AWS too).
+
+Changes are kept in memory only: after a sandbox restart an unknown change id is
+INSYNC (moto's own answer), which it would be by then on AWS as well.
+
+moto internals used: ``moto.route53.responses.Route53.change_resource_record_sets``
+and ``get_change`` (wrapped), ``moto.core.responses.ActionResult``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from helpers.sandbox.context import SandboxContext
+from helpers.sandbox.dns_records import normalize_name
+
+PROPAGATION_S = 60.0  # Route 53 FAQ: changes reach every authoritative server within 60 s
+KEEP_S = 3600.0  # how long a change's id is remembered after it is INSYNC
+
+
+@dataclass
+class _Change:
+    id: str
+    insync_at: float  # time.monotonic()
+    record_sets: frozenset[tuple[str, str, str, str]]
+    submitted_at: Any  # the datetime moto put in the answer
+
+
+class Route53Changes:
+    def __init__(self, ctx: SandboxContext) -> None:
+        self.ctx = ctx
+        self._changes: dict[str, _Change] = {}
+        self._lock = threading.Lock()
+        self._originals: dict[str, Any] = {}
+        self._ids = itertools.count(1)
+
+    def start(self) -> None:
+        from moto.core.responses import ActionResult
+        from moto.route53.exceptions import Route53ClientError
+        from moto.route53.responses import Route53
+
+        original_change = Route53.change_resource_record_sets
+        original_get = Route53.get_change
+        self._originals = {"change": original_change, "get": original_get}
+        changes = self
+
+        class PriorRequestNotComplete(Route53ClientError):
+            def __init__(self) -> None:
+                super().__init__("PriorRequestNotComplete", "The request was rejected because "
+                                 "Route 53 was still processing a prior request.")
+
+        def change_resource_record_sets(response: Any) -> Any:
+            zone_id = str(response._get_param("HostedZoneId")).split("/")[-1]
+            keys = frozenset(_record_set_key(zone_id, c.get("ResourceRecordSet") or {})
+                             for c in response._get_param("ChangeBatch.Changes") or [])
+            if changes.pending_for(keys):
+                raise PriorRequestNotComplete()
+            result = original_change(response)
+            info = dict(result.result["ChangeInfo"])
+            change = changes.submit(keys, info.get("SubmittedAt"))
+            info.update(Id=f"/change/{change.id}", Status="PENDING")
+            return ActionResult({**result.result, "ChangeInfo": info})
+
+        def get_change(response: Any) -> Any:
+            result = original_get(response)
+            change_id = str(response._get_param("Id")).split("/")[-1]
+            change = changes.get(change_id)
+            if change is None:
+                return result
+            status = "PENDING" if time.monotonic() < change.insync_at else "INSYNC"
+            info = {**result.result["ChangeInfo"], "Id": f"/change/{change.id}",
+                    "Status": status}
+            if change.submitted_at is not None:
+                info["SubmittedAt"] = change.submitted_at
+            return ActionResult({**result.result, "ChangeInfo": info})
+
+        Route53.change_resource_record_sets = change_resource_record_sets
+        Route53.get_change = get_change
+
+    def stop(self) -> None:
+        if self._originals:
+            from moto.route53.responses import Route53
+
+            Route53.change_resource_record_sets = self._originals["change"]
+            Route53.get_change = self._originals["get"]
+            self._originals = {}
+
+    # ----------------------------------------------------------------------
+
+    def submit(self, keys: frozenset[tuple[str, str, str, str]], submitted_at: Any) -> _Change:
+        now = time.monotonic()
+        change = _Change(id=f"C{next(self._ids):04d}{secrets.token_hex(6).upper()}",
+                         insync_at=now + self.ctx.scaled(PROPAGATION_S), record_sets=keys,
+                         submitted_at=submitted_at)
+        with self._lock:
+            self._changes = {k: c for k, c in self._changes.items()
+                             if now - c.insync_at < KEEP_S}
+            self._changes[change.id] = change
+        return change
+
+    def get(self, change_id: str) -> _Change | None:
+        with self._lock:
+            return self._changes.get(change_id)
+
+    def pending_for(self, keys: frozenset[tuple[str, str, str, str]]) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return any(now < c.insync_at and c.record_sets & keys
+                       for c in self._changes.values())
+
+
+def _record_set_key(zone_id: str, record_set: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (zone_id, normalize_name(str(record_set.get("Name", ""))),
+            str(record_set.get("Type", "")).upper(), str(record_set.get("SetIdentifier") or ""))

@@ -1,0 +1,176 @@
+"""The sandbox enforces AWS's account quotas with AWS's own errors (helpers.sandbox.quotas).
+
+The rates are checked on a sandbox of their own at time scale 1.0 (AWS's own
+windows: five Route 53 requests a second, one CreateDomainName per 30 s), where
+a handful of requests in a row is certain to fall inside one window. What the
+kit does about them (pacing, retried stack deletion) runs on the session sandbox.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from helpers.sandbox import SandboxSettings, running_sandbox
+
+NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
+
+
+@pytest.fixture(scope="module")
+def aws_clock(sandbox):
+    """A sandbox on AWS's own clock (time scale 1.0) and a factory of clients without
+    retries for it; the session sandbox is the current one again afterwards."""
+    with running_sandbox(SandboxSettings(time_scale=1.0)) as info:
+        def make(service: str, region: str = "us-east-1"):
+            return boto3.client(service, region_name=region, endpoint_url=info["endpoint_url"],
+                                aws_access_key_id="testing", aws_secret_access_key="testing",
+                                config=NO_RETRIES)
+        yield make
+
+
+def quiet_second(call) -> None:
+    """Load the service (moto builds a backend on its first request, which can take longer
+    than a window), then let a whole one-second window pass: a full bucket."""
+    call()
+    time.sleep(1.0)
+
+
+def error(exc: pytest.ExceptionInfo) -> tuple[str, int]:
+    response = exc.value.response
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_a_sixth_route53_request_within_a_second_is_throttled(aws_clock):
+    route53 = aws_clock("route53")
+    quiet_second(route53.list_hosted_zones)
+
+    def call(_: int) -> tuple[str, int, str]:
+        try:
+            route53.list_hosted_zones()
+            return ("ok", 200, "")
+        except ClientError as exc:
+            response = exc.response
+            return (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"],
+                    response["Error"]["Message"])
+
+    # Six at once, so that all six fall within one second even on a busy machine; the
+    # client makes no retries, so the sixth is refused, not retried.
+    with ThreadPoolExecutor(6) as pool:
+        answers = sorted(pool.map(call, range(6)))
+    assert answers == [("Throttling", 400, "Rate exceeded")] + [("ok", 200, "")] * 5
+
+
+def test_a_second_create_domain_name_within_30_s_is_too_many_requests(aws_clock):
+    apigw = aws_clock("apigateway", "eu-west-3")
+    first, second = (f"q{uuid.uuid4().hex[:8]}.example.com" for _ in range(2))
+    apigw.create_domain_name(domainName=first, endpointConfiguration={"types": ["REGIONAL"]})
+    with pytest.raises(ClientError) as exc:
+        apigw.create_domain_name(domainName=second, endpointConfiguration={"types": ["REGIONAL"]})
+    assert error(exc) == ("TooManyRequestsException", 429)
+    # API Gateway names the wait: about the rest of the 30 s window.
+    assert 25 <= int(exc.value.response["retryAfterSeconds"]) <= 30
+    # Per region: another region has a window of its own.
+    aws_clock("apigateway", "eu-south-1").create_domain_name(
+        domainName=second, endpointConfiguration={"types": ["REGIONAL"]})
+
+
+def test_a_delete_rest_api_within_30_s_is_too_many_requests(aws_clock):
+    apigw = aws_clock("apigateway", "ca-central-1")
+    apis = [apigw.create_rest_api(name=f"q-{n}")["id"] for n in range(2)]
+    apigw.delete_rest_api(restApiId=apis[0])
+    with pytest.raises(ClientError) as exc:
+        apigw.delete_rest_api(restApiId=apis[1])
+    assert error(exc) == ("TooManyRequestsException", 429)
+
+
+def test_request_certificate_beyond_five_a_second_is_throttled(aws_clock):
+    acm = aws_clock("acm", "eu-west-2")
+    quiet_second(acm.list_certificates)
+
+    def request(n: int) -> str:
+        try:
+            acm.request_certificate(DomainName=f"q{n}.example.com", ValidationMethod="DNS")
+            return "ok"
+        except ClientError as exc:
+            return exc.response["Error"]["Code"]
+
+    # At once: moto takes longer than a fifth of a second to make a certificate.
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(request, range(8)))
+    assert codes == ["ThrottlingException"] * 3 + ["ok"] * 5, codes
+
+
+def test_cloudformation_describe_calls_are_rate_limited(aws_clock):
+    cfn = aws_clock("cloudformation", "us-west-1")
+    quiet_second(cfn.list_stacks)
+    codes = set()
+    for _ in range(25):
+        try:
+            cfn.describe_stacks()
+        except ClientError as exc:
+            codes.add((exc.response["Error"]["Code"],
+                       exc.response["ResponseMetadata"]["HTTPStatusCode"]))
+    assert codes == {("Throttling", 400)}
+
+
+def test_a_custom_domain_name_is_unique_in_its_region(aws):
+    apigw = aws("apigateway", "us-west-2")  # retries: the second call waits out the quota
+    name = f"u{uuid.uuid4().hex[:8]}.example.com"
+    apigw.create_domain_name(domainName=name, endpointConfiguration={"types": ["REGIONAL"]})
+    try:
+        with pytest.raises(ClientError) as exc:  # whoever asks: the sandbox is one account
+            apigw.create_domain_name(domainName=name,
+                                     endpointConfiguration={"types": ["REGIONAL"]})
+        assert error(exc) == ("ConflictException", 409)
+    finally:
+        apigw.delete_domain_name(domainName=name)
+
+
+# ---------------------------------------------------------------- the kit lives within them
+
+TEMPLATE = """
+Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Name: {name}
+"""
+
+
+def test_a_stack_deletion_throttled_by_delete_rest_api_is_retried(aws):
+    """Item 7: DELETE_FAILED on the DeleteRestApi quota is retried, saying so."""
+    from helpers import stacks
+
+    region = "eu-north-1"
+    name = f"quota-{uuid.uuid4().hex[:8]}"
+    cfn = aws("cloudformation", region)
+    cfn.create_stack(StackName=name, TemplateBody=TEMPLATE.format(name=name))
+    spent = aws("apigateway", region).create_rest_api(name=f"{name}-other")["id"]
+    aws("apigateway", region).delete_rest_api(restApiId=spent)  # the window's one request
+    said: list[str] = []
+    assert stacks.delete(region, name, said.append)
+    assert stacks.stack_status(region, name) is None
+    assert any("waiting to delete" in line and "Too Many Requests" in line for line in said), said
+
+
+def test_custom_domain_creation_waits_out_the_quota_and_says_so(aws):
+    """Item 2: a second CreateDomainName in the window is paced, with a line saying why."""
+    from helpers import pacing
+
+    region = "ap-northeast-2"
+    once = aws("apigateway", region, retries=False)
+    said: list[str] = []
+    for _ in range(2):
+        host = f"p{uuid.uuid4().hex[:8]}.example.com"
+        pacing.within_quota(
+            lambda host=host: once.create_domain_name(
+                domainName=host, endpointConfiguration={"types": ["REGIONAL"]}),
+            window_s=30, patience_s=300, waiting_for=f"to create custom domain {host}",
+            quota="one per 30 s", say=said.append)
+    assert len(said) == 1 and said[0].startswith("waiting to create custom domain"), said

@@ -41,6 +41,17 @@ def scale_note(time_scale: float | None) -> str:
     return f"  (sandbox time scale {time_scale:g}: AWS durations x {time_scale:g})"
 
 
+def duration(seconds: float, time_scale: float | None = None) -> str:
+    """A measured duration with, on the sandbox, what it stands for on AWS's clock.
+
+    ``duration(5.1, 0.1)`` -> ``"5.1 s (51.0 s on AWS at time scale 0.1)"``; on AWS
+    (scale 1) just ``"5.1 s"``. One decimal each, so notebook outputs compare stably.
+    """
+    if time_scale is None or time_scale == 1.0:
+        return f"{seconds:.1f} s"
+    return f"{seconds:.1f} s ({seconds / time_scale:.1f} s on AWS at time scale {time_scale:g})"
+
+
 def health_status(samples: pd.DataFrame, time_scale: float | None = None,
                   title: str = "Route 53 health check") -> Figure:
     """Fraction of checkers reporting healthy, and the overall verdict, over time.

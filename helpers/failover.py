@@ -22,7 +22,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError, WaiterError
 
@@ -32,6 +32,9 @@ from helpers.deployment import stack_outputs
 from helpers.errors import WorkshopError
 from helpers.session import client
 from helpers.stacks import tags
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ROUTE53_REGION = "us-east-1"  # Route 53 is global; its API lives in us-east-1
 REGIONAL_TTL = 60
@@ -379,6 +382,35 @@ def records(zone_id: str) -> Iterator[dict[str, Any]]:
     for page in _route53().get_paginator("list_resource_record_sets").paginate(
             HostedZoneId=zone_id):
         yield from page["ResourceRecordSets"]
+
+
+def record_sets(config: WorkshopConfig, zone_id: str | None = None) -> pd.DataFrame:
+    """The ``api.<domain>`` record sets as Route 53's ListResourceRecordSets returns them.
+
+    One row per record: name, type, set identifier, failover role, health check id
+    and the alias target with its Evaluate Target Health flag (empty where the
+    record has none), so the two failover records can be compared side by side.
+    """
+    import pandas as pd  # only notebooks show it; the CLI does not pay for the import
+
+    zone_id = zone_id or find_hosted_zone(config)
+    if zone_id is None:
+        raise FailoverSetupError(f"no hosted zone for {config.domain}: run notebook 03.3 first")
+    name = f"{config.api_host()}."
+    rows = []
+    for record in records(zone_id):
+        if record["Name"] != name:
+            continue
+        alias = record.get("AliasTarget", {})
+        rows.append({"Name": record["Name"], "Type": record["Type"],
+                     "SetIdentifier": record.get("SetIdentifier", ""),
+                     "Failover": record.get("Failover", ""),
+                     "HealthCheckId": record.get("HealthCheckId", ""),
+                     "AliasTarget.DNSName": alias.get("DNSName", ""),
+                     "AliasTarget.EvaluateTargetHealth": alias.get("EvaluateTargetHealth", "")})
+    return pd.DataFrame(rows, columns=[
+        "Name", "Type", "SetIdentifier", "Failover", "HealthCheckId", "AliasTarget.DNSName",
+        "AliasTarget.EvaluateTargetHealth"])
 
 
 def dns_answer(config: WorkshopConfig, name: str) -> net.DnsAnswer:

@@ -61,8 +61,9 @@ def _zone_check(config: WorkshopConfig) -> Check:
     if zone_id:
         return Check(name, True, "found: notebook 03.3 uses it")
     if config.create_zone:
-        return Check(name, True, "none yet: notebook 03.3 creates one (AWS: 0.50 USD/month; "
-                                 "delegate the domain to its name servers)")
+        return Check(name, True, "none yet: notebook 03.3 creates one (AWS: 0.50 USD a month, "
+                                 "nothing if deleted within 12 hours; delegate the domain to "
+                                 "its name servers)")
     return Check(name, False, "none, and creating one is not allowed: create a public hosted "
                               "zone for the domain, or tick 'Create a hosted zone' above")
 
@@ -82,11 +83,19 @@ def assert_ready(checks: list[Check]) -> None:
         raise NotReady("; ".join(f"{c.name}: {c.detail}" for c in failed))
 
 
-# Published on-demand prices (USD) at the time of writing; a rough guide, not a quote.
+# Route 53's figures from its pricing page (https://aws.amazon.com/route53/pricing/) as of
+# PRICES_AS_OF; the others are rough guides. Sources and caveats: docs/aws-sources.md.
+PRICES_AS_OF = "2026-09-20"
+HOSTED_ZONE_USD_MONTH = 0.50  # each of the first 25 zones; not prorated
+HEALTH_CHECK_USD_MONTH = {"basic (AWS endpoint)": 0.50, "HTTPS": 1.00, "fast interval": 1.00}
 _COSTS = [
-    ("Route 53 hosted zone", "0.50 per month, charged in full for the first month", 0.50),
-    ("Route 53 health check (HTTPS, fast interval)", "about 0.75+1.00 per month for an "
-     "AWS endpoint, prorated", 0.10),
+    ("Route 53 hosted zone (if the kit creates it)",
+     f"{HOSTED_ZONE_USD_MONTH:.2f} per month, not prorated; nothing if deleted within 12 hours "
+     "of creation (notebook 05 deletes the kit's zone)", 0.0),
+    ("Route 53 health check (HTTPS, fast interval)",
+     " + ".join(f"{usd:.2f} {part}" for part, usd in HEALTH_CHECK_USD_MONTH.items())
+     + f" = {sum(HEALTH_CHECK_USD_MONTH.values()):.2f} per month (pricing page, "
+     f"{PRICES_AS_OF}); counted here as a full month", sum(HEALTH_CHECK_USD_MONTH.values())),
     ("ACM public certificates", "free", 0.0),
     ("API Gateway REST requests", "3.50 per million; the workshop makes a few thousand", 0.01),
     ("Lambda", "free tier covers the workshop", 0.0),
@@ -98,10 +107,10 @@ _COSTS = [
 
 
 def cost_table() -> pd.DataFrame:
-    """What a three-hour run costs on AWS if cleaned up the same day (sandbox: nothing)."""
+    """What a three-hour run costs on AWS, cleaned up within 12 hours (sandbox: nothing)."""
     frame = pd.DataFrame(_COSTS, columns=["resource", "pricing", "estimate (USD)"])
-    total = pd.DataFrame([("total", "if cleaned up the same day", frame["estimate (USD)"].sum())],
-                         columns=frame.columns)
+    total = pd.DataFrame([("total", "if notebook 05 runs within 12 hours of notebook 03.3",
+                           frame["estimate (USD)"].sum())], columns=frame.columns)
     return pd.concat([frame, total], ignore_index=True).set_index("resource")
 
 

@@ -1,11 +1,12 @@
-"""Kernels for headless runs, started one notebook ahead.
+"""Kernels for headless runs, started two notebooks ahead.
 
 Starting a Python kernel and importing the kit (boto3, pandas, matplotlib, the
 helpers) takes two to three seconds, and a run executes eight notebooks. While
-one notebook runs, :class:`KernelQueue` starts the kernel for the next one and
-imports those modules in it (silently: no cell, no execution count), then
-shuts finished kernels down in the background. A notebook still gets a fresh
-kernel of its own; only the wait moves out of the way.
+one notebook runs, :class:`KernelQueue` starts the kernels for the next two and
+imports those modules in them (silently: no cell, no execution count), then
+shuts finished kernels down in the background. Two, because some notebooks
+(00, 02) finish in about a second, less than a kernel needs to start. A
+notebook still gets a fresh kernel of its own; only the wait moves out of the way.
 
 A kernel gets this process's environment plus the variables handed to the
 queue: that is how ``workshop run`` passes the settings it resolved to the
@@ -23,6 +24,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,25 +93,34 @@ def _shut_down(kernel: Kernel) -> None:
 
 
 class KernelQueue:
-    """Hands out fresh kernels, the next one already starting; use as a context manager."""
+    """Hands out fresh kernels, the next ones already starting; use as a context manager."""
 
-    def __init__(self, cwd: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str] | None = None, ahead: int = 2) -> None:
         self.cwd = cwd
         self.env = env or {}  # added to this process's environment in every kernel
-        self._ready: Kernel | None = None
+        self.ahead = ahead  # kernels kept starting for the notebooks still to run
+        self._ready: deque[Kernel] = deque()
         self._closing: list[threading.Thread] = []
 
-    def prepare(self) -> None:
-        """Start the first kernel now (e.g. while the sandbox starts)."""
-        if self._ready is None:
-            self._ready = _start(self.cwd, self.env)
+    def prepare(self, notebooks: int = 1) -> None:
+        """Start kernels for the first ``notebooks`` notebooks now (e.g. while the sandbox
+        starts), at most ``ahead`` of them."""
+        while len(self._ready) < min(self.ahead, notebooks):
+            self._ready.append(_start(self.cwd, self.env))
 
-    def take(self, start_next: bool) -> Kernel:
-        """A kernel for the notebook about to run; with ``start_next``, the next one starts."""
-        kernel = self._ready or _start(self.cwd, self.env)
-        self._ready = _start(self.cwd, self.env) if start_next else None
+    def take(self, still_to_run: int) -> Kernel:
+        """A kernel for the notebook about to run; kernels for up to ``ahead`` of the
+        ``still_to_run`` notebooks after it start meanwhile."""
+        kernel = self._ready.popleft() if self._ready else _start(self.cwd, self.env)
+        while len(self._ready) < min(self.ahead, still_to_run):
+            self._ready.append(_start(self.cwd, self.env))
         kernel.warming.join(timeout=WARM_UP_TIMEOUT_S)
         return kernel
+
+    @property
+    def starting(self) -> int:
+        """Kernels started for notebooks not yet run."""
+        return len(self._ready)
 
     def release(self, kernel: Kernel) -> None:
         """Shut a used kernel down without waiting for it."""
@@ -118,9 +129,8 @@ class KernelQueue:
         self._closing.append(thread)
 
     def close(self) -> None:
-        if self._ready is not None:
-            _shut_down(self._ready)
-            self._ready = None
+        while self._ready:
+            _shut_down(self._ready.popleft())
         for thread in self._closing:
             thread.join(timeout=30)
         self._closing.clear()

@@ -8,7 +8,7 @@ order, is the curriculum's (:mod:`helpers.curriculum`). Executed notebooks and H
 output folder, with an ``index.html`` that makes them a small static site
 (:mod:`helpers.run_index`); the first failing cell stops the run and is named.
 
-Catching up: the checklist (:mod:`helpers.progress`) is taken before the run
+Catching up: the checklist (:mod:`helpers.checklist`) is taken before the run
 and after each notebook. A notebook whose module is already deployed and
 working is skipped (``rerun`` runs it anyway), so ``workshop run --until 03.3``
 continues from wherever a participant is; each notebook's report says which
@@ -44,7 +44,7 @@ class RunReport:
     notebooks: list[tuple[str, float]] = field(default_factory=list)  # (name, seconds) run
     sandbox_started: bool = False
     runs: list[NotebookRun] = field(default_factory=list)  # every notebook, skipped ones too
-    before: Any = None  # the checklist (helpers.progress.Status) before the run
+    before: Any = None  # the checklist (helpers.checklist.Status) before the run
     after: Any = None  # ... and after it (None when it could not be taken)
 
     @property
@@ -94,7 +94,7 @@ def run(config: WorkshopConfig, out_dir: Path, until: str | None = None,
     report = RunReport(out_dir)
     with KernelQueue(NOTEBOOKS, env=settings.as_environment(config)) as kernels, ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="html") as pages:  # pages beside the next run
-        kernels.prepare()  # the first kernel boots beside the sandbox and the first checklist
+        kernels.prepare(len(notebooks))  # kernels boot beside the sandbox and the first checklist
         _run_notebooks(config, notebooks, report, kernels, pages, say, record, rerun)
     return report
 
@@ -127,7 +127,7 @@ def _run_notebooks(config: WorkshopConfig, notebooks: list[Path], report: RunRep
                 continue
             started = time.monotonic()
             say(f"running {path.name} ...")
-            kernel = kernels.take(start_next=position + 1 < len(notebooks))
+            kernel = kernels.take(still_to_run=len(notebooks) - position - 1)
             try:
                 _execute(path, path.parent if record else report.out_dir, kernel,
                          pages=None if record else pages)
@@ -162,10 +162,10 @@ def _run_notebooks(config: WorkshopConfig, notebooks: list[Path], report: RunRep
 
 def _checklist(config: WorkshopConfig, say: Callable[[str], None]) -> Any:
     """The participant's checklist now, or None (said why) when it cannot be taken."""
-    from helpers import progress
+    from helpers import checklist
 
     try:
-        return progress.check(config)
+        return checklist.check(config)
     except Exception as exc:  # the run itself does not depend on the checklist
         say(f"  (checklist unavailable: {type(exc).__name__}: {exc})")
         return None
@@ -178,11 +178,11 @@ def _module_of(notebook: str) -> str | None:
 
 
 def _turned_done(before: Any, after: Any) -> list[str]:
-    from helpers import progress
+    from helpers import checklist
 
     if before is None or after is None:
         return []
-    return progress.turned_done(before, after)
+    return checklist.turned_done(before, after)
 
 
 def _summary(status: Any) -> str:

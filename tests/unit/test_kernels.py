@@ -1,5 +1,5 @@
-"""Kernels started a notebook ahead: each notebook still gets a fresh kernel of its own, the
-kit is already imported in it, and nothing is left running or on disk afterwards."""
+"""Kernels started two notebooks ahead: each notebook still gets a fresh kernel of its own,
+the kit is already imported in it, and nothing is left running or on disk afterwards."""
 
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ def output(cell) -> str:
 
 def test_each_notebook_gets_a_fresh_warm_kernel_and_nothing_is_left():
     with KernelQueue(NOTEBOOKS) as kernels:
-        kernels.prepare()
-        first = kernels.take(start_next=True)
+        kernels.prepare(3)  # three notebooks to run: two kernels start at once
+        assert kernels.starting == 2
+        first = kernels.take(still_to_run=2)
+        assert kernels.starting == 2  # the next two notebooks' kernels
         cells = run(first,
                     "import sys, os; print('helpers.progress' in sys.modules, os.getcwd())",
                     "leftover = 42; print(os.getpid())")
@@ -38,7 +40,8 @@ def test_each_notebook_gets_a_fresh_warm_kernel_and_nothing_is_left():
         first_pid = int(output(cells[1]))
         kernels.release(first)
 
-        second = kernels.take(start_next=False)
+        second = kernels.take(still_to_run=0)
+        assert kernels.starting == 1  # already started for the second notebook; not replaced
         cells = run(second, "print('leftover' in globals(), os.getpid() if 'os' in globals() "
                             "else __import__('os').getpid())")
         fresh, second_pid = output(cells[0]).split()

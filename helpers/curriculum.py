@@ -73,7 +73,7 @@ CURRICULUM: tuple[Module, ...] = (
                "3.2/in-step": "Backfill what existed before"})),
     Module("3.3", "03.3-route53-failover.ipynb", "Route 53 failover",
            "zone, certificates, custom domains, health check, failover records", 20,
-           "zone 0.50 USD/month, health check ~2 USD/month",
+           "zone 0.50 USD/month, health check 2.50 USD/month",
            "api.<domain> answers from the primary through failover records and a healthy "
            "health check, and both websites call it",
            MappingProxyType({

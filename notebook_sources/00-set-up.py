@@ -27,7 +27,12 @@
 #   (`example.com` is reserved for examples). On AWS it must be a domain you
 #   own; the kit never buys one for you.
 # * **Participant prefix** — starts every resource name, so several people
-#   can share one account or one sandbox.
+#   can share one account or one sandbox, **each with a domain of their own**
+#   (a delegated subdomain such as `carol.workshop.example.com` will do). Two
+#   participants on one domain would compete for the same custom domain names
+#   and DNS records: API Gateway allows each custom domain name once per region
+#   across all accounts, and the second participant's failover records would
+#   replace the first's.
 # * **Create a hosted zone** — lets notebook 03.3 create a Route 53 zone for
 #   the domain when there is none. Untick it on AWS if your domain already has
 #   a zone (for example because you bought it through Route 53).
@@ -67,8 +72,13 @@ print("Ready: every check passed.")
 #
 # In the sandbox nothing is billed. On AWS the workshop creates only
 # pay-per-use resources plus a hosted zone and a health check, which bill by
-# the month. Run notebook 05 the same day and the whole workshop stays
-# around a dollar:
+# the month. The Route 53 figures come from its pricing page, as of
+# 2026-09-20 (`docs/aws-sources.md`): a hosted zone is 0.50 USD a month but
+# nothing if deleted within 12 hours of its creation, and the health check is
+# 0.50 USD a month plus 1.00 for each of its two options, HTTPS and the fast
+# interval. Run notebook 05 within 12 hours of notebook 03.3 and the workshop
+# costs less than three dollars, nearly all of it the health check (counted
+# here as a full month):
 
 # %%
 preflight.cost_table()

@@ -35,6 +35,12 @@ print(config.describe())
 #
 # *On AWS this creates:* a DynamoDB table (on-demand), three Lambda functions
 # with their roles and log groups, a REST API, and an S3 bucket for the code.
+#
+# The REST API is **Regional**: API Gateway serves it from this region only,
+# at `https://<api id>.execute-api.<region>.amazonaws.com/prod/`. (The other
+# kind, edge-optimized, fronts the API with CloudFront.) Module 3 relies on it:
+# a Regional API can later answer to your own domain name in each region, and
+# Route 53 then chooses the region.
 
 # %%
 from helpers import deployment
@@ -47,6 +53,27 @@ bar.done("deployed")
 
 # %%
 deployment.stack_outputs_table(config, kinds=["api"])
+
+# %% [markdown]
+# ### Who may do what: the roles
+#
+# Each function runs with an IAM role of its own, and each role allows only
+# what its code calls (`templates/api.yaml`):
+#
+# | role | may | on |
+# |---|---|---|
+# | ticket-get | `Scan`, `GetItem`; `Query` | the tickets table; its `byCreatedAt` index |
+# | ticket-post | `PutItem` | the tickets table |
+# | health-check | `Scan`, `GetItem` | the tickets table |
+#
+# and each may write its own log group. A bug in the post function cannot
+# read the table; a bug in the read functions cannot change it.
+#
+# IAM is **global**: a role belongs to the account, not to a region, and is
+# usable in every region (its configuration is managed in one place and copied
+# to each region). Everything else in this stack is regional: when module 3.1
+# deploys the stack in the secondary region, it gets its own table, functions
+# and API, and its own three roles beside these ones.
 
 # %% [markdown]
 # ## Check: an empty ticket list
@@ -74,6 +101,14 @@ else:  # a re-run: the table keeps its tickets until notebook 05
 #
 # `/health` reads the table and reports the region that answered. Route 53
 # will call it in module 3 to decide whether the primary is fit to serve.
+#
+# It is a **deep** ping: it goes through API Gateway, the function and the
+# table, as a real request does. A shallow ping (a fixed `200 OK`) would stay
+# green while the function was broken, its role lost access or the table was
+# unreachable, and users would get errors from a region Route 53 still calls
+# healthy. The price of depth: a brief blip in a dependency (a throttled read,
+# a slow cold start) fails the health check too, and with it the whole region
+# over to the secondary. Module 3.3 comes back to that trade-off.
 
 # %%
 status, body, served_by = tickets.health(api_url)

@@ -58,6 +58,12 @@ print("config.js points at", api_url.split("//")[0] + "//…/prod/")
 # list and create tickets. The banner at the top shows which region served
 # each request — it will matter in module 4.
 #
+# This bucket serves the page from this region only. Module 3.1 gives the
+# secondary region a bucket and a copy of its own, with its own URL, and
+# module 3.3 makes the **API** fail over behind one name. The website itself
+# never fails over: each copy stays at its region's address, and only the API
+# calls it makes move between regions.
+#
 # ## Troubleshooting
 #
 # * *403 from the website* — the bucket policy did not apply; re-run the deploy

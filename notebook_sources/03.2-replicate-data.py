@@ -10,8 +10,9 @@
 # API stack turned it on). A replicator function reads that stream and writes
 # each change into the secondary region's table: new and changed tickets are
 # put, deleted ones removed. It writes in batches, never lets an older version
-# overwrite a newer one, and sends anything it cannot write to a queue instead
-# of dropping it.
+# overwrite a newer one, and when it gives up on a batch it leaves a note of it
+# in a queue, so the batch can be replayed from the stream instead of being
+# lost silently.
 #
 # **You will know it worked** when both tables hold the same tickets and new
 # tickets show up in the secondary within about a second.
@@ -31,6 +32,14 @@ print(config.describe())
 #
 # *On AWS this creates:* one Lambda function, its role and log group, an event
 # source mapping and an SQS queue.
+#
+# The queue is the mapping's **on-failure destination**. When a batch fails
+# every retry, Lambda sends it a JSON description of the batch — the shard and
+# the first and last sequence numbers — **not the records themselves**. The
+# records stay in the stream, which keeps them for 24 hours;
+# `workshop replication redrive` reads each description, fetches those records
+# from the stream again and applies them (`workshop replication failed` lists
+# what is waiting). After 24 hours they are gone from the stream.
 
 # %%
 from helpers import deployment, replication, tickets
@@ -45,11 +54,14 @@ deployment.stack_outputs_table(config, kinds=["replication"])
 # %% [markdown]
 # ## Backfill what existed before
 #
-# A stream only carries changes made after it was enabled, and a replicator
-# only sees what the stream still holds. Tickets written before the replicator
-# was attached are copied once with a scan of the primary table (an item that
-# is already newer in the secondary is left alone), so the two tables start
-# level.
+# A stream only carries changes made after it was enabled, and it keeps each
+# change for 24 hours. Tickets written before the replicator was attached, or
+# changed more than 24 hours before it read them, are out of its reach: a scan
+# of the primary table copies them once (an item that is already newer in the
+# secondary is left alone), so the two tables start level. A scan sees only
+# the items that exist now, so it cannot replay deletes: a ticket deleted in the
+# primary while nothing was replicating stays in the secondary until removed by
+# hand.
 
 # %%
 copied = replication.backfill(config)
@@ -102,6 +114,19 @@ print(f"{len(lags)} tickets replicated, each within {LAG_LIMIT_S} s (the chart s
 assert replication.item_counts(config)[primary] == replication.item_counts(config)[secondary]
 
 # %% [markdown]
+# ## The managed alternative: DynamoDB global tables
+#
+# Streams and a replicator you write yourself show every moving part, which is
+# why the workshop builds them. DynamoDB can do the same job for you: a
+# **global table** keeps a replica of the table in each region you add, and
+# replicates writes between them itself, usually within a second; with the
+# current version (2019.11.21) a replica can be added to a table that already
+# holds data. Replication runs in every direction (a write in either region
+# reaches the other) and concurrent writes to one item resolve as *last writer
+# wins*. What you give up is the control shown here: your own version rule,
+# your own failure queue. An extension notebook will compare the two.
+
+# %% [markdown]
 # ## Your progress
 #
 # What is now deployed and working, checked against the real resources (the
@@ -118,7 +143,7 @@ progress.show(config)
 #
 # * *The counts differ after the backfill* — tickets written meanwhile are still on their way; run the backfill cell again (it copies only what is missing).
 # * *The secondary's line never catches up* — `workshop status` shows the event source mapping's state and last result; if it is not `Enabled` on the primary table's stream, re-run "Deploy the replicator".
-# * *Messages in the on-failure queue* — batches that failed every retry; their records stay on the stream for 24 h, and the backfill copies them.
+# * *Messages in the on-failure queue* — each describes a batch that failed every retry (shard and sequence numbers, not the records). Fix the cause, then run `workshop replication redrive` within 24 h, while the records are still in the stream; later, only the backfill can help, and it cannot replay deletes.
 
 # %% [markdown]
 # <!--NAVIGATION-->

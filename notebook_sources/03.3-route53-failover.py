@@ -21,6 +21,12 @@
 #
 # **You will know it worked** when `https://api.<domain>/health` answers from
 # the primary region with a healthy health check behind it.
+#
+# In the sandbox, health-check intervals and DNS TTLs run on a faster clock
+# (its *time scale*, 0.1 by default: AWS's 60 s TTL lasts 6 s here). Every
+# duration the cells print is given twice: as measured here, and what it stands
+# for on AWS. The AWS facts this notebook relies on are listed, with their
+# documentation pages, in `docs/aws-sources.md`.
 
 # %%
 from helpers import state
@@ -32,10 +38,14 @@ print(config.describe())
 # ## 1 · The hosted zone
 #
 # The kit looks for the public hosted zone of your domain. If there is none
-# and you ticked *Create a hosted zone* in notebook 00, it creates one
-# (*on AWS:* 0.50 USD a month, and your registrar must then use the zone's name
-# servers, or certificate validation below never completes). It never
-# registers a domain.
+# and you ticked *Create a hosted zone* in notebook 00, it creates one; your
+# registrar must then list the zone's four name servers, or certificate
+# validation below never completes. It never registers a domain.
+#
+# *On AWS:* a hosted zone costs 0.50 USD a month, not prorated, but nothing if
+# it is deleted within 12 hours of its creation (Route 53 pricing page and
+# developer guide, figures as of 2026-09-20): run notebook 05 the same morning
+# and the kit's zone is free.
 
 # %%
 from helpers import failover
@@ -68,8 +78,29 @@ print({region: status for region, status in issued.items()})
 # ## 3 and 4 · Custom domains and regional names
 #
 # Each API gets two custom domain names mapped to its `prod` stage: the shared
-# `api.<domain>` and its own regional name. A CNAME then points each regional
-# name at its API's regional endpoint.
+# `api.<domain>` and its own regional name (`ireland.`, `singapore.`, …). Both
+# are **Regional** custom domains, like the APIs themselves (module 1):
+#
+# * A Regional custom domain is served by API Gateway in the API's own region,
+#   with a certificate from that same region's ACM — hence one certificate per
+#   region in section 2. (An edge-optimized one goes through CloudFront and
+#   needs its certificate in `us-east-1`.)
+# * Failover needs Regional because both regions must answer to the **same**
+#   name, `api.<domain>`. Regional custom domains of one name may exist in
+#   several regions, one per region; an edge-optimized name can belong to only
+#   one CloudFront distribution. Route 53 then chooses which region's copy a
+#   client reaches.
+# * API Gateway gives each custom domain its own target name,
+#   `d-….execute-api.<region>.amazonaws.com`. The CNAME for each regional name
+#   points at **that target**, not at the API's `….execute-api…` URL from
+#   module 1. The target is where API Gateway answers for your domain with your
+#   certificate; the API's own endpoint presents API Gateway's
+#   `*.execute-api` certificate, which does not name your domain, so an HTTPS
+#   client refuses it.
+#
+# In the sandbox, `https://` is carried as plain HTTP on loopback (each region
+# has its own address, `helpers/net.py` maps the scheme), so certificate and SNI
+# mistakes only show on AWS.
 
 # %%
 domains = failover.create_custom_domains(config)
@@ -87,15 +118,39 @@ for region in config.regions:
     assert status == 200 and body["region"] == region
 
 # %% [markdown]
+# **On AWS, DNS takes patience.** What to expect, and for how long:
+#
+# * A record change reaches all of Route 53's name servers, usually within 60
+#   seconds; the helpers wait until Route 53 reports it `INSYNC`.
+# * Resolvers, operating systems and browsers keep an answer for its TTL (60 s
+#   for the kit's records), and some keep it longer.
+# * A name looked up *before* its record exists is remembered as "no such name"
+#   (negative caching) for the lesser of the zone's SOA TTL and the SOA's
+#   minimum field (RFC 2308): 900 s, 15 minutes, on a Route 53 public zone. Don't
+#   open `https://<city>.<domain>` before the cell above has created its record.
+# * A new zone only works once your registrar lists its name servers. The
+#   parent zone's NS records typically live for two days (172,800 s), so a
+#   change of delegation can take that long to reach every resolver.
+#
+# The sandbox plays the same rules, with every TTL multiplied by its time scale.
+
+# %% [markdown]
 # ## 5 · The health check
 #
-# Route 53 probes `https://<primary regional name>/health` from several
-# locations every 10 seconds ("fast" interval); with a failure threshold of
-# 1, one failed probe is enough for a checker to call the endpoint unhealthy.
-# The chart shows the share of checkers reporting healthy until Route 53
-# counts the endpoint as healthy (more than 18 % of checkers).
+# Route 53's health checkers, in several locations around the world, each
+# request `https://<primary regional name>/health` — the deep ping of module 1
+# — and Route 53 combines their reports: the endpoint is healthy while **more
+# than 18 %** of the checkers report it healthy. The chart below shows that
+# share until Route 53 calls the primary healthy.
 #
-# *On AWS:* a fast HTTPS health check costs about 2 USD a month, prorated.
+# **Why HTTPS on port 443, with SNI.** API Gateway answers only over HTTPS; a
+# plain `http://` request gets no API. And a custom domain answers the TLS
+# handshake only when the client names the host it wants in its first message
+# (Server Name Indication): the check sets `EnableSNI`, otherwise the checkers
+# would report a handshake failure. Route 53's HTTPS checks do not validate
+# the certificate; they need a TCP connection within 4 s and a 2xx or 3xx
+# status within 2 s after it. In the sandbox the check probes plain HTTP on
+# loopback instead.
 
 # %%
 from helpers import charts, monitor, net
@@ -110,15 +165,53 @@ def probe():
 samples = monitor.watch(
     probe, timeout=300, interval=0.25, until=lambda s: bool(s.iloc[-1]["healthy"]), linger=2.0,
     chart=lambda s: charts.health_status(s, time_scale=net.time_scale()))
-print("health check:", "healthy" if samples.iloc[-1]["healthy"] else "unhealthy")
+healthy_after = monitor.moments(samples, start=0.0, healthy=True)["healthy=True"]
+print(f"health check: healthy after {charts.duration(healthy_after, net.time_scale())}")
+
+# %% [markdown]
+# **A request interval of 10 s and a failure threshold of 1 are workshop
+# settings, not production ones.** They make module 4's failover happen within
+# a minute. Route 53's defaults are 30 s and 3. The threshold is the number of
+# consecutive probes a checker needs before it changes its verdict, in either
+# direction, so the two settings trade detection time against flapping:
+#
+# | interval × threshold | a dead primary is noticed within about | a blip that moves traffic |
+# |---|---|---|
+# | 10 s × 1 (this workshop) | 10 s, then clients follow within the 60 s TTL: about 70 s | one slow or failed answer at enough checkers (a cold start past the 2 s limit, a throttled table read) |
+# | 30 s × 3 (defaults) | 90 s, plus the TTL: about 150 s | only a fault lasting about a minute of probes |
+#
+# With threshold 1, a brief hiccup fails the region over and, one probe later,
+# back again: each flip costs clients up to a TTL on the wrong side. In
+# production keep the defaults (or higher), rehearse the failover to measure
+# what they give you, and alarm on the check.
+#
+# *On AWS:* this check costs 2.50 USD a month: 0.50 for a basic check of an
+# AWS endpoint, plus 1.00 for each of two separately priced options, HTTPS and
+# the fast interval (Route 53 pricing page, figures as of 2026-09-20). String
+# matching would be a third option at 1.00.
 
 # %% [markdown]
 # ## 6 · Failover records
 #
-# Two alias records share the name `api.<domain>`: the **primary** points at
-# the primary's regional name and carries the health check (and evaluates the
-# target's health); the **secondary** points at the secondary's regional name.
-# Route 53 answers with the primary while it is healthy.
+# Two alias records share the name `api.<domain>`, each with a failover role:
+#
+# * **PRIMARY** points at the primary's regional name and carries the health
+#   check. Route 53 answers with it while that check is healthy.
+# * **SECONDARY** points at the secondary's regional name and carries **no**
+#   health check. Route 53 treats a record without a check as healthy, so the
+#   moment the primary is unhealthy it answers with the secondary, whatever
+#   state the secondary is in: it is the last resort. Were there a check on
+#   the secondary too, and both failed at once (a dependency both deep pings
+#   share, say), Route 53 would answer with the **primary** — no failover at
+#   all. Only the primary serves in this active-passive design, so only it
+#   needs a check; an active-active design (weighted records, say) would check
+#   every region.
+# * **Evaluate Target Health** (on the primary) makes an alias record take on
+#   the health of the record it points at. That target, `<city>.<domain>`, is a
+#   plain CNAME with no health check of its own, so it always counts as
+#   healthy: the flag adds nothing here, and Route 53 does not probe API
+#   Gateway on its behalf. The health check on the primary record is what
+#   moves traffic.
 
 # %%
 failover.create_failover_records(config, zone["Id"], health_check_id)
@@ -129,11 +222,28 @@ print(f"https://{config.api_host()}/health ->", status, body["region"])
 assert status == 200 and body["region"] == config.primary_region
 
 # %% [markdown]
+# Both records as Route 53 returns them (`ListResourceRecordSets`): the
+# `HealthCheckId` is on the primary only.
+
+# %%
+record_sets = failover.record_sets(config, zone["Id"])
+check_by_role = record_sets.set_index("Failover")["HealthCheckId"]
+assert check_by_role["PRIMARY"] == health_check_id and check_by_role["SECONDARY"] == ""
+record_sets
+
+# %% [markdown]
 # ## 7 · Point the web UI at `api.<domain>`
 #
 # Until now each UI called its own region's API URL. Both UIs now use
 # `https://api.<domain>/` (no `/prod/`: the custom domain maps to the stage),
-# so whichever region DNS chooses serves them.
+# so whichever region DNS chooses serves their API calls.
+#
+# Only the API fails over. The website does not: each region's bucket serves
+# its own copy of the page at its own website URL, and no DNS record moves a
+# visitor from one bucket to the other. A visitor on the primary's website URL
+# keeps working through a failover because the page's API calls go to
+# `api.<domain>`; if the primary's bucket itself were unreachable, that URL
+# would be too, and the secondary's website URL would be the way in.
 
 # %%
 from helpers import deployment

@@ -46,6 +46,16 @@ assert body["region"] == primary
 # probe or two to notice, DNS follows their verdict at once, and this
 # notebook — like any client — keeps using its cached DNS answer until the
 # answer's TTL runs out.
+#
+# The cell checks each moment against the workshop's **expected bound**:
+# request interval × failure threshold + TTL, (10 s × 1 + 60 s) = 70 s on AWS,
+# on the sandbox clock here (its time scale is printed with each duration), with
+# a margin. That bound is what this configuration should give, not a limit AWS
+# promises. On AWS it can take longer: the checkers are not coordinated, each
+# probe may wait up to 4 s to connect and 2 s for an answer, Route 53 calls the
+# primary unhealthy only once 18 % or fewer of the checkers still report it
+# healthy, and resolvers, operating systems and browsers may hold an answer
+# past its TTL. Expect a minute or two, and measure it (the drill below).
 
 # %%
 def probe():
@@ -74,7 +84,8 @@ limit = drill.within_bound(drill.theoretical_bound(config)["seconds"])
 print(f"api.{config.domain} is now served by {flip.iloc[-1]['served_region']}")
 for key, seconds in moments.items():
     assert seconds <= limit, f"{labels[key]}: {seconds:.1f} s after the break, over {limit:.1f} s"
-    print(f"  {labels[key]}: within the bound after the break")
+    print(f"  {labels[key]}: {charts.duration(seconds, net.time_scale())} after the break, "
+          "within the bound")
 
 # %%
 assert list(moments) == list(labels), "detection, then DNS, then clients"
@@ -140,6 +151,17 @@ assert all(seconds <= limit for seconds in served_again.values()), served_again
 #   failure threshold + TTL, on the sandbox clock);
 # * **RPO** — acknowledged writes missing from the secondary at the switch,
 #   and after replication has drained (which must be 0).
+#
+# **What RPO means.** The recovery point objective is a window of time: how
+# much recent writing you may lose. With asynchronous replication that window
+# is the replication lag at the moment of failure — the lag notebook 03.2's
+# histogram measured, about a second at most. The drill's "0 after drain"
+# holds only because its faults (a bad deploy, a throttle, even its simulated
+# outage) leave the primary's table and stream working, so the replicator
+# catches up. In a real region loss the primary's table is out of reach: the
+# writes acknowledged in that last window and not yet replicated are lost, or
+# stranded until the region returns. The honest RPO of this design is that
+# lag, not 0.
 #
 # Before failing back it copies the tickets written to the secondary during
 # the failover into the primary, so none is lost. The same drill runs from a

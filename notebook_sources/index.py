@@ -14,7 +14,7 @@
 # | [02 · UI layer](02-ui-layer.ipynb) | the web page on S3 website hosting | 5 min | pennies |
 # | [03.1 · A second region](03.1-second-region.ipynb) | the same stacks in the secondary | 10 min | pennies |
 # | [03.2 · Replicate the data](03.2-replicate-data.ipynb) | streams, replicator, backfill, lag | 15 min | pennies |
-# | [03.3 · Route 53 failover](03.3-route53-failover.ipynb) | zone, certificates, custom domains, health check, failover records | 20 min | zone 0.50 USD/month, health check ~2 USD/month |
+# | [03.3 · Route 53 failover](03.3-route53-failover.ipynb) | zone, certificates, custom domains, health check, failover records | 20 min | zone 0.50 USD/month, health check 2.50 USD/month |
 # | [04 · Test failover](04-test-failover.ipynb) | break the primary, watch the flip, restore | 15 min | — |
 # | [05 · Clean up](05-clean-up.ipynb) | delete everything and prove it | 5 min | — |
 #

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from helpers import session, settings
+from helpers import calllog, session, settings
 from helpers.config import WorkshopConfig
 from helpers.errors import explain
 from helpers.sandbox.context import SandboxSettings
@@ -80,6 +80,7 @@ def _settings(args: argparse.Namespace) -> WorkshopConfig:
                                "secondary_region": args.secondary, "domain": args.domain,
                                "prefix": args.prefix})
     session.use_mode(config.mode)
+    calllog.use_participant(config.prefix)
     if not getattr(args, "all", False):  # the room view names its own scope
         print(config.describe(), file=sys.stderr if getattr(args, "json", False) else sys.stdout,
               flush=True)
@@ -157,6 +158,19 @@ def _drill(args: argparse.Namespace) -> int:
     from helpers import drill
 
     return drill.command(_settings(args), args)
+
+
+def _calls(args: argparse.Namespace) -> int:
+    config = _settings(args)
+    records = calllog.read(config.prefix)
+    if args.summary:
+        found = calllog.summary(records)
+        print(json.dumps(found, indent=2) if args.json else calllog.summary_text(found))
+    elif args.json:
+        print(json.dumps(records, indent=2))
+    else:
+        print("\n".join(calllog.line(r) for r in records) or "no AWS calls logged yet")
+    return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -246,6 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--skip-workshop-run", action="store_true",
                        help="leave out the full `workshop run` timing")
     bench.set_defaults(func=_bench)
+
+    calls = sub.add_parser("calls", help="every AWS call the kit made for the participant, "
+                           "with its AWS CLI equivalent")
+    config_options(calls)
+    calls.add_argument("--summary", action="store_true",
+                       help="counts per service and operation, with request rates")
+    calls.add_argument("--json", action="store_true", help="machine-readable")
+    calls.set_defaults(func=_calls)
     return parser
 
 

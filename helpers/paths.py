@@ -31,6 +31,11 @@ def current_prefix_file() -> Path:
     return workshop_home() / "current-prefix"
 
 
+def call_log(prefix: str) -> Path:
+    """Every AWS call the kit made for a participant, a JSON line each (:mod:`helpers.calllog`)."""
+    return workshop_home() / f"calls-{prefix}.jsonl"
+
+
 def sandbox_status_file() -> Path:
     override = os.environ.get("WORKSHOP_SANDBOX_FILE")
     return Path(override) if override else workshop_home() / "sandbox.json"

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from helpers import settings
+from helpers import calllog, cell_calls, settings
 from helpers.config import MODES
 from helpers.errors import WorkshopError
 
@@ -92,9 +92,15 @@ _creating = threading.Lock()
 @lru_cache(maxsize=8)
 def _session(mode: str, profile: str | None) -> boto3.session.Session:
     if mode == "aws":
-        return boto3.session.Session(profile_name=profile)
-    return boto3.session.Session(**(SANDBOX_CREDENTIALS if mode == "sandbox" else {}))
+        made = boto3.session.Session(profile_name=profile)
+    else:
+        made = boto3.session.Session(**(SANDBOX_CREDENTIALS if mode == "sandbox" else {}))
+    calllog.attach(made)  # before any client: each client copies the session's handlers
+    return made
 
 
 def account_id(region: str) -> str:
     return client("sts", region).get_caller_identity()["Account"]
+
+
+cell_calls.register_in_kernel()  # in a notebook, each cell shows the AWS calls it made

@@ -91,6 +91,27 @@ def site_links(out_dir: Path, text: str) -> str:
     return _NOTEBOOK_LINK.sub(fix, text)
 
 
+def _picture(config: WorkshopConfig, status: Any) -> str:
+    """The architecture picture after the run, as an embedded PNG ("" when it cannot be drawn:
+    the page must not depend on it)."""
+    if status is None:
+        return ""
+    import base64
+    import io
+
+    from helpers import architecture
+
+    try:
+        figure = architecture.draw(architecture.look(config, status))
+    except Exception:
+        return ""
+    png = io.BytesIO()
+    figure.savefig(png, format="png", dpi=90)
+    data = base64.b64encode(png.getvalue()).decode()
+    return ("<h2>The deployment after the run</h2><img alt='architecture: both regions, "
+            f"replication and Route 53' style='max-width:100%' src='data:image/png;base64,{data}'>")
+
+
 def write(out_dir: Path, config: WorkshopConfig, runs: list[NotebookRun],
           status: Any = None, time_scale: float | None = None) -> Path:
     """Write ``out_dir/index.html`` for ``runs``; ``status`` is the checklist after the run."""
@@ -120,6 +141,7 @@ def write(out_dir: Path, config: WorkshopConfig, runs: list[NotebookRun],
     total = sum(r.seconds or 0 for r in runs)
     checklist = ("<h2>Checklist after the run</h2><div class='checklist'>"
                  f"{site_links(out_dir, status.html())}</div>" if status is not None else "")
+    picture = _picture(config, status)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -145,6 +167,7 @@ ul {{ margin: 0; padding-left: 1.1em; }} code {{ background: #f5f5f5; padding: 0
 {chr(10).join(rows)}
 </tbody></table>
 {checklist}
+{picture}
 </body></html>
 """
     target = out_dir / "index.html"

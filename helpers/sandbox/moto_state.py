@@ -15,10 +15,17 @@ handled here by the pickler's own dispatch table (never copyreg's global one):
 * Lambda's ``LambdaStorage``/``LayerStorage``: a ``WeakValueDictionary`` of ARNs
   and a ``defaultdict`` whose factory is a lambda, rebuilt from plain dicts;
 * ACM certificates' parsed private key and certificate (cryptography's Rust
-  objects): stored as DER and parsed again on load.
+  objects): left out, and parsed again on load from the PEM the bundle keeps;
+* S3 objects: their bytes are read without taking the object's lock and
+  without moving its file position (moto's ``FakeKey.__getstate__`` does both),
+  since :mod:`helpers.sandbox.snapshot` pickles in a forked copy of the process,
+  where a lock another thread held at the fork would never be released.
 
 moto itself drops a function's Docker client (``LambdaFunction.__getstate__``)
 and rebuilds S3 objects' temporary files (``FakeKey.__setstate__``).
+
+Nothing here takes a lock or calls into OpenSSL while pickling, for the same
+reason.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from __future__ import annotations
 import copyreg
 import importlib
 import io
+import os
 import pickle
 import sys
 import threading
@@ -123,31 +131,34 @@ def _set_storage_state(storage: Any, state: dict[str, Any]) -> None:
     storage.__dict__.update(state)
 
 
-def _private_key(key: Any) -> tuple:
-    from cryptography.hazmat.primitives import serialization
-
-    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    return _load_private_key, (der,)
+def _cert_bundle(bundle: Any) -> tuple:
+    state = {k: v for k, v in vars(bundle).items() if k not in ("_key", "_cert")}
+    return _bare_instance, (type(bundle),), state, None, None, _set_cert_bundle_state
 
 
-def _load_private_key(der: bytes) -> Any:
-    # cryptography's loaders are Rust functions pickle cannot name: load through this one.
-    from cryptography.hazmat.primitives import serialization
-
-    return serialization.load_der_private_key(der, None)
-
-
-def _certificate(certificate: Any) -> tuple:
-    from cryptography.hazmat.primitives import serialization
-
-    return _load_certificate, (certificate.public_bytes(serialization.Encoding.DER),)
-
-
-def _load_certificate(der: bytes) -> Any:
+def _set_cert_bundle_state(bundle: Any, state: dict[str, Any]) -> None:
     from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
 
-    return x509.load_der_x509_certificate(der)
+    bundle.__dict__.update(state)
+    bundle._key = serialization.load_pem_private_key(bundle.key, password=None)
+    bundle._cert = x509.load_pem_x509_certificate(bundle.cert)
+
+
+def _s3_object(key: Any) -> tuple:
+    state = {k: v for k, v in vars(key).items() if k not in ("_value_buffer", "lock")}
+    state["value"] = _unlocked_bytes(key._value_buffer)
+    return _bare_instance, (type(key),), state  # FakeKey.__setstate__ rebuilds the rest
+
+
+def _unlocked_bytes(buffer: Any) -> bytes:
+    if buffer.closed:
+        return b""  # a deleted object's buffer (moto's __getstate__ says the same)
+    inner = buffer._file  # SpooledTemporaryFile: BytesIO, or a real file past its size
+    if isinstance(inner, io.BytesIO):
+        return inner.getvalue()
+    size = os.fstat(inner.fileno()).st_size
+    return os.pread(inner.fileno(), size, 0)  # pread: the shared file position stays
 
 
 def _dispatch_table() -> dict[type, Any]:
@@ -157,13 +168,11 @@ def _dispatch_table() -> dict[type, Any]:
     table[type(threading.RLock())] = _fresh_rlock
     table[weakref.WeakValueDictionary] = _weak_values
     # Only types whose modules are loaded can have instances: no import costs here.
-    lambda_models = sys.modules.get("moto.awslambda.models")
-    if lambda_models is not None:
-        table[lambda_models.LambdaStorage] = _storage_with_aliases
-    if "moto.acm.models" in sys.modules:
-        from cryptography.hazmat.bindings._rust import openssl, x509
-
-        table[openssl.rsa.RSAPrivateKey] = _private_key
-        table[openssl.ec.ECPrivateKey] = _private_key
-        table[x509.Certificate] = _certificate
+    for module, name, reducer in (("moto.awslambda.models", "LambdaStorage",
+                                   _storage_with_aliases),
+                                  ("moto.acm.models", "CertBundle", _cert_bundle),
+                                  ("moto.s3.models", "FakeKey", _s3_object)):
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            table[getattr(loaded, name)] = reducer
     return table

@@ -14,18 +14,22 @@ to stop:
   stream pollers from their saved positions.
 * **while running**: a control-plane request that can change state, or a stream
   poller advancing, marks the state changed; a background thread saves it at
-  most once a second (so a ``kill -9`` loses at most about the last second).
-  A snapshot is consistent: no state-changing request is inside moto while it
+  most once a second (so a ``kill -9`` loses at most about the last second),
+  and less often when saves get long (one save may use at most a
+  ``1/SAVE_SHARE`` of the time: a state of tens of thousands of items).
+  A snapshot is consistent: no state-changing request is inside moto when it
   is taken (a gate, below), and no stream batch is between its invocation and
   its position update (the pollers pause), so after a restore a batch is
   delivered again only if it had not finished when the state was saved -- the
-  at-least-once delivery Lambda promises, not a routine duplicate.
+  at-least-once delivery Lambda promises, not a routine duplicate. It is taken
+  by forking (:mod:`helpers.sandbox.snapshot`): requests wait only for the fork,
+  the child pickles and writes.
 * **stop**: a last save.
 
 Gate: state-changing requests share it; a snapshot takes it alone for the time
-of the pickling (milliseconds) and gives up after ``GATE_TIMEOUT_S`` if
-requests keep it busy (retried on the next round), so nothing can deadlock on
-it. Reads, Lambda ``Invoke`` (its code calls the control plane itself) and
+of the fork (milliseconds) and gives up after ``GATE_TIMEOUT_S`` if requests
+keep it busy (retried on the next round), so nothing can deadlock on it.
+Reads, Lambda ``Invoke`` (its code calls the control plane itself) and
 long-polling ``ReceiveMessage`` never wait for it.
 
 ``GET /_sandbox/state`` on the control plane reports where the state is kept
@@ -45,17 +49,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from helpers.sandbox import moto_state, state_file
+from helpers.sandbox import moto_state, snapshot, state_file
 from helpers.sandbox.context import SandboxContext
 
 log = logging.getLogger("helpers.sandbox.persistence")
 
 SAVE_EVERY_S = 1.0  # at most one save a second; a kill -9 loses at most about that
+SAVE_SHARE = 4  # ...and saves take at most a quarter of the time (of one core)
 GATE_TIMEOUT_S = 0.5  # longest a snapshot waits for state-changing requests to finish
 POLLER_PAUSE_S = 0.5  # longest it waits for stream batches under way to finish
-PICKLE_ATTEMPTS = 3  # a data-plane thread writing to a backend directly can disturb pickling
 FAILED_SAVE_RETRY_S = 10.0
 STATUS_PATH = "/_sandbox/state"
+WAKE_S = 0.25  # how soon the saving thread notices the sandbox stopping
 
 READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Query", "Scan", "BatchGet", "TransactGet",
                       "Test", "ReceiveMessage")
@@ -151,7 +156,6 @@ class SandboxState:
         if self._thread is None:
             return
         self.ctx.stop_event.set()
-        self._changed.set()
         self._thread.join(timeout=5)
         if self._changed.is_set():
             self.save()
@@ -186,11 +190,11 @@ class SandboxState:
     def _save_loop(self) -> None:
         stop = self.ctx.stop_event
         while not stop.is_set():
-            self._changed.wait()
-            if stop.is_set():
-                return
+            if not self._changed.wait(WAKE_S) or stop.is_set():
+                continue
+            gap = max(SAVE_EVERY_S, SAVE_SHARE * self._last.get("save_ms", 0) / 1000)
             since = time.monotonic() - self._last_started
-            if since < SAVE_EVERY_S and stop.wait(SAVE_EVERY_S - since):
+            if since < gap and stop.wait(gap - since):
                 return
             try:
                 if not self.save():
@@ -205,41 +209,39 @@ class SandboxState:
         assert self.path is not None
         with self._save_lock:
             started = time.monotonic()
+            head = state_file.header()
             pollers = self.ctx.stream_pollers
             pause = pollers.paused(POLLER_PAUSE_S) if pollers else contextlib.nullcontext()
             with pause, self._gate.alone(GATE_TIMEOUT_S) as held:
                 if not held:
                     return False
                 self._changed.clear()  # changes from now on need another save
-                taken = time.time()
+                head["saved_at"] = time.time()
+                # Read here, not in the forked child: it takes the pollers' lock.
+                checkpoints = (pollers.checkpoints() if pollers
+                               else dict(self.ctx.stream_checkpoints))
+                account = self.ctx.account_id
                 try:
-                    payload = self._pickle()
+                    save = snapshot.start(self.path, head, lambda: {
+                        "moto": moto_state.capture(account),
+                        "stream_checkpoints": checkpoints})
                 except BaseException:
                     self._changed.set()
                     raise
-                pickled = time.monotonic()
-            size = state_file.write(self.path, payload, {**state_file.header(),
-                                                         "saved_at": taken})
+                frozen = time.monotonic()
+            try:
+                size = save.wait(self.path)
+            except BaseException:
+                self._changed.set()
+                raise
             self._saves += 1
             self._error = None
             self._last_started = started
-            self._last = {"last_saved_at": taken, "bytes": size,
-                          "snapshot_ms": round((pickled - started) * 1000, 1),
+            self._last = {"last_saved_at": head["saved_at"], "bytes": size,
+                          # how long state-changing requests waited, and the whole save
+                          "requests_waited_ms": round((frozen - started) * 1000, 1),
                           "save_ms": round((time.monotonic() - started) * 1000, 1)}
             return True
-
-    def _pickle(self) -> bytes:
-        pollers = self.ctx.stream_pollers
-        for attempt in range(PICKLE_ATTEMPTS):
-            try:
-                value = {"moto": moto_state.capture(self.ctx.account_id),
-                         "stream_checkpoints": pollers.checkpoints() if pollers else
-                         dict(self.ctx.stream_checkpoints)}
-                return moto_state.dumps(value)
-            except RuntimeError:  # "dictionary changed size during iteration"
-                if attempt == PICKLE_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
 
     # -- restoring
     def _restore(self) -> None:

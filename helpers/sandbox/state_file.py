@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 from helpers.sandbox.errors import SandboxError
 
 FORMAT = "workshop-sandbox-state"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DISCARD_HINT = "`workshop sandbox up --fresh` discards it and starts empty"
 
 
@@ -49,19 +50,26 @@ def header() -> dict[str, Any]:
             "saved_at": time.time()}
 
 
-def write(path: Path, payload: bytes, head: dict[str, Any]) -> int:
+def write(path: Path, payload: bytes, head: dict[str, Any],
+          still_wanted: Callable[[], bool] = lambda: True) -> int:
     """Replace ``path`` with header and payload (a crash leaves the old file or the new one,
-    never half of one). Returns the size written."""
+    never half of one), if ``still_wanted()`` says so once the data is on disk. Returns
+    the size written, 0 if it was not wanted any more."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as out:
-        out.write(json.dumps(head).encode() + b"\n")
-        out.write(payload)
-        out.flush()
-        os.fsync(out.fileno())
-        size = out.tell()
-    os.replace(tmp, path)
-    return size
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # one per writing process
+    try:
+        with open(tmp, "wb") as out:
+            out.write(json.dumps(head).encode() + b"\n")
+            out.write(payload)
+            out.flush()
+            os.fsync(out.fileno())
+            size = out.tell()
+        if not still_wanted():
+            return 0
+        os.replace(tmp, path)
+        return size
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def read(path: Path) -> Saved | None:

@@ -245,7 +245,7 @@ def _cache_lifetime(reply: DNSRecord) -> int:
     if rcode in (RCODE.NOERROR, RCODE.NXDOMAIN):
         soas = [rr for rr in reply.auth if rr.rtype == QTYPE.SOA]
         if soas:
-            return min(min(soa.ttl, soa.rdata.minttl) for soa in soas)
+            return min(min(soa.ttl, soa.rdata.times[-1]) for soa in soas)  # times: ..., MINIMUM
     return 0
 
 

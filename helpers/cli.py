@@ -102,18 +102,18 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from helpers import progress
+    from helpers import checklist
 
     config = _settings(args)
     if args.all:
         print(f"{config.mode} mode · every participant found in {config.primary_region} and "
               f"{config.secondary_region}", file=sys.stderr if args.json else sys.stdout,
               flush=True)
-        room = progress.room(config)
-        print(json.dumps(progress.room_as_dict(room), indent=2) if args.json
-              else progress.room_table(room))
+        room = checklist.room(config)
+        print(json.dumps(checklist.room_as_dict(room), indent=2) if args.json
+              else checklist.room_table(room))
         return 0
-    status = progress.check(config)
+    status = checklist.check(config)
     print(json.dumps(status.as_dict(), indent=2) if args.json
           else status.text(heading=False))  # the settings line came first
     return 0

@@ -1,6 +1,6 @@
 """The workshop's modules, written once: id, notebook, title, sections, what "done" means.
 
-The checklist (:mod:`helpers.progress`), the runner (:mod:`helpers.runner`) and
+The checklist (:mod:`helpers.checklist`), the runner (:mod:`helpers.runner`) and
 the run site (:mod:`helpers.run_index`) read this list; the notebooks' navigation
 cells and the index's table are text in ``notebook_sources/`` that
 ``tests/unit/test_notebook_sources.py`` checks against it. A new notebook or a

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from helpers import net, progress, tickets
+from helpers import checklist, net, tickets
 from helpers.config import WorkshopConfig
 from helpers.sandbox import SandboxSettings, process, state_file
 from helpers.sandbox.admin import stream_mappings
@@ -55,7 +55,7 @@ def _kill(info: dict, status: Path) -> None:
 
 
 def _checklist(config: WorkshopConfig) -> dict[str, bool]:
-    return {item.id: item.done for module in progress.check(config, remember=False).modules
+    return {item.id: item.done for module in checklist.check(config, remember=False).modules
             for item in module.items}
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cleanup, deployment, failover, progress, runner, settings
+from helpers import checklist, cleanup, deployment, failover, runner, settings
 from helpers.cli import main
 from helpers.config import WorkshopConfig
 from workshop_steps import tear_down
@@ -186,7 +186,7 @@ def test_status_all_shows_each_participant_at_their_own_stage(config, second, ca
     # An instructor's machine has none of the participants' state files: the stacks
     # (deleted ones too) still reveal both.
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    found = progress.participants(config)
+    found = checklist.participants(config)
     assert {config.prefix, second.prefix} <= set(found)
-    assert progress.check(settings.resolve({"prefix": second.prefix}),
-                          remember=False).done == ["1", "2"]
+    assert checklist.check(settings.resolve({"prefix": second.prefix}),
+                           remember=False).done == ["1", "2"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import nbformat
 
-from helpers import curriculum, progress, run_index, runner
+from helpers import checklist, curriculum, run_index, runner
 from helpers.config import WorkshopConfig
 from helpers.paths import NOTEBOOKS
 
@@ -23,8 +23,8 @@ def test_every_notebook_of_the_curriculum_exists_and_is_numbered_in_order():
 
 
 def test_the_checklist_and_the_runner_read_the_curriculum():
-    assert progress.MODULES == curriculum.MODULES
-    assert dict(progress.SECTIONS) == dict(curriculum.SECTIONS)
+    assert checklist.MODULES == curriculum.MODULES
+    assert dict(checklist.SECTIONS) == dict(curriculum.SECTIONS)
     assert [p.name for p in runner.numbered_notebooks()] == [
         m.notebook for m in curriculum.CURRICULUM]
     assert [p.name for p in runner.select(runner.numbered_notebooks(), "03.1")] == [

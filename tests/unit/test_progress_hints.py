@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from helpers import progress
+from helpers import checklist, curriculum
 from helpers.config import WorkshopConfig
 from helpers.paths import NOTEBOOKS
 
@@ -16,34 +16,34 @@ def headings(notebook: str) -> set[str]:
             for line in cell.source.splitlines() if line.startswith("#")}
 
 
-@pytest.mark.parametrize("key", sorted(progress.SECTIONS))
+@pytest.mark.parametrize("key", sorted(checklist.SECTIONS))
 def test_every_hint_names_a_heading_that_exists_in_its_notebook(key):
-    notebook = progress._SPECS[key.split("/")[0]].notebook
-    assert progress.SECTIONS[key] in headings(notebook), (
-        f"{key}: section {progress.SECTIONS[key]!r} is not a heading of {notebook}")
+    notebook = curriculum.module(key.split("/")[0]).notebook
+    assert checklist.SECTIONS[key] in headings(notebook), (
+        f"{key}: section {checklist.SECTIONS[key]!r} is not a heading of {notebook}")
 
 
 def test_modules_map_to_the_numbered_notebooks_in_order():
-    assert [m.id for m in progress.MODULES] == ["1", "2", "3.1", "3.2", "3.3", "4", "5"]
-    for spec in progress.MODULES:
+    assert [m.id for m in checklist.MODULES] == ["1", "2", "3.1", "3.2", "3.3", "4", "5"]
+    for spec in checklist.MODULES:
         assert (NOTEBOOKS / spec.notebook).exists()
-        assert progress.module_for(spec.notebook) == spec.id
-    assert progress.module_for("00-set-up.ipynb") is None
+        assert checklist.module_for(spec.notebook) == spec.id
+    assert checklist.module_for("00-set-up.ipynb") is None
 
 
-def status(done: set[str], cleaned: bool = False, live: bool = True) -> progress.Status:
+def status(done: set[str], cleaned: bool = False, live: bool = True) -> checklist.Status:
     modules = []
-    for spec in progress.MODULES:
-        keys = [k for k in progress.SECTIONS if k.split("/")[0] == spec.id]
-        items = [progress.Item(k, k, k in done, "", spec.notebook) for k in keys]
-        modules.append(progress.Module(spec.id, spec.title, spec.notebook, items,
-                                       live=live or spec.id == "5"))
-    return progress.Status(WorkshopConfig(), modules, cleaned_up=cleaned, set_up=True,
-                           checked_at="now")
+    for spec in checklist.MODULES:
+        keys = [k for k in checklist.SECTIONS if k.split("/")[0] == spec.id]
+        items = [checklist.Item(k, k, k in done, "", spec.notebook) for k in keys]
+        modules.append(checklist.Module(spec.id, spec.title, spec.notebook, items,
+                                        live=live or spec.id == "5"))
+    return checklist.Status(WorkshopConfig(), modules, cleaned_up=cleaned, set_up=True,
+                            checked_at="now")
 
 
 def all_of(*module_ids: str) -> set[str]:
-    return {k for k in progress.SECTIONS if k.split("/")[0] in module_ids}
+    return {k for k in checklist.SECTIONS if k.split("/")[0] in module_ids}
 
 
 def test_next_is_the_first_unchecked_item_of_the_first_unfinished_module():
@@ -68,11 +68,11 @@ def test_after_an_early_clean_up_the_next_step_says_to_rebuild_first():
 
 def test_turned_done_lists_only_new_items():
     before, after = status(all_of("1")), status(all_of("1", "2"))
-    assert progress.turned_done(before, after) == ["2 · 2/ui-stack", "2 · 2/ui-answers"]
+    assert checklist.turned_done(before, after) == ["2 · 2/ui-stack", "2 · 2/ui-answers"]
 
 
 def test_room_table_marks_each_module_and_the_next_notebook():
-    table = progress.room_table([status(all_of("1", "2"))])
+    table = checklist.room_table([status(all_of("1", "2"))])
     row = table.splitlines()[2]
     assert row.split()[:2] == ["wildrydes", "example.com"]
     assert row.split()[-2:] == ["2", "03.1-second-region.ipynb"]

@@ -133,7 +133,7 @@ class SandboxState:
         self._save_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._saves = 0
-        self._last_started = 0.0  # monotonic start of the last save
+        self._last_started = 0.0  # monotonic start of the last save (or attempt)
         self._last: dict[str, Any] = {}  # the last save's figures
         self._error: str | None = None
 
@@ -208,7 +208,7 @@ class SandboxState:
         """Take a consistent snapshot and write it; False if requests kept the gate busy."""
         assert self.path is not None
         with self._save_lock:
-            started = time.monotonic()
+            started = self._last_started = time.monotonic()  # also paces retries
             head = state_file.header()
             pollers = self.ctx.stream_pollers
             pause = pollers.paused(POLLER_PAUSE_S) if pollers else contextlib.nullcontext()
@@ -236,7 +236,6 @@ class SandboxState:
                 raise
             self._saves += 1
             self._error = None
-            self._last_started = started
             self._last = {"last_saved_at": head["saved_at"], "bytes": size,
                           # how long state-changing requests waited, and the whole save
                           "requests_waited_ms": round((frozen - started) * 1000, 1),

@@ -201,3 +201,25 @@ def test_a_missing_state_is_an_empty_start_and_a_written_one_reads_back(tmp_path
     state_file.write(saved, b"payload", head)
     assert state_file.read(saved) == state_file.Saved(head, b"payload")
     assert not saved.with_name(saved.name + ".tmp").exists()
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "body", "changes"), [
+    ("GET", "/2015-03-31/functions/", {}, b"", False),
+    ("HEAD", "/bucket/key", {}, b"", False),
+    ("PUT", "/bucket/key", {}, b"data", True),
+    ("POST", "/", {"HTTP_X_AMZ_TARGET": "DynamoDB_20120810.PutItem"}, b"{}", True),
+    ("POST", "/", {"HTTP_X_AMZ_TARGET": "DynamoDB_20120810.Query"}, b"{}", False),
+    ("POST", "/", {"HTTP_X_AMZ_TARGET": "AmazonSQS.ReceiveMessage"}, b"{}", False),
+    ("POST", "/", {"CONTENT_TYPE": "application/x-www-form-urlencoded"},
+     b"Action=DescribeStacks&Version=2010-05-15", False),
+    ("POST", "/", {"CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8"},
+     b"Action=CreateStack&StackName=s", True),
+    # Its code's own requests are gated; holding the gate across it could deadlock a save.
+    ("POST", "/2015-03-31/functions/f/invocations", {}, b"{}", False),
+    ("PUT", "/_sandbox/regions/eu-west-1", {}, b"{}", False),
+])
+def test_which_requests_a_save_waits_for(method, path, headers, body, changes):
+    from helpers.sandbox.persistence import changes_state
+
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, **headers}
+    assert changes_state(environ, body) is changes

@@ -8,9 +8,12 @@
 * **A deleted domain keeps its certificate in use for a while.** API Gateway
   releases the certificate of a deleted custom domain asynchronously; until then
   ACM's DeleteCertificate answers ``ResourceInUseException``. AWS publishes no
-  figure ("Deleting a certificate is eventually consistent"); the sandbox keeps
-  the certificate in use for ``CERTIFICATE_RELEASE_S`` (five minutes, the order
-  learners report), scaled. :func:`lingering_users` is what
+  figure ("Deleting a certificate is eventually consistent") and reports run
+  from a minute to half an hour; the sandbox keeps the certificate in use for
+  ``CERTIFICATE_RELEASE_S`` (one minute, scaled): long enough that clean-up must
+  wait for it as it does on AWS (up to ten minutes there, then it keeps the
+  certificate with advice), short enough not to dominate a workshop run.
+  :func:`lingering_users` is what
   :mod:`helpers.sandbox.acm` adds to a certificate's users.
 
 Deleted domains are remembered in memory only: after a restart their
@@ -28,7 +31,7 @@ from typing import Any
 
 from helpers.sandbox.context import SandboxContext
 
-CERTIFICATE_RELEASE_S = 300.0
+CERTIFICATE_RELEASE_S = 60.0
 
 _released: dict[str, tuple[str, float]] = {}  # domain ARN -> (certificate ARN, in use until)
 _lock = threading.Lock()

@@ -76,11 +76,12 @@ def disclosure_html(calls: list[dict[str, Any]], started: float | None = None) -
         cells = [when, first["service"], f"<b>{html.escape(first['operation'])}</b>{times}",
                  first["region"] or "", ", ".join(first["params"]), outcome, f"{ms:.0f}"]
         rows.append("<tr>" + "".join(
-            f"<td style='padding:0 0.6em 0 0;vertical-align:top'>"
+            f"<td style='padding:0 0.6em 0 0;vertical-align:top;text-align:left'>"
             f"{c if i in (2, 5) else html.escape(str(c))}</td>"
             for i, c in enumerate(cells)) + "</tr>")
         if first.get("cli"):
-            rows.append(f"<tr><td></td><td colspan='6'><code style='white-space:pre-wrap'>$ "
+            rows.append("<tr><td></td><td colspan='6' style='text-align:left'>"
+                        "<code style='white-space:pre-wrap'>$ "
                         f"{html.escape(first['cli'])}</code></td></tr>")
     return (f"<details class='{CSS_CLASS}' style='margin-top:0.3em'>"
             f"<summary style='cursor:pointer;{_GREY}'>{html.escape(summary)}</summary>"

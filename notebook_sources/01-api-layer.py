@@ -55,6 +55,24 @@ bar.done("deployed")
 deployment.stack_outputs_table(config, kinds=["api"])
 
 # %% [markdown]
+# ### What the stack declares
+#
+# Open **AWS calls** under the deploy cell: the helper uploaded the code
+# (`PutObject`), created the stack (`CreateStack`, or `UpdateStack` when it
+# already exists) and then polled its events. Each change is shown with the
+# AWS CLI command that does the same. The table's settings that the next
+# modules rely on, read from `templates/api.yaml` as it is now:
+
+# %%
+from helpers import templates
+
+templates.excerpt("api.yaml", "Table", why={
+    "BillingMode": "On-demand capacity: nothing to plan, and nothing to pay while idle.",
+    "StreamSpecification": "Every change with its old and new image: the replicator of module 3.2 reads this stream.",
+    "PointInTimeRecoverySpecification": "A backstop inside the region, beside the copy in the other one.",
+})
+
+# %% [markdown]
 # ### Who may do what: the roles
 #
 # Each function runs with an IAM role of its own, and each role allows only
@@ -155,6 +173,16 @@ assert ticket["id"] in {t["id"] for t in tickets.all_tickets(api_url)}
 from helpers import progress
 
 progress.show(config)
+
+# %% [markdown]
+# The deployment as it stands, drawn from the same checks: what is not
+# deployed yet is faded, anything failing its check is red, and the green
+# arrow shows the region DNS answers `api.<domain>` with now.
+
+# %%
+from helpers import architecture
+
+architecture.show(config)
 
 # %% [markdown]
 # <!--NAVIGATION-->

@@ -39,6 +39,21 @@ bar.done("deployed")
 deployment.stack_outputs_table(config, kinds=["ui"])
 
 # %% [markdown]
+# **AWS calls** under that cell show the stack's `CreateStack` (or
+# `UpdateStack`) and each `PutObject` of the page. What makes the bucket a
+# public website, read from `templates/ui.yaml`:
+
+# %%
+from helpers import templates
+
+(templates.excerpt("ui.yaml", "Bucket", why={
+    "WebsiteConfiguration": "Turns on S3 website hosting: the page is served at the bucket's website endpoint.",
+    "PublicAccessBlockConfiguration": "ACLs stay blocked; public reads may come from the bucket policy alone.",
+}) + templates.excerpt("ui.yaml", "BucketPolicy", why={
+    "PolicyDocument": "Anyone may read an object (s3:GetObject), and do nothing else: no listing, no writes.",
+}))
+
+# %% [markdown]
 # ## Check: the website answers
 #
 # Fetch the page and its configuration the way a browser would.
@@ -82,6 +97,16 @@ print("config.js points at", api_url.split("//")[0] + "//…/prod/")
 from helpers import progress
 
 progress.show(config)
+
+# %% [markdown]
+# The deployment as it stands, drawn from the same checks: what is not
+# deployed yet is faded, anything failing its check is red, and the green
+# arrow shows the region DNS answers `api.<domain>` with now.
+
+# %%
+from helpers import architecture
+
+architecture.show(config)
 
 # %% [markdown]
 # <!--NAVIGATION-->

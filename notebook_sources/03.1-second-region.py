@@ -75,6 +75,16 @@ from helpers import progress
 progress.show(config)
 
 # %% [markdown]
+# The deployment as it stands, drawn from the same checks: what is not
+# deployed yet is faded, anything failing its check is red, and the green
+# arrow shows the region DNS answers `api.<domain>` with now.
+
+# %%
+from helpers import architecture
+
+architecture.show(config)
+
+# %% [markdown]
 # ## Troubleshooting
 #
 # * *"stack … ended in ROLLBACK_COMPLETE" in the secondary* — as in module 1: fix the named resource and re-run; the failed stack is replaced.

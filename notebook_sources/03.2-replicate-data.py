@@ -52,6 +52,28 @@ bar.done("deployed")
 deployment.stack_outputs_table(config, kinds=["replication"])
 
 # %% [markdown]
+# ### What makes the replication safe
+#
+# The event source mapping's settings and the on-failure queue, read from
+# `templates/replication.yaml` as it is now:
+
+# %%
+from helpers import templates
+
+(templates.excerpt("replication.yaml", "StreamMapping", why={
+    "StartingPosition": "Start at the oldest record still in the stream, so changes made before the replicator existed are copied too.",
+    "BatchSize": "At most this many stream records per invocation: fewer calls under load.",
+    "MaximumBatchingWindowInSeconds": "No waiting to fill a batch: replication lag counts towards the RPO.",
+    "ParallelizationFactor": "One batch per shard at a time, so the changes to an item arrive in order.",
+    "BisectBatchOnFunctionError": "A failing batch is split in halves until the bad record is alone.",
+    "FunctionResponseTypes": "The function names the records that failed (batchItemFailures); only those are retried.",
+    "MaximumRetryAttempts": "A poison record is given up on after this many retries instead of blocking its shard.",
+    "DestinationConfig": "A batch given up on is described in the failure queue, to be re-read from the stream.",
+}) + templates.excerpt("replication.yaml", "FailureQueue", why={
+    "MessageRetentionPeriod": "Descriptions wait up to 14 days; the records they point at stay in the stream for 24 hours.",
+}))
+
+# %% [markdown]
 # ## Backfill what existed before
 #
 # A stream only carries changes made after it was enabled, and it keeps each
@@ -137,6 +159,16 @@ assert replication.item_counts(config)[primary] == replication.item_counts(confi
 from helpers import progress
 
 progress.show(config)
+
+# %% [markdown]
+# The deployment as it stands, drawn from the same checks: what is not
+# deployed yet is faded, anything failing its check is red, and the green
+# arrow shows the region DNS answers `api.<domain>` with now.
+
+# %%
+from helpers import architecture
+
+architecture.show(config)
 
 # %% [markdown]
 # ## Troubleshooting

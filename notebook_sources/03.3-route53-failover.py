@@ -268,6 +268,16 @@ from helpers import progress
 progress.show(config)
 
 # %% [markdown]
+# The deployment as it stands, drawn from the same checks: what is not
+# deployed yet is faded, anything failing its check is red, and the green
+# arrow shows the region DNS answers `api.<domain>` with now.
+
+# %%
+from helpers import architecture
+
+architecture.show(config)
+
+# %% [markdown]
 # ## Troubleshooting
 #
 # * *No hosted zone for your domain (AWS)* — the kit never buys a domain: create a public hosted zone for a domain you own and delegate it at your registrar, or tick "Create a hosted zone" in notebook 00.

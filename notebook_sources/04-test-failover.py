@@ -39,8 +39,14 @@ assert body["region"] == primary
 # The probe below samples, four times a second: the health check's verdict,
 # the region that DNS answers `api.<domain>` with, and the region that served
 # a request to `https://api.<domain>/health` from this notebook. Two seconds
-# in, it points `GET /health` at the ticket-post function and redeploys
-# `prod`.
+# in, it makes a bad deploy with two API Gateway operations:
+#
+# 1. **`PutIntegration`** on `GET /health`: the method's integration now invokes
+#    the ticket-post function instead of the health-check function;
+# 2. **`CreateDeployment`** on the stage `prod`: the change goes live.
+#
+# Both are listed, with their AWS CLI commands, under **AWS calls** below the
+# cell, between the probe's reads.
 #
 # Expect the lanes to flip one after another: the health checkers need a
 # probe or two to notice, DNS follows their verdict at once, and this
@@ -118,9 +124,10 @@ assert any(t["id"] == created["id"] for t in after["Items"])
 # %% [markdown]
 # ## Restore the primary
 #
-# Wire `/health` back to the health-check function and redeploy. The health
-# check recovers, DNS returns to the primary, and traffic follows once the
-# cached answer expires.
+# Wire `/health` back to the health-check function and redeploy: the reverse
+# pair, `PutIntegration` (back to the health-check function) then
+# `CreateDeployment` on `prod`. The health check recovers, DNS returns to the
+# primary, and traffic follows once the cached answer expires.
 #
 # Tickets created during the failover live in the secondary only: replication
 # runs primary → secondary. The module-5 clean-up removes them with everything
@@ -201,6 +208,16 @@ print(f"RTO within the bound (request interval x failure threshold + TTL, with m
 from helpers import progress
 
 progress.show(config)
+
+# %% [markdown]
+# The deployment as it stands, drawn from the same checks: what is not
+# deployed yet is faded, anything failing its check is red, and the green
+# arrow shows the region DNS answers `api.<domain>` with now.
+
+# %%
+from helpers import architecture
+
+architecture.show(config)
 
 # %% [markdown]
 # ## Troubleshooting

@@ -49,6 +49,16 @@ from helpers import progress
 progress.show(config)
 
 # %% [markdown]
+# The deployment as it stands, drawn from the same checks: what is not
+# deployed yet is faded, anything failing its check is red, and the green
+# arrow shows the region DNS answers `api.<domain>` with now.
+
+# %%
+from helpers import architecture
+
+architecture.show(config)
+
+# %% [markdown]
 # ## Troubleshooting
 #
 # * *A certificate is "still in use"* — API Gateway lets go of a deleted custom domain's certificate after a few minutes; run the notebook again.

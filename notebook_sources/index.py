@@ -41,3 +41,13 @@
 from helpers import progress
 
 progress.checklist_widget()
+
+# %% [markdown]
+# The same state as a picture: both regions, the replication between them and
+# Route 53 in front. Faded parts are not deployed yet, red ones fail their
+# check, and the green arrow shows the region DNS answers with now.
+
+# %%
+from helpers import architecture
+
+architecture.show()

@@ -31,6 +31,7 @@ class SandboxServer:
         from helpers.sandbox.dns_records import Resolver
         from helpers.sandbox.dns_server import CachingResolver, DnsServer
         from helpers.sandbox.faults import Faults
+        from helpers.sandbox.global_tables import GlobalTables
         from helpers.sandbox.health_checkers import HealthCheckers
         from helpers.sandbox.http_front import HttpFront
         from helpers.sandbox.lambda_runtime import LambdaRuntime
@@ -61,6 +62,7 @@ class SandboxServer:
             self._start(DnsServer(ctx))
             self._start(CachingResolver(ctx))  # what clients ask; DnsServer stays for dig @
             ctx.stream_pollers = self._start(StreamPollers(ctx))
+            self._start(GlobalTables(ctx))  # replicas and replication moto does not have
             ctx.health_checkers = self._start(HealthCheckers(ctx))
             self._start(CertificateValidator(ctx))
         except BaseException:

@@ -55,6 +55,9 @@ MAX_RETRY_BACKOFF_S = 4.0
 STATS_PATH = "/_sandbox/streams"
 
 _write_lock = threading.Lock()
+# Told of each change as it is appended to a stream (table, record), inside the write lock
+# and so in stream order: global tables (helpers.sandbox.global_tables) stamp it there.
+change_observers: list[Any] = []
 
 
 # ---------------------------------------------------------------- moto patches
@@ -74,6 +77,8 @@ def _stream_shard_add(self, old: Any, new: Any) -> None:
         # As DynamoDB Streams reports it (moto says us-east-1 and version 1.0).
         record.record["awsRegion"] = self.table.region_name
         record.record["eventVersion"] = "1.1"
+        for observe in change_observers:
+            observe(self.table, record)
         self.items.append(record)
 
 

@@ -50,14 +50,13 @@ if str(REPO) not in sys.path:
 
 os.environ["WORKSHOP_MODE"] = "sandbox"
 
-from helpers import deployment, tickets  # noqa: E402
+from helpers import deployment, ticket_ids, tickets  # noqa: E402
 from helpers.config import WorkshopConfig  # noqa: E402
 from helpers.sandbox import SandboxSettings, running_sandbox  # noqa: E402
 from helpers.sandbox import process as sandbox_process  # noqa: E402
 from helpers.session import client  # noqa: E402
 
 POLL_S = 0.05  # how often the lag reader looks at the secondary table
-BATCH_GET_MAX = 100  # DynamoDB's BatchGetItem limit
 LAG_WARMUP_S = 2.0
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "sandbox.json"
 
@@ -154,21 +153,18 @@ class LagReader(threading.Thread):
     def run(self) -> None:
         while True:
             with self.lock:
-                batch = sorted(self.pending, key=self.pending.get)[:BATCH_GET_MAX]
+                batch = sorted(self.pending, key=self.pending.get)[:ticket_ids.BATCH_GET_MAX]
             if not batch:
                 if self.stop_at is not None:
                     return
                 time.sleep(POLL_S)
                 continue
             began = time.monotonic()
-            found = self.dynamodb.batch_get_item(RequestItems={self.table: {
-                "Keys": [{"id": {"S": i}} for i in batch], "ConsistentRead": True,
-                "ProjectionExpression": "id"}})
+            found = ticket_ids.present(self.dynamodb, self.table, batch)
             seen = time.monotonic()
             self.polls += 1
             with self.lock:
-                for item in found["Responses"].get(self.table, []):
-                    item_id = item["id"]["S"]
+                for item_id in found:
                     acked = self.pending.pop(item_id, None)
                     if acked is not None:
                         self.lags[item_id] = seen - acked

@@ -49,6 +49,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from helpers import polling, ticket_ids
 from helpers.config import WorkshopConfig
 from helpers.paths import REPO_ROOT
 
@@ -223,7 +224,7 @@ def replication_lag(config: WorkshopConfig, rate: float, seconds: float,
             if not pending:
                 time.sleep(0.005)
                 continue
-            for found in _present(reader, target, pending[:100]):
+            for found in ticket_ids.present(reader, target, pending[:100]):
                 seen.setdefault(found, time.monotonic())
             time.sleep(POLL_S)  # each look is a request to the sandbox too: leave it room
 
@@ -254,22 +255,9 @@ def _warm_up(writer: Any, reader: Any, source: str, target: str) -> None:
     """One item end to end first, so a cold start of the replicator is not measured."""
     item = ticket_item("bench warm-up")
     writer.put_item(TableName=source, Item=item)
-    deadline = time.monotonic() + 60
-    while not _present(reader, target, [item["id"]["S"]]):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"nothing reached {target} within 60 s: is replication running?")
-        time.sleep(0.05)
-
-
-def _present(db: Any, table: str, ids: list[str]) -> list[str]:
-    request = {table: {"Keys": [{"id": {"S": i}} for i in ids], "ConsistentRead": True,
-                       "ProjectionExpression": "id"}}
-    found: list[str] = []
-    while request:
-        answer = db.batch_get_item(RequestItems=request)
-        found += [item["id"]["S"] for item in answer["Responses"].get(table, [])]
-        request = answer.get("UnprocessedKeys") or {}
-    return found
+    polling.wait_until(lambda: ticket_ids.present(reader, target, [item["id"]["S"]]), 60,
+                       interval=0.05, what=f"the first item to reach {target} (is replication "
+                       "running?)")
 
 
 def _quantile(values: list[float], q: float) -> float | None:
@@ -428,7 +416,7 @@ def sandbox_costs(config: WorkshopConfig, calls: int = 40) -> dict[str, float]:
                                                ProjectionExpression="id")["Items"]]
     started = time.monotonic()
     for _ in range(calls):
-        _present(db, table, ids)
+        ticket_ids.present(db, table, ids)
     read = (time.monotonic() - started) / (calls * len(ids))
     return {"put_item_ms": round(single * 1000, 2),
             "batch_write_ms_per_item": round(batched * 1000, 2),

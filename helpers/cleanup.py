@@ -39,7 +39,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from helpers import deployment, failover, net, state
+from helpers import deployment, failover, net, polling, state
 from helpers.config import WorkshopConfig
 from helpers.session import account_id, client
 from helpers.stacks import delete as delete_stack
@@ -294,16 +294,22 @@ def _delete_certificate_when_released(acm: Any, arn: str, region: str,
     """Delete the certificate, waiting (with a deadline) while a just-deleted custom domain
     still holds it; False when it is still in use after the wait."""
     scale = net.time_scale()
-    deadline = time.monotonic() + CERTIFICATE_RELEASE_PATIENCE_S * scale
     told = False
-    while not _delete_certificate(acm, arn):
-        if time.monotonic() >= deadline:
-            return False
+
+    def tell_once() -> None:
+        nonlocal told
         if not told:
             say(f"waiting for API Gateway to let go of certificate {arn} ({region}): it "
                 "releases a deleted custom domain's certificate after a few minutes")
             told = True
-        time.sleep(CERTIFICATE_POLL_S * scale)
+
+    try:
+        polling.wait_until(lambda: _delete_certificate(acm, arn),
+                           CERTIFICATE_RELEASE_PATIENCE_S * scale,
+                           interval=CERTIFICATE_POLL_S * scale, between=tell_once,
+                           what=f"certificate {arn} to be released")
+    except TimeoutError:
+        return False
     return True
 
 

@@ -22,9 +22,18 @@ KINDS = ("api", "ui", "replication")  # the order they are deployed in
 
 def deploy_api(config: WorkshopConfig, region: str, progress: Progress = None) -> dict[str, str]:
     """Module 1 (and 3.1 in the secondary): table, functions and REST API in ``region``."""
-    parameters = {"Prefix": config.prefix, **stacks.upload_code(config, region)}
+    parameters = {"Prefix": config.prefix, **stacks.upload_code(config, region),
+                  "TableSource": _table_source(config, region)}
     outputs = stacks.deploy(config, region, "api", parameters, progress)
     return remember(config, "api", region, outputs)
+
+
+def _table_source(config: WorkshopConfig, region: str) -> str:
+    """The API template's TableSource: once the table is global (module 4.1), the
+    secondary's table is a replica that its stack must not create again."""
+    converted = state.load(config.prefix).get("global_table")
+    return ("global-table-replica" if converted and region != config.primary_region
+            else "stack")
 
 
 def deploy_ui(config: WorkshopConfig, region: str, api_base_url: str,

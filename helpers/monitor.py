@@ -14,6 +14,8 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from helpers.live import LiveOutput
+
 Probe = Callable[[], dict[str, Any]]
 
 
@@ -32,7 +34,7 @@ def watch(probe: Probe, *, timeout: float, interval: float,
     """
     rows: list[dict[str, Any]] = []
     pending = sorted((at or {}).items())
-    handle = None
+    live = LiveOutput()
     done_at: float | None = None
     started = time.monotonic()
     while True:
@@ -46,8 +48,9 @@ def watch(probe: Probe, *, timeout: float, interval: float,
             done_at = time.monotonic()
         done = done_at is not None and time.monotonic() - done_at >= linger
         out_of_time = time.monotonic() - started >= timeout
-        if chart is not None and (done or out_of_time or len(rows) % live_every == 0):
-            handle = _draw(chart(frame), handle)
+        if chart is not None and live.active and (done or out_of_time
+                                                  or len(rows) % live_every == 0):
+            live.show(chart(frame))
         if done or (until is None and out_of_time):
             return frame
         if out_of_time and done_at is None:
@@ -55,20 +58,6 @@ def watch(probe: Probe, *, timeout: float, interval: float,
             error.samples = frame  # type: ignore[attr-defined]
             raise error
         time.sleep(interval)
-
-
-def _draw(fig: Figure, handle: Any) -> Any:
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:  # pragma: no cover - IPython ships with the kit
-        return None
-    if get_ipython() is None:  # a script or the CLI: nothing to draw on
-        return None
-    if handle is None:
-        return display(fig, display_id=True)
-    handle.update(fig)
-    return handle
 
 
 def moments(samples: pd.DataFrame, start: float, **conditions: Any) -> dict[str, float]:

@@ -19,6 +19,7 @@ import dns.rdatatype
 import dns.resolver
 import requests
 
+from helpers.polling import wait_until  # noqa: F401 - the name the tests call
 from helpers.session import current_mode
 
 TIMEOUT_S = 10
@@ -99,32 +100,6 @@ def request(method: str, url: str, **kwargs: Any) -> requests.Response:
                         parts.query, ""))
     headers = {**kwargs.pop("headers", {}), "Host": host}
     return requests.request(method, local, headers=headers, **kwargs)
-
-
-def get_json(url: str, **kwargs: Any) -> tuple[int, Any]:
-    response = request("GET", url, **kwargs)
-    try:
-        return response.status_code, response.json()
-    except ValueError:
-        return response.status_code, response.text
-
-
-def browser_proxy() -> str | None:
-    """The proxy a browser uses to reach sandbox names (None on AWS)."""
-    box = _sandbox()
-    return box["http_proxy"] if box else None
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
-    """Poll ``predicate`` until it returns a truthy value or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"timed out after {timeout:.1f} s waiting for {what}")
-        time.sleep(interval)
 
 
 def time_scale() -> float:

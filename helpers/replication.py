@@ -28,7 +28,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from helpers import net, tickets
+from helpers import polling, tickets
 from helpers.config import WorkshopConfig
 from helpers.deployment import stack_outputs
 from helpers.errors import WorkshopError
@@ -138,7 +138,7 @@ def measure_lag(config: WorkshopConfig, api_url: str, n: int = 20,
         item = tickets.create_ticket(api_url, description=f"replication lag probe {i + 1}/{n}",
                                      createdBy="measure_lag", priority="low")
         key = {"id": {"S": item["id"]}}
-        net.wait_until(lambda k=key: "Item" in dynamodb.get_item(
+        polling.wait_until(lambda k=key: "Item" in dynamodb.get_item(
             TableName=table, Key=k, ConsistentRead=True, ProjectionExpression="id"),
             timeout=timeout, interval=POLL_S,
             what=f"ticket {item['id']} to reach {table} in {secondary} (is replication on?)")
@@ -155,7 +155,7 @@ def wait_until_equal(config: WorkshopConfig, timeout: float = 60) -> dict[str, i
         return len(set(last.values())) == 1
 
     try:
-        net.wait_until(equal, timeout=timeout, interval=0.5, what="equal item counts")
+        polling.wait_until(equal, timeout=timeout, interval=0.5, what="equal item counts")
     except TimeoutError:
         raise TimeoutError(
             f"the tables still differ after {timeout:.0f} s ({last}): check that the "

@@ -64,7 +64,7 @@ def test_throttled_primary_fails_over_within_the_bound_and_back_losing_nothing(f
     assert_failed_over_and_back_losing_nothing(result)
     failed = result.requests[~result.requests["ok"]]
     assert set(failed["status"].dropna().astype(int)) <= {429, 502}
-    assert not drill._throttled(full_workshop)  # reserved concurrency removed again
+    assert not drill.throttled(full_workshop)  # reserved concurrency removed again
 
 
 def test_region_outage_fails_over_within_the_bound_and_back_losing_nothing(full_workshop):

@@ -1,0 +1,141 @@
+"""A drill's measurements: every figure, as JSON, as a table beside what it is compared with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from helpers.drill.bound import OBJECTIVE_SECONDS
+
+
+@dataclass
+class DrillResult:
+    scenario: str
+    description: str
+    rate: float
+    primary: str
+    secondary: str
+    time_scale: float
+    theoretical_bound_seconds: float
+    bound_inputs: dict[str, float]
+    objective_seconds: float = OBJECTIVE_SECONDS
+    detection_seconds: float | None = None
+    dns_switch_seconds: float | None = None
+    rto_seconds: float | None = None
+    rpo_items_at_switch: int | None = None
+    rpo_items_after_drain: int | None = None
+    reconciled_items: int = 0
+    reconciled_before_failback: int = 0
+    lost_items: int | None = None
+    secondary_first_request_seconds: float | None = None  # part of the RTO (a cold start?)
+    failback: dict[str, float | None] = field(default_factory=dict)
+    moments: dict[str, float] = field(default_factory=dict)  # seconds since the drill began
+    requests: pd.DataFrame = field(default_factory=pd.DataFrame)
+    probes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    phase: str = "done"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rto_aws_seconds(self) -> float | None:
+        """The RTO divided by the time scale: roughly what it would be on AWS's clock.
+
+        Only health-check intervals and TTLs are scaled in the sandbox, so this
+        overstates what does not scale (a cold start in the secondary, request
+        latency); on AWS (scale 1) it is the RTO itself.
+        """
+        if self.rto_seconds is None:
+            return None
+        return round(self.rto_seconds / self.time_scale, 2)
+
+    @property
+    def meets_objective(self) -> bool | None:
+        rto = self.rto_aws_seconds
+        return None if rto is None else rto <= self.objective_seconds
+
+    def counts(self) -> dict[str, int]:
+        frame = self.requests
+        if frame.empty:
+            return {"requests": 0, "failed": 0, "writes_acknowledged": 0}
+        acked = frame[(frame["op"] == "create") & frame["ok"]]
+        return {"requests": len(frame), "failed": int((~frame["ok"]).sum()),
+                "writes_acknowledged": len(acked),
+                **{f"served_by_{r}": int(((frame["region"] == r) & frame["ok"]).sum())
+                   for r in (self.primary, self.secondary)}}
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every measured figure, JSON-ready (what ``workshop drill --json`` prints)."""
+        return {
+            "scenario": self.scenario, "description": self.description, "rate": self.rate,
+            "primary": self.primary, "secondary": self.secondary,
+            "time_scale": self.time_scale,
+            "rto_seconds": self.rto_seconds,
+            "theoretical_bound_seconds": self.theoretical_bound_seconds,
+            "bound_inputs": self.bound_inputs,
+            "rto_aws_seconds": self.rto_aws_seconds,
+            "objective_seconds": self.objective_seconds,
+            "meets_objective": self.meets_objective,
+            "detection_seconds": self.detection_seconds,
+            "dns_switch_seconds": self.dns_switch_seconds,
+            "rpo_items_at_switch": self.rpo_items_at_switch,
+            "rpo_items_after_drain": self.rpo_items_after_drain,
+            "reconciled_items": self.reconciled_items,
+            "reconciled_before_failback": self.reconciled_before_failback,
+            "lost_items": self.lost_items,
+            "secondary_first_request_seconds": self.secondary_first_request_seconds,
+            "failback": self.failback,
+            "moments": self.moments,
+            "counts": self.counts(),
+            "notes": self.notes,
+        }
+
+    def table(self) -> pd.DataFrame:
+        """Measured figures beside what they are compared with (for a notebook or the CLI)."""
+        bound = self.theoretical_bound_seconds
+        rows = [
+            ("detection (fault → health check unhealthy)", _s(self.detection_seconds), "", ""),
+            ("DNS switch (fault → DNS answers the secondary)", _s(self.dns_switch_seconds),
+             "", ""),
+            ("RTO (first failed request → served by the secondary)", _s(self.rto_seconds),
+             f"bound {bound:.2f} s", _verdict(self.rto_seconds, bound)),
+            ("RTO ÷ time scale (≈ on AWS's clock)", _s(self.rto_aws_seconds),
+             f"objective {self.objective_seconds / 60:.0f} min",
+             _verdict(self.rto_aws_seconds, self.objective_seconds)),
+            ("RPO at the switch (writes not yet in the secondary)",
+             _n(self.rpo_items_at_switch), "", ""),
+            ("RPO after replication drained", _n(self.rpo_items_after_drain), "0",
+             _verdict(self.rpo_items_after_drain, 0)),
+            ("reconciled into the primary before/at fail-back", _n(self.reconciled_items),
+             "", ""),
+            ("acknowledged writes missing from the primary after fail-back",
+             _n(self.lost_items), "0", _verdict(self.lost_items, 0)),
+        ]
+        for name, key in (("fail-back: restore → healthy", "healthy_seconds"),
+                          ("fail-back: restore → DNS answers the primary", "dns_seconds"),
+                          ("fail-back: restore → served by the primary", "served_seconds")):
+            rows.append((name, _s(self.failback.get(key)), "", ""))
+        # The measure as the index: shown whole and in bold (a column would be cut at 50).
+        return pd.DataFrame(rows, columns=["measure", "value", "compared with", "verdict"]
+                            ).set_index("measure")
+
+    def summary(self) -> str:
+        rto = "n/a" if self.rto_seconds is None else f"{self.rto_seconds:.2f} s"
+        return (f"drill {self.scenario}: RTO {rto} (bound {self.theoretical_bound_seconds:.2f} s, "
+                f"time scale {self.time_scale:g}); RPO {self.rpo_items_at_switch} at the switch, "
+                f"{self.rpo_items_after_drain} after drain; {self.reconciled_items} reconciled, "
+                f"{self.lost_items} lost")
+
+
+def _s(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f} s"
+
+
+def _n(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _verdict(value: float | None, limit: float) -> str:
+    if value is None:
+        return ""
+    return "ok" if value <= limit else "over"

@@ -1,0 +1,177 @@
+"""The faults the drill injects into the primary, how each is undone, and whether it can run now.
+
+Each :class:`Scenario` pairs an ``inject`` with a ``restore``; :func:`restore`
+undoes whichever is in place (safe any time), :func:`check_ready` says what is
+missing before a drill can start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from helpers import failover, state
+from helpers.config import WorkshopConfig
+from helpers.deployment import stack_outputs
+from helpers.errors import UsageError, WorkshopError
+from helpers.session import client
+from helpers.stacks import StackError
+
+API_FUNCTIONS = ("GetFunctionName", "PostFunctionName", "HealthFunctionName")
+
+Progress = Callable[[str], None] | None
+
+
+class DrillNotReady(WorkshopError):
+    """The workshop is not deployed far enough, or a fault is still in place."""
+
+
+class DrillUnavailable(WorkshopError):
+    """The scenario cannot be played in this mode (a region outage on AWS)."""
+
+
+def throttle_primary(config: WorkshopConfig) -> None:
+    """Reserved concurrency 0 on the primary's three API functions: every call is throttled.
+
+    API Gateway then answers 429 (or 502), ``/health`` included. A reserved
+    concurrency the learner had set is remembered and put back by :func:`unthrottle_primary`.
+    """
+    region = config.primary_region
+    api = stack_outputs(config, "api", region)
+    lam = client("lambda", region)
+    previous = {}
+    for output in API_FUNCTIONS:
+        name = api[output]
+        current = lam.get_function_concurrency(FunctionName=name).get(
+            "ReservedConcurrentExecutions")
+        if current not in (None, 0):
+            previous[name] = current
+    saved = state.load(config.prefix).get("drill", {}).get("reserved_concurrency")
+    if saved is None:  # a second throttle must not record the zeros as "previous"
+        state.update(config.prefix, drill={"reserved_concurrency": previous})
+    for output in API_FUNCTIONS:
+        lam.put_function_concurrency(FunctionName=api[output], ReservedConcurrentExecutions=0)
+
+
+def unthrottle_primary(config: WorkshopConfig) -> None:
+    """Undo :func:`throttle_primary` (idempotent)."""
+    region = config.primary_region
+    api = stack_outputs(config, "api", region)
+    lam = client("lambda", region)
+    saved = state.load(config.prefix).get("drill", {}).get("reserved_concurrency") or {}
+    for output in API_FUNCTIONS:
+        name = api[output]
+        if saved.get(name):
+            lam.put_function_concurrency(FunctionName=name,
+                                         ReservedConcurrentExecutions=int(saved[name]))
+        else:
+            lam.delete_function_concurrency(FunctionName=name)
+    state.update(config.prefix, drill={"reserved_concurrency": None})
+
+
+def primary_outage(config: WorkshopConfig) -> None:
+    """The whole primary region stops answering HTTP (sandbox only)."""
+    from helpers.sandbox import admin
+
+    admin.set_region_available(config.primary_region, False)
+
+
+def end_primary_outage(config: WorkshopConfig) -> None:
+    from helpers.sandbox import admin
+
+    admin.set_region_available(config.primary_region, True)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    inject: Callable[[WorkshopConfig], Any]
+    restore: Callable[[WorkshopConfig], Any]
+    sandbox_only: bool = False
+
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
+    Scenario("bad-deploy", "a bad deploy: the primary's GET /health runs the wrong function "
+             "and answers 400 (module 4)", failover.break_primary, failover.restore_primary),
+    Scenario("throttle", "the primary's three API functions throttled to zero "
+             "(reserved concurrency 0): every API call answers 429/502",
+             throttle_primary, unthrottle_primary),
+    Scenario("region-outage", "the whole primary region unreachable over HTTP (connections "
+             "refused; its tables and the replicator keep running)",
+             primary_outage, end_primary_outage, sandbox_only=True),
+)}
+
+
+def available(scenario: str, mode: str) -> bool:
+    return not (SCENARIOS[scenario].sandbox_only and mode != "sandbox")
+
+
+def restore(config: WorkshopConfig, progress: Progress = None) -> list[str]:
+    """Undo every fault the drill can inject (safe to run any time); returns what was undone."""
+    say = progress or (lambda _msg: None)
+    undone = []
+    if failover.restore_primary(config):
+        undone.append("bad-deploy")
+    saved = state.load(config.prefix).get("drill", {}).get("reserved_concurrency")
+    if saved is not None or throttled(config):
+        unthrottle_primary(config)
+        undone.append("throttle")
+    if config.mode == "sandbox":
+        from helpers.sandbox import admin
+
+        if not admin.regions_available().get(config.primary_region, True):
+            end_primary_outage(config)
+            undone.append("region-outage")
+    say(f"restored: {', '.join(undone)}" if undone else "no fault was in place")
+    return undone
+
+
+def throttled(config: WorkshopConfig) -> bool:
+    api = stack_outputs(config, "api", config.primary_region)
+    lam = client("lambda", config.primary_region)
+    return any(lam.get_function_concurrency(FunctionName=api[o]).get(
+        "ReservedConcurrentExecutions") == 0 for o in API_FUNCTIONS)
+
+
+def check_ready(config: WorkshopConfig, scenario: str) -> None:
+    """Raise DrillUnavailable / DrillNotReady with what is missing; return quietly when ready."""
+    if scenario not in SCENARIOS:
+        raise UsageError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
+    if not available(scenario, config.mode):
+        raise DrillUnavailable(
+            f"the {scenario} scenario ({SCENARIOS[scenario].description}) is played by the "
+            f"sandbox's outage switch and is not available on AWS (mode {config.mode!r}): "
+            "choose --scenario bad-deploy or throttle there")
+    primary, secondary = config.regions
+    missing = []
+    for kind, region, notebook in (("api", primary, "01"), ("api", secondary, "03.1"),
+                                   ("replication", primary, "03.2")):
+        try:
+            stack_outputs(config, kind, region)
+        except StackError:
+            missing.append(f"the {kind} stack {config.stack_name(kind)} in {region} "
+                           f"(notebook {notebook})")
+    if not missing and failover.find_health_check(config) is None:
+        missing.append(f"the Route 53 health check of {config.regional_host(primary)} "
+                       "(notebook 03.3)")
+    dns_region = None
+    if not missing:
+        with contextlib.suppress(Exception):  # NXDOMAIN and friends: the records are missing
+            dns_region = failover.answer_region(failover.dns_answer(config, "api"))
+        if dns_region is None:
+            missing.append(f"the failover records of {config.api_host()} (notebook 03.3)")
+    if missing:
+        raise DrillNotReady(
+            f"the drill needs the workshop deployed through notebook 03.3 for participant "
+            f"{config.prefix!r} ({config.mode} mode); missing: {'; '.join(missing)}. Run those "
+            "notebooks (or `workshop run --until 03.3`) and start the drill again")
+    healthy, _ = failover.health_check_status(config)
+    if not healthy or dns_region != primary:
+        raise DrillNotReady(
+            f"the primary is not serving right now (health check "
+            f"{'healthy' if healthy else 'unhealthy'}, DNS answers {dns_region}): a fault is "
+            "still in place. Undo it with `workshop drill --restore` (drill.restore(config)), "
+            "wait for the health check to turn healthy, then start the drill again")

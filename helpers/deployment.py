@@ -102,6 +102,21 @@ def stack_outputs(config: WorkshopConfig, kind: str, region: str) -> dict[str, s
     return remember(config, kind, region, stacks.outputs(region, name))
 
 
+def api_url(config: WorkshopConfig, region: str) -> str:
+    """The region's API stage URL (the api stack's ``ApiUrl`` output)."""
+    return stack_outputs(config, "api", region)["ApiUrl"]
+
+
+def website_url(config: WorkshopConfig, region: str) -> str:
+    """The region's website endpoint (the ui stack's ``BucketURL`` output)."""
+    return stack_outputs(config, "ui", region)["BucketURL"]
+
+
+def deployed(config: WorkshopConfig, kind: str) -> bool:
+    """Has the kit deployed a ``kind`` stack (``api``, ``ui``, ``replication``) in any region?"""
+    return bool(state.load(config.prefix).get("stacks", {}).get(kind))
+
+
 def stack_outputs_table(config: WorkshopConfig,
                         kinds: list[str] | None = None) -> pd.DataFrame:
     """Saved outputs (of ``kinds``, default all) as rows of (stack, region, output, value)."""

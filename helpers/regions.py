@@ -57,9 +57,3 @@ def sandbox_ip(region: str) -> str:
     """
     return f"127.0.0.{10 + _ORDERED.index(region)}"
 
-
-def region_for_sandbox_ip(ip: str) -> str | None:
-    for region in _ORDERED:
-        if sandbox_ip(region) == ip:
-            return region
-    return None

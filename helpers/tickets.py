@@ -9,7 +9,7 @@ exactly as Route 53 does on AWS).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from helpers import net
 from helpers.errors import WorkshopError
@@ -40,10 +40,25 @@ def list_tickets(api_url: str, limit: int | None = None,
     return _json(url, net.request("GET", url, params=params or None))
 
 
-def raw_get(url: str) -> tuple[int, str]:
+class RawAnswer(NamedTuple):
+    """An HTTP answer as it came: ``status, body = tickets.raw_get(url)`` still works."""
+
+    status: int
+    body: str
+
+
+class Health(NamedTuple):
+    """The deep ping's answer: ``status, body, served_by = tickets.health(url)`` still works."""
+
+    status: int
+    body: Any  # the JSON answer, or the text when it is not JSON
+    served_by: str | None  # the region that served it (X-Workshop-Region)
+
+
+def raw_get(url: str) -> RawAnswer:
     """``(status, body text)`` exactly as sent, for byte-for-byte checks of an answer."""
     response = net.request("GET", url)
-    return response.status_code, response.text
+    return RawAnswer(response.status_code, response.text)
 
 
 def all_tickets(api_url: str, page_size: int | None = None) -> list[dict[str, Any]]:
@@ -64,8 +79,8 @@ def create_ticket(api_url: str, **fields: str) -> dict[str, Any]:
     return _json(url, net.request("POST", url, json=fields))
 
 
-def health(api_url: str) -> tuple[int, Any, str | None]:
-    """The deep ping: ``(status, body, region that served it)``.
+def health(api_url: str) -> Health:
+    """The deep ping: ``Health(status, body, served_by)``, the region that served it last.
 
     A failing health check is an answer, not an exception (module 4 wants to see
     the 500), so only an unreachable API raises.
@@ -78,7 +93,7 @@ def health(api_url: str) -> tuple[int, Any, str | None]:
     region = response.headers.get(REGION_HEADER)
     if region is None and isinstance(body, dict):
         region = body.get("region")
-    return response.status_code, body, region
+    return Health(response.status_code, body, region)
 
 
 def _json(url: str, response: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Notebook widgets: the settings form, progress bars and checklists.
+"""Notebook widgets: the settings form and progress bars.
 
 The settings form starts from the settings in effect (:mod:`helpers.settings`:
 the saved ones, unless the environment or ``workshop run``'s options choose
@@ -9,10 +9,9 @@ keeps the saved settings as they are.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
 
 import ipywidgets as w
-from IPython.display import HTML, display
+from IPython.display import display
 
 from helpers import session, state
 from helpers.config import ConfigError, WorkshopConfig, domain_problem, prefix_problem
@@ -120,12 +119,3 @@ class Progress:
         self.bar.bar_style = "success"
         self.label.value = message
 
-
-def checklist(items: Iterable[tuple[str, bool, str]]) -> HTML:
-    """An HTML checklist: (what, done, how to get it done)."""
-    rows = []
-    for what, done, hint in items:
-        mark = "&#9989;" if done else "&#11036;"
-        extra = "" if done else f" <span style='color:#616161'>&mdash; {html.escape(hint)}</span>"
-        rows.append(f"<li style='list-style:none'>{mark} {html.escape(what)}{extra}</li>")
-    return HTML(f"<ul style='padding-left:0'>{''.join(rows)}</ul>")

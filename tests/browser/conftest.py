@@ -84,7 +84,7 @@ def launch_browser(proxy: str | None = None, user_data_dir: Path | None = None,
                    ca_cert: str | Path | None = None, playwright: Any = None):
     """Yield a Playwright BrowserContext of headless Debian Chromium with a fresh profile.
 
-    ``proxy`` (e.g. ``helpers.net.browser_proxy()``) is an HTTP proxy for every
+    ``proxy`` (e.g. the sandbox's ``http_proxy``) is an HTTP proxy for every
     request; the sandbox's proxy is how a browser reaches names only its DNS knows.
     ``ca_cert`` is a CA whose certificates the browser accepts (the sandbox's local
     CA, for the https:// URLs its proxy answers); any other certificate error still fails.

@@ -26,6 +26,9 @@ class Module:
     # Checklist item id ("<module>/<name>") -> the notebook's section (a heading) that
     # gets it done.
     sections: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # What the module needs from the service beyond storing resources
+    # (helpers.capabilities names them); AWS and the sandbox have all of it.
+    needs: tuple[str, ...] = ()
 
     @property
     def number(self) -> str:
@@ -48,13 +51,13 @@ CURRICULUM: tuple[Module, ...] = (
            "the API stack runs in the primary region and its API answers /health and /ticket",
            MappingProxyType({
                "1/api-stack": "Deploy the stack",
-               "1/api-answers": "Check: the deep health check"})),
+               "1/api-answers": "Check: the deep health check"}), ("lambda",)),
     Module("2", "02-ui-layer.ipynb", "UI layer",
            "the web page on S3 website hosting", 5, "pennies",
            "the UI stack runs in the primary region and its website answers, naming its API",
            MappingProxyType({
                "2/ui-stack": "Deploy the bucket and upload the page",
-               "2/ui-answers": "Check: the website answers"})),
+               "2/ui-answers": "Check: the website answers"}), ("website",)),
     Module("3.1", "03.1-second-region.ipynb", "A second region",
            "the same stacks in the secondary", 10, "pennies",
            "both stacks run in the secondary region, its API answers from there, and its "
@@ -62,7 +65,7 @@ CURRICULUM: tuple[Module, ...] = (
            MappingProxyType({
                "3.1/stacks": "Deploy both stacks in the secondary",
                "3.1/api-answers": "Check: two APIs, two answers",
-               "3.1/data": "Check: two APIs, two answers"})),
+               "3.1/data": "Check: two APIs, two answers"}), ("lambda", "website")),
     Module("3.2", "03.2-replicate-data.ipynb", "Replicate the data",
            "streams, replicator, backfill, lag", 15, "pennies",
            "the replicator is attached to the primary table's stream and the secondary "
@@ -70,7 +73,7 @@ CURRICULUM: tuple[Module, ...] = (
            MappingProxyType({
                "3.2/stack": "Deploy the replicator",
                "3.2/attached": "Deploy the replicator",
-               "3.2/in-step": "Backfill what existed before"})),
+               "3.2/in-step": "Backfill what existed before"}), ("lambda", "streams")),
     Module("3.3", "03.3-route53-failover.ipynb", "Route 53 failover",
            "zone, certificates, custom domains, health check, failover records", 20,
            "zone 0.50 USD/month, health check 2.50 USD/month",
@@ -83,13 +86,23 @@ CURRICULUM: tuple[Module, ...] = (
                "3.3/regional-records": "3 and 4 · Custom domains and regional names",
                "3.3/health-check": "5 · The health check",
                "3.3/failover-records": "6 · Failover records",
-               "3.3/ui-on-api": "7 · Point the web UI at `api.<domain>`"})),
+               "3.3/ui-on-api": "7 · Point the web UI at `api.<domain>`"}),
+           ("health-checks", "dns")),
     Module("4", "04-test-failover.ipynb", "Test failover",
            "break the primary, watch the flip, restore", 15, "—",
            "the primary was broken by a bad deploy and restored afterwards",
            MappingProxyType({
                "4/broken": "Break it, and watch the flip",
-               "4/restored": "Restore the primary"})),
+               "4/restored": "Restore the primary"}), ("lambda", "health-checks", "dns")),
+    Module("4.1", "04.1-global-tables.ipynb", "Global tables",
+           "convert to a DynamoDB global table, re-run the drill, compare both methods", 20,
+           "replicated writes 0.625 USD per million",
+           "the primary's table is a global table with an ACTIVE replica in the secondary, "
+           "both regions' functions use it, and the replicator is retired",
+           MappingProxyType({
+               "4.1/global-table": "Convert: a replica in the secondary",
+               "4.1/functions": "Both regions' functions on the global table",
+               "4.1/replicator-retired": "Convert: a replica in the secondary"})),
     Module("5", "05-clean-up.ipynb", "Clean up",
            "delete everything and prove it", 5, "—",
            "nothing of the participant is left in either region, and the API stack shows "

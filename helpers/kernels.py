@@ -57,20 +57,28 @@ def _start(cwd: Path, env: dict[str, str]) -> Kernel:
     except BaseException:
         shutil.rmtree(sockets, ignore_errors=True)
         raise
-    warming = threading.Thread(target=_import_the_kit, args=(manager,), daemon=True,
+    warming = threading.Thread(target=_run_silently, args=(manager, WARM_IMPORTS), daemon=True,
                                name="kernel-warm-up")
     warming.start()
     return Kernel(manager, sockets, warming)
 
 
-def _import_the_kit(manager: Any) -> None:
-    # The warm-up client shares the kernel session's identity, so it must be gone before
-    # the notebook's client connects (the kernel would route that client's replies here).
+def tell_notebook(kernel: Kernel, notebook: Path) -> None:
+    """Name the notebook to its kernel as Jupyter does (``JPY_SESSION_NAME``): a kernel
+    started ahead could not be told at its start (:mod:`helpers.capabilities` reads it)."""
+    kernel.warming.join(timeout=WARM_UP_TIMEOUT_S)
+    _run_silently(kernel.manager,
+                  f"import os; os.environ['JPY_SESSION_NAME'] = {str(notebook)!r}")
+
+
+def _run_silently(manager: Any, code: str) -> None:
+    # This client shares the kernel session's identity, so it must be gone before the
+    # notebook's client connects (the kernel would route that client's replies here).
     client = manager.client()
     client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
     try:
         client.wait_for_ready(timeout=WARM_UP_TIMEOUT_S)
-        sent = client.execute(WARM_IMPORTS, silent=True, store_history=False)
+        sent = client.execute(code, silent=True, store_history=False)
         while client.get_shell_msg(timeout=WARM_UP_TIMEOUT_S)["parent_header"].get(
                 "msg_id") != sent:
             pass

@@ -3,7 +3,9 @@
 On AWS these are plain HTTPS requests and the system resolver. In the sandbox
 the same names are answered by the sandbox's DNS server and served over plain
 HTTP by its per-region loopback listeners; this module is the one place that
-maps the scheme and the address.
+maps the scheme and the address. In endpoint mode the names go to the URL forms
+the emulator serves, and DNS to its DNS server if it has one
+(:mod:`helpers.endpoint_urls`).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import dns.rdatatype
 import dns.resolver
 import requests
 
+from helpers import endpoint_urls
 from helpers.polling import wait_until  # noqa: F401 - the name the tests call
-from helpers.session import current_mode
+from helpers.session import current_mode, endpoint_url
 
 TIMEOUT_S = 10
 
@@ -46,6 +49,9 @@ def resolve(name: str, rdtype: str = "A") -> DnsAnswer:
     sandbox's, in sandbox mode), so a name asked for before it existed stays NXDOMAIN
     for the zone's negative TTL."""
     box = _sandbox()
+    emulator = _endpoint_dns()
+    if box is None and emulator is not None:  # an emulator's own DNS server: its zones
+        return DnsAnswer(name, *endpoint_urls.ask(emulator, name, rdtype))
     if box is None:
         answer = dns.resolver.resolve(name, rdtype)
         records = tuple(r.to_text() for rrset in answer.response.answer for r in rrset)
@@ -87,6 +93,8 @@ def resolve_cached(name: str) -> DnsAnswer:
 def request(method: str, url: str, **kwargs: Any) -> requests.Response:
     """An HTTP request to a public URL, reaching the sandbox's listeners in sandbox mode."""
     kwargs.setdefault("timeout", TIMEOUT_S)
+    if current_mode() == "endpoint":  # the URL forms the emulator serves
+        return endpoint_urls.request(endpoint_url(), method, url, **kwargs)
     box = _sandbox()
     if box is None:
         return requests.request(method, url, **kwargs)
@@ -100,6 +108,13 @@ def request(method: str, url: str, **kwargs: Any) -> requests.Response:
                         parts.query, ""))
     headers = {**kwargs.pop("headers", {}), "Host": host}
     return requests.request(method, local, headers=headers, **kwargs)
+
+
+def _endpoint_dns() -> tuple[str, int] | None:
+    """In endpoint mode, the emulator's DNS server if it has one."""
+    if current_mode() != "endpoint":
+        return None
+    return endpoint_urls.dns_server(endpoint_url())
 
 
 def time_scale() -> float:

@@ -17,6 +17,7 @@ class Check:
     name: str
     ok: bool
     detail: str
+    blocks: bool = True  # False: a failure stops only the modules that need it, not set-up
 
 
 def run(config: WorkshopConfig) -> list[Check]:
@@ -44,6 +45,8 @@ def run(config: WorkshopConfig) -> list[Check]:
             denied = exc.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException")
             checks.append(Check(f"CloudFormation in {region}", not denied,
                                 _explain(exc) if denied else "reachable, no stacks yet"))
+    if config.mode == "endpoint":
+        checks += _capability_checks(config)
     checks.append(_zone_check(config))
     return checks
 
@@ -68,8 +71,25 @@ def _zone_check(config: WorkshopConfig) -> Check:
                               "zone for the domain, or tick 'Create a hosted zone' above")
 
 
+def _capability_checks(config: WorkshopConfig) -> list[Check]:
+    """What the endpoint can do, probed afresh; a missing capability stops only the modules
+    that need it, at their first cell."""
+    from helpers import capabilities, curriculum, endpoint_probes
+
+    checks = []
+    for name, verdict in endpoint_probes.probe(config).items():
+        stopped = [m.id for m in curriculum.CURRICULUM if name in m.needs]
+        detail = verdict.detail if verdict.ok else (
+            f"{verdict.detail}: module {', '.join(stopped)} will stop at its first cell; run "
+            "it in the sandbox or on AWS")
+        checks.append(Check(f"endpoint can {capabilities.CAPABILITIES[name]}", verdict.ok,
+                            detail, blocks=False))
+    return checks
+
+
 def as_table(checks: list[Check]) -> pd.DataFrame:
-    return pd.DataFrame([{"check": c.name, "ok": "yes" if c.ok else "NO", "detail": c.detail}
+    return pd.DataFrame([{"check": c.name, "ok": "yes" if c.ok else "NO" if c.blocks else "no",
+                          "detail": c.detail}
                          for c in checks]).set_index("check")
 
 
@@ -78,7 +98,7 @@ class NotReady(WorkshopError):
 
 
 def assert_ready(checks: list[Check]) -> None:
-    failed = [c for c in checks if not c.ok]
+    failed = [c for c in checks if not c.ok and c.blocks]
     if failed:
         raise NotReady("; ".join(f"{c.name}: {c.detail}" for c in failed))
 

@@ -27,7 +27,7 @@ from typing import Any
 from helpers import curriculum, session, settings
 from helpers.config import WorkshopConfig
 from helpers.errors import WorkshopError
-from helpers.kernels import Kernel, KernelQueue
+from helpers.kernels import Kernel, KernelQueue, tell_notebook
 from helpers.paths import NOTEBOOKS
 from helpers.run_index import NotebookRun
 
@@ -113,6 +113,10 @@ def _run_notebooks(config: WorkshopConfig, notebooks: list[Path], report: RunRep
         else:
             say("using the running sandbox (left running afterwards)")
         time_scale = (process.read_status() or {}).get("time_scale")
+    if config.mode == "endpoint":  # what this endpoint can run, probed once per endpoint
+        from helpers import capabilities, endpoint_probes
+
+        say(capabilities.runnable(endpoint_probes.ensure(config)))
     try:
         latest = report.before = _checklist(config, say)
         if latest is not None:
@@ -210,6 +214,7 @@ def _execute(path: Path, out_dir: Path, kernel: Kernel,
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
+    tell_notebook(kernel, path)
     client = NotebookClient(notebook, km=kernel.manager, timeout=CELL_TIMEOUT_S,
                             resources={"metadata": {"path": str(path.parent)}})
     try:
@@ -236,6 +241,8 @@ def _run_client(client, notebook, path: Path, out_dir: Path) -> None:
         client.execute()
     except CellExecutionError as exc:
         cell = _failed_cell(notebook)
+        if exc.ename == "EndpointLacksCapability":  # the sentence says it all
+            raise RunError(f"{path.name} stopped at cell {cell}: {exc.evalue}") from None
         raise RunError(f"{path.name}, cell {cell}: {exc.ename}: {exc.evalue}") from None
     finally:
         nbformat.write(notebook, out_dir / path.name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from helpers import settings
+from helpers import capabilities, settings
 from helpers.config import WorkshopConfig
 from helpers.paths import current_prefix_file, state_file
 
@@ -60,5 +60,8 @@ def remember_config(config: WorkshopConfig) -> None:
 
 def current_config() -> WorkshopConfig:
     """The settings in effect (what every notebook's first cell prints): see
-    :func:`helpers.settings.resolve`."""
-    return settings.resolve()
+    :func:`helpers.settings.resolve`. In endpoint mode, a notebook whose module needs what
+    the endpoint lacks stops here, at its first cell (:func:`helpers.capabilities.gate`)."""
+    config = settings.resolve()
+    capabilities.gate(config)
+    return config

@@ -77,6 +77,7 @@ class Status:
     seconds: float = 0.0
     domain_source: str = "settings"  # or, in the room view: "health check", "custom domain",
     # "assumed" (not found anywhere: the instructor's own)
+    endpoint_note: str = ""  # endpoint mode: which modules this endpoint can run
 
     def module(self, module_id: str) -> Module:
         return next(m for m in self.modules if m.id == module_id)
@@ -138,6 +139,7 @@ class Status:
                 "checked_at": self.checked_at, "seconds": round(self.seconds, 2),
                 "done": self.done, "reached": self.reached, "complete": self.complete,
                 "cleaned_up": self.cleaned_up, "next": self.next,
+                "endpoint_note": self.endpoint_note,
                 "modules": [m.as_dict() for m in self.modules]}
 
     def text(self, heading: bool = True) -> str:
@@ -153,6 +155,8 @@ class Status:
                 if not item.done and m.live:
                     lines.append(f"      -> {item.hint}")
         nxt = self.next
+        if self.endpoint_note:
+            lines += ["", self.endpoint_note]
         lines += ["", f"next: {nxt['hint']}" if nxt else
                   "complete: every module done and everything cleaned up"]
         return "\n".join(lines)
@@ -175,6 +179,8 @@ class Status:
                              f"<span style='color:#616161'>({_e(item.detail)})</span>{todo}</li>")
             parts.append("</ul>")
         nxt = self.next
+        if self.endpoint_note:
+            parts.append(f"<div style='margin-top:0.5em'>{_e(self.endpoint_note)}</div>")
         parts.append(f"<div style='margin-top:0.5em'><b>Next:</b> {_e(nxt['hint'])}</div>" if nxt
                      else "<div style='margin-top:0.5em'><b>Complete:</b> every module done "
                           "and everything cleaned up.</div>")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from helpers import curriculum, net, settings, state
+from helpers import capabilities, curriculum, net, settings, state
 from helpers.checklist import history
 from helpers.checklist.model import MODULES, Item, Module, Status
 from helpers.checklist.probes import CHECKS, run_item
@@ -58,8 +58,20 @@ def check(config: WorkshopConfig | None = None, remember: bool = True,
     set_up = "config" in saved or bool(live) or look.deleted("api", config.primary_region)
     status = Status(config, modules, cleaned_up=cleaned[0], set_up=set_up,
                     checked_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                    seconds=time.monotonic() - started)
+                    seconds=time.monotonic() - started, endpoint_note=_endpoint_note(config))
     if remember:
         history.remember(config.prefix, status, record)
     return status
 
+
+
+def _endpoint_note(config: WorkshopConfig) -> str:
+    """Endpoint mode: which modules the endpoint can run, as preflight recorded it."""
+    endpoint = capabilities.endpoint_url()
+    if config.mode != "endpoint" or not endpoint:
+        return ""
+    verdicts = capabilities.recorded(endpoint)
+    if verdicts is None:
+        return ("this endpoint's capabilities are not probed yet: notebook 00's preflight "
+                "(or workshop run) probes them")
+    return capabilities.runnable(verdicts)

@@ -32,7 +32,7 @@ from helpers import deployment
 from helpers.widgets import Progress
 
 primary = config.primary_region
-api_url = state.load(config.prefix)["stacks"]["api"][primary]["ApiUrl"]
+api_url = deployment.api_url(config, primary)
 bar = Progress(total=8, description=f"ui stack in {primary}")
 ui = deployment.deploy_ui(config, primary, api_base_url=api_url, progress=bar)
 bar.done("deployed")

@@ -43,16 +43,16 @@ deployment.stack_outputs_table(config)
 # separate stack with an empty table.
 
 # %%
-from helpers import tickets
+from helpers import deployment, tickets
 
 primary = config.primary_region
-api1 = state.load(config.prefix)["stacks"]["api"][primary]
-assert api1["ApiUrl"] != api2["ApiUrl"], "the secondary must have a URL of its own"
-in_primary = tickets.list_tickets(api1["ApiUrl"])["Count"]
+api1_url = deployment.api_url(config, primary)
+assert api1_url != api2["ApiUrl"], "the secondary must have a URL of its own"
+in_primary = tickets.list_tickets(api1_url)["Count"]
 in_secondary = tickets.list_tickets(api2["ApiUrl"])["Count"]
 print(f"tickets in {primary}: {in_primary}   tickets in {secondary}: {in_secondary}")
 assert in_primary >= 1
-if "replication" not in state.load(config.prefix).get("stacks", {}):
+if not deployment.deployed(config, "replication"):
     assert in_secondary == 0, "nothing copies tickets yet, so the secondary must be empty"
 else:  # a re-run after notebook 03.2: the secondary is a replica by now
     print("(notebook 03.2 has run before: the secondary holds replicated tickets)")

@@ -100,7 +100,7 @@ assert counts[primary] == counts[secondary]
 # %%
 from helpers import charts, monitor, net
 
-api_url = state.load(config.prefix)["stacks"]["api"][primary]["ApiUrl"]
+api_url = deployment.api_url(config, primary)
 writes = iter(range(20))
 
 def probe():

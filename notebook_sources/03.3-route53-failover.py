@@ -250,7 +250,7 @@ from helpers import deployment
 
 for region in config.regions:
     deployment.deploy_ui(config, region, api_base_url=f"https://{config.api_host()}/")
-    bucket_url = state.load(config.prefix)["stacks"]["ui"][region]["BucketURL"]
+    bucket_url = deployment.website_url(config, region)
     settings = net.request("GET", bucket_url + "/config.js").text
     assert f"https://{config.api_host()}/" in settings
     print(f"UI in {region} now calls https://{config.api_host()}/")

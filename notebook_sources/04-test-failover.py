@@ -71,7 +71,7 @@ def probe():
     healthy, _ = failover.health_check_status(config)
     answer = failover.dns_answer(config, config.api_host())
     try:
-        served = tickets.health(api)[2]
+        served = tickets.health(api).served_by
     except Exception:  # nothing answered at all
         served = None
     return {"healthy": healthy, "dns_region": failover.answer_region(answer),
@@ -143,7 +143,7 @@ back = monitor.watch(
                                              title="Fail-back to the primary"))
 served_again = monitor.moments(back, start=RESTORE_AT, served_region=primary)
 print(f"api.{config.domain} is served by {back.iloc[-1]['served_region']} again")
-assert tickets.health(api)[1]["region"] == primary
+assert tickets.health(api).body["region"] == primary
 assert all(seconds <= limit for seconds in served_again.values()), served_again
 
 # %% [markdown]
@@ -180,13 +180,13 @@ assert all(seconds <= limit for seconds in served_again.values()), served_again
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers import drill, drill_charts
+from helpers import drill
 
 result = drill.run(config, scenario="bad-deploy", live=True)
 result.table()
 
 # %%
-drill_charts.drill_timeline(result)
+drill.drill_timeline(result)
 
 # %%
 assert result.rpo_items_after_drain == 0, "an acknowledged write never reached the secondary"

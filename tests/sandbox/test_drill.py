@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from helpers import cli, drill, drill_charts, net, session
+from helpers import cli, drill, net, session
 from helpers.config import WorkshopConfig
 from helpers.sandbox import admin
 
@@ -73,7 +73,7 @@ def test_region_outage_fails_over_within_the_bound_and_back_losing_nothing(full_
     failed = result.requests[~result.requests["ok"]]
     assert failed["status"].isna().all()  # connection refused: no HTTP answer at all
     assert admin.regions_available()[full_workshop.primary_region] is True
-    figure = drill_charts.drill_timeline(result)
+    figure = drill.drill_timeline(result)
     title = figure.texts[0].get_text() if figure.texts else figure._suptitle.get_text()
     assert "RTO" in title and "RPO" in title
     assert "time scale" in figure.axes[-1].get_xlabel()

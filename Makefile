@@ -8,13 +8,14 @@ STAMP := $(VENV)/.installed
 OUT ?= out
 PYTEST_WORKERS ?= -n 2 --dist loadfile
 
-.PHONY: workshop test lint notebooks system-packages lab bench clean-env help
+.PHONY: workshop test lint notebooks system-packages lab bench bench-peers clean-env help
 
 help:
 	@echo "make workshop   set up .venv if needed, then run the whole workshop on the sandbox"
 	@echo "make test       lint, unit, sandbox, notebook (nbval) and browser tests"
 	@echo "make lab        open JupyterLab on the index notebook"
 	@echo "make bench      benchmarks on a fresh sandbox (results in benchmarks/results/)"
+	@echo "make bench-peers  the notebooks on the sandbox and on MiniStack side by side (installs MiniStack under benchmarks/.peers/)"
 	@echo "make notebooks  after editing notebook_sources/: the notebooks' cells from them"
 
 $(STAMP): pyproject.toml
@@ -71,6 +72,11 @@ lab: $(LAB_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/workshop bench
+
+# The same notebooks on the sandbox and on MiniStack (endpoint mode), one table: MiniStack
+# goes into a venv of its own under benchmarks/.peers/ (its pins conflict with the kit's).
+bench-peers: $(STAMP)
+	$(BIN)/python benchmarks/peers.py
 
 clean-env:
 	rm -rf $(VENV)

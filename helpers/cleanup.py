@@ -39,7 +39,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from helpers import deployment, failover, net, polling, state
+from helpers import deployment, failover, global_tables, net, polling, state
 from helpers.config import WorkshopConfig
 from helpers.session import account_id, client
 from helpers.stacks import delete as delete_stack
@@ -92,6 +92,9 @@ def cleanup(config: WorkshopConfig, progress: Callable[[str], None] | None = Non
         for host in _kit_custom_domains(config, region, report):
             _delete_custom_domain(region, host, say)
             deleted(f"custom domain {host} ({region})")
+    # Replicas before tables: a stack deletes its region's table, not another region's replica.
+    for what in global_tables.remove_replicas(config, say):
+        deleted(what)
     for kind in KINDS:
         for region in config.regions:
             name = config.stack_name(kind)

@@ -94,6 +94,12 @@ def _module_3_1(look: Look) -> Probes:
 
 def _module_3_2(look: Look) -> Probes:
     primary, secondary = look.config.regions
+    if look.stack_status("replication", primary) is None and _superseded(look):
+        detail = "superseded: the global table replicates instead (module 4.1)"
+        return [(key, label, lambda: (True, detail)) for key, label in (
+            ("3.2/stack", f"replication stack deployed in {primary}"),
+            ("3.2/attached", "replicator attached (event source mapping enabled)"),
+            ("3.2/in-step", f"{secondary} keeps up with {primary} (replication lag)"))]
 
     def attached() -> tuple:
         mapping_id = look.outputs("replication", primary)["EventSourceMappingId"]
@@ -121,6 +127,56 @@ def _module_3_2(look: Look) -> Probes:
              _stack(look, "replication", primary)),
             ("3.2/attached", "replicator attached (event source mapping enabled)", attached),
             ("3.2/in-step", f"{secondary} keeps up with {primary} (replication lag)", in_step)]
+
+
+def _superseded(look: Look) -> bool:
+    try:
+        return look.global_table()
+    except Exception:  # noqa: BLE001 - cannot tell: the replicator's own items say why
+        return False
+
+
+def _module_4_1(look: Look) -> Probes:
+    primary, secondary = look.config.regions
+    name = f"{look.config.prefix}-tickets"
+
+    def global_table() -> tuple:
+        table = look.tickets_table(primary)
+        if table is None:
+            return False, f"no table {name} in {primary}"
+        found = {r["RegionName"]: r["ReplicaStatus"] for r in table.get("Replicas", [])}
+        if not found:
+            return False, f"{name} is a table of {primary} only (not global yet)"
+        return (found.get(secondary) == "ACTIVE",
+                f"version {table.get('GlobalTableVersion')}, replicas: "
+                + ", ".join(f"{r} {s}" for r, s in sorted(found.items())))
+
+    def functions() -> tuple:
+        wrong = []
+        for region in look.config.regions:
+            table = look.tickets_table(region) or {}
+            if not table.get("GlobalTableVersion"):
+                wrong.append(f"{region}: {name} is not a replica")
+                continue
+            for fn in ("ticket-get", "ticket-post", "health-check"):
+                env = client("lambda", region).get_function_configuration(
+                    FunctionName=f"{look.config.prefix}-{fn}").get("Environment", {})
+                if env.get("Variables", {}).get("TABLE_NAME") != name:
+                    wrong.append(f"{region}: {look.config.prefix}-{fn} names another table")
+        return not wrong, "; ".join(wrong) or f"6 functions on {name}'s replicas in both regions"
+
+    def retired() -> tuple:
+        status = look.stack_status("replication", primary)
+        if status is not None:
+            return False, f"the replication stack is still deployed ({status})"
+        if not look.global_table():
+            return False, "no global table yet: keep the replicator until the replica is ACTIVE"
+        return True, "replication stack deleted; the global table replicates"
+
+    return [("4.1/global-table", f"{name} global, with an ACTIVE replica in {secondary}",
+             global_table),
+            ("4.1/functions", "both regions' functions use the global table", functions),
+            ("4.1/replicator-retired", "custom replicator retired", retired)]
 
 
 def _backlog(source: dict[str, str], target: dict[str, str],
@@ -284,7 +340,7 @@ def _stack(look: Look, kind: str, region: str) -> Callable[[], tuple]:
 
 
 CHECKS = {"1": _module_1, "2": _module_2, "3.1": _module_3_1, "3.2": _module_3_2,
-           "3.3": _module_3_3, "4": _module_4}
+           "3.3": _module_3_3, "4": _module_4, "4.1": _module_4_1}
 
 
 def run_item(key: str, label: str, probe: Callable[[], tuple], notebook: str) -> Item:

@@ -127,6 +127,21 @@ class Look:
             return found, current
         return self.memo("deployments", fetch)
 
+    # -- DynamoDB global tables (module 4.1)
+
+    def tickets_table(self, region: str) -> dict[str, Any] | None:
+        """The region's tickets table as DescribeTable shows it (None: no such table)."""
+        from helpers import global_tables
+
+        return self.memo(f"table:{region}",
+                         lambda: global_tables.describe(self.config, region))
+
+    def global_table(self) -> bool:
+        """The primary's table is global with an ACTIVE replica in the secondary."""
+        table = self.tickets_table(self.config.primary_region) or {}
+        return any(r["RegionName"] == self.config.secondary_region
+                   and r["ReplicaStatus"] == "ACTIVE" for r in table.get("Replicas", []))
+
 
 class Missing(RuntimeError):
     """Something an item needs is not there; the message says what."""

@@ -26,6 +26,11 @@ CloudFormation model registry (``moto.cloudformation.parsing``):
 * an IAM Role's inline policies were stored as Python's repr of the
   template's mapping, so GetRolePolicy returned a document no JSON parser
   reads; they are stored as JSON, as IAM does;
+* an update that turns a resource's ``Condition`` false left the resource in
+  place (and one turned true was never created): moto diffs the resources'
+  JSON, not their conditions. On AWS the resource is deleted (created) with
+  the update; the sandbox does the same -- the API template's ``OwnsTable``
+  (notebook 04.1) relies on it;
 * deleting a stack one of whose resources was already deleted by hand (a
   table deleted in the console) failed DeleteStack with an unparsable error;
   CloudFormation counts a resource that is not there as deleted;
@@ -499,8 +504,32 @@ def _install() -> None:
     parsing.parse_and_update_resource = _keep_unupdatable(parsing.parse_and_update_resource)
     Stack.create_resources = _rolled_back_on_failure(Stack.create_resources)
     parsing.ResourceMap._delete_resource = _gone_is_deleted(parsing.ResourceMap._delete_resource)
+    parsing.ResourceMap.update = _conditions_follow_updates(parsing.ResourceMap.update)
     CloudFormationBackend.delete_stack = _delete_fails_the_stack(CloudFormationBackend.delete_stack)
     _installed = True
+
+
+def _conditions_follow_updates(update: Any) -> Any:
+    """After moto's update, delete the resources whose Condition is now false and create
+    those whose Condition became true, as CloudFormation does."""
+
+    def wrapper(resource_map: Any, template: dict[str, Any],
+                parameters: dict[str, Any] | None = None) -> None:
+        update(resource_map, template, parameters)
+        conditions = resource_map.lazy_condition_map
+        for name, resource_json in list(resource_map._resource_json_map.items()):
+            condition = resource_json.get("Condition")
+            if condition is None:
+                continue
+            created = resource_map._parsed_resources.get(name)
+            if not conditions[condition] and created is not None:
+                if resource_json.get("DeletionPolicy") != "Retain":
+                    resource_map._delete_resource(created, resource_json)
+                del resource_map._parsed_resources[name]
+            elif conditions[condition] and created is None:
+                _ = resource_map[name]  # creates it
+
+    return wrapper
 
 
 def _delete_fails_the_stack(delete_stack: Any) -> Any:

@@ -55,7 +55,7 @@ PINNED_ROLES = {
 }
 
 EXPECTED_PARAMETERS = {
-    "api": {"Prefix", "CodeBucket", "CodeKey"},
+    "api": {"Prefix", "CodeBucket", "CodeKey", "TableSource"},
     "ui": {"Prefix"},
     "replication": {
         "Prefix",
@@ -452,7 +452,8 @@ def test_api_function_runs_its_handler_from_the_shared_zip(logical_id):
     assert fn["Handler"] == handler
     assert fn["Runtime"] == "python3.12"
     assert fn["Code"] == {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}}
-    assert fn["Environment"] == {"Variables": {"TABLE_NAME": {"Ref": "Table"}}}
+    # By name: the same table whether the stack owns it or it is a global table's replica.
+    assert fn["Environment"] == {"Variables": {"TABLE_NAME": {"Fn::Sub": "${Prefix}-tickets"}}}
     assert fn["Role"] == {"Fn::GetAtt": [role, "Arn"]}
     assert fn["Timeout"] == 10
     assert fn["MemorySize"] == 256
@@ -464,24 +465,39 @@ def test_each_api_function_has_a_role_of_its_own():
     assert len(resources("api", "AWS::IAM::Role")) == len(API_FUNCTIONS)
 
 
+# The tickets table of the stack's region, by name: the stack's own table, or (TableSource
+# global-table-replica, notebook 04.1) the global table's replica in that region.
+TABLE_ARN = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Prefix}-tickets"
+
+
+def test_the_table_is_the_stacks_unless_a_global_table_replica_took_its_place():
+    template = load("api")
+    assert template["Parameters"]["TableSource"]["AllowedValues"] == [
+        "stack", "global-table-replica"]
+    assert template["Conditions"]["OwnsTable"] == {
+        "Fn::Equals": [{"Ref": "TableSource"}, "stack"]}
+    assert template["Resources"]["Table"]["Condition"] == "OwnsTable"
+    assert template["Outputs"]["StreamArn"]["Condition"] == "OwnsTable"
+
+
 def test_get_function_role_may_only_read_the_table_and_its_index():
     assert role_grants("api", "GetFunctionRole") == {
-        ("dynamodb:Query", "${Table.Arn}/index/byCreatedAt"),
-        ("dynamodb:GetItem", "GetAtt Table.Arn"),
-        ("dynamodb:Scan", "GetAtt Table.Arn"),
+        ("dynamodb:Query", f"{TABLE_ARN}/index/byCreatedAt"),
+        ("dynamodb:GetItem", TABLE_ARN),
+        ("dynamodb:Scan", TABLE_ARN),
     } | logs_grants("GetLogGroup")
 
 
 def test_post_function_role_may_only_put_items():
     assert role_grants("api", "PostFunctionRole") == {
-        ("dynamodb:PutItem", "GetAtt Table.Arn"),
+        ("dynamodb:PutItem", TABLE_ARN),
     } | logs_grants("PostLogGroup")
 
 
 def test_health_function_role_may_only_read_the_table():
     assert role_grants("api", "HealthFunctionRole") == {
-        ("dynamodb:GetItem", "GetAtt Table.Arn"),
-        ("dynamodb:Scan", "GetAtt Table.Arn"),
+        ("dynamodb:GetItem", TABLE_ARN),
+        ("dynamodb:Scan", TABLE_ARN),
     } | logs_grants("HealthLogGroup")
 
 
@@ -594,8 +610,8 @@ def test_api_outputs_point_at_the_prod_stage_table_stream_and_functions():
         "https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}/prod/"
     )
     assert outputs["ApiId"] == {"Ref": "Api"}
-    assert outputs["TableName"] == {"Ref": "Table"}
-    assert outputs["TableArn"] == {"Fn::GetAtt": ["Table", "Arn"]}
+    assert sub(outputs["TableName"]) == "${Prefix}-tickets"
+    assert sub(outputs["TableArn"]) == TABLE_ARN
     assert outputs["StreamArn"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
     assert outputs["GetFunctionName"] == {"Ref": "GetFunction"}
     assert outputs["PostFunctionName"] == {"Ref": "PostFunction"}

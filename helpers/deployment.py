@@ -36,14 +36,6 @@ def _table_source(config: WorkshopConfig, region: str) -> str:
             else "stack")
 
 
-def _table_source(config: WorkshopConfig, region: str) -> str:
-    """The API template's TableSource: once the table is global (module 4.1), the
-    secondary's table is a replica that its stack must not create again."""
-    converted = state.load(config.prefix).get("global_table")
-    return ("global-table-replica" if converted and region != config.primary_region
-            else "stack")
-
-
 def deploy_ui(config: WorkshopConfig, region: str, api_base_url: str,
               progress: Progress = None) -> dict[str, str]:
     """Module 2: the website bucket, then the UI published into it, talking to ``api_base_url``.

@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,10 +29,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from helpers import polling, tickets
+from helpers import polling, ticket_ids, tickets
 from helpers.config import WorkshopConfig
 from helpers.deployment import stack_outputs
-from helpers.errors import WorkshopError
+from helpers.errors import UsageError, WorkshopError
 from helpers.paths import LAMBDA_SRC
 from helpers.session import client
 
@@ -121,29 +122,58 @@ class MissingTable(WorkshopError):
             "backfill() and `workshop replication redrive`")
 
 
-def measure_lag(config: WorkshopConfig, api_url: str, n: int = 20,
+def measure_lag(config: WorkshopConfig, api_url: str, n: int = 20, rate: float = 10.0,
                 timeout: float = 60) -> list[float]:
-    """Post ``n`` tickets through ``api_url``; seconds until each is readable in the secondary.
+    """Post ``n`` tickets through ``api_url`` at ``rate`` a second; for each, the seconds
+    until it is readable in the secondary.
 
-    Each lag runs from sending the POST to the first GetItem that finds the
-    item in the secondary table, so it slightly overstates the true lag (it
+    The tickets go out as a steady stream, as a busy API would see them, while
+    this thread looks for them in the secondary table (one consistent
+    BatchGetItem every ``POLL_S``). Each lag runs from sending the POST to the
+    first read that finds the item, so it slightly overstates the true lag (it
     includes the API call) - the safe side for an RPO estimate.
     """
+    if n < 1 or rate <= 0:
+        raise UsageError(f"measure_lag needs n >= 1 and a positive rate (got {n}, {rate})")
     secondary = config.secondary_region
     table = stack_outputs(config, "api", secondary)["TableName"]
     dynamodb = client("dynamodb", secondary)
-    lags = []
-    for i in range(n):
-        started = time.monotonic()
-        item = tickets.create_ticket(api_url, description=f"replication lag probe {i + 1}/{n}",
-                                     createdBy="measure_lag", priority="low")
-        key = {"id": {"S": item["id"]}}
-        polling.wait_until(lambda k=key: "Item" in dynamodb.get_item(
-            TableName=table, Key=k, ConsistentRead=True, ProjectionExpression="id"),
-            timeout=timeout, interval=POLL_S,
-            what=f"ticket {item['id']} to reach {table} in {secondary} (is replication on?)")
-        lags.append(time.monotonic() - started)
-    return lags
+    sent: dict[str, float] = {}  # ticket id -> when its POST was sent
+    sent_lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def post_all() -> None:
+        try:
+            for i in range(n):
+                due = started + i / rate
+                time.sleep(max(0.0, due - time.monotonic()))
+                at = time.monotonic()
+                item = tickets.create_ticket(api_url, createdBy="measure_lag", priority="low",
+                                             description=f"replication lag probe {i + 1}/{n}")
+                with sent_lock:
+                    sent[item["id"]] = at
+        except BaseException as exc:  # reported by the measuring thread
+            failures.append(exc)
+
+    started = time.monotonic()
+    writer = threading.Thread(target=post_all, name="measure-lag-writes", daemon=True)
+    writer.start()
+    lags: dict[str, float] = {}
+
+    def all_arrived() -> bool:
+        if failures:
+            raise failures[0]
+        with sent_lock:
+            waiting = {i: at for i, at in sent.items() if i not in lags}
+        found = ticket_ids.present(dynamodb, table, waiting)
+        now = time.monotonic()  # after the read: a lag errs on the long side
+        lags.update((i, now - waiting[i]) for i in found)
+        return len(lags) == n
+
+    polling.wait_until(all_arrived, timeout=timeout + n / rate, interval=POLL_S,
+                       what=f"{n} tickets to reach {table} in {secondary} (is replication on?)")
+    writer.join()
+    return [lags[i] for i in sent]
 
 
 def wait_until_equal(config: WorkshopConfig, timeout: float = 60) -> dict[str, int]:

@@ -110,7 +110,7 @@ def probe():
     return replication.item_counts(config)
 
 samples = monitor.watch(
-    probe, timeout=60, interval=0.2,
+    probe, timeout=60, interval=0.1,
     until=lambda s: len(s) > 20 and s.iloc[-1][primary] == s.iloc[-1][secondary],
     chart=lambda s: charts.item_counts(s, [primary, secondary]))
 final = samples.iloc[-1]
@@ -120,8 +120,9 @@ print(f"final counts: {primary} {int(final[primary])}, {secondary} {int(final[se
 # ## Replication lag
 #
 # How long from a successful `POST` in the primary until the ticket can be read
-# in the secondary? The helper writes tickets one at a time and polls the
-# secondary table for each.
+# in the secondary? The helper sends 30 tickets as a steady stream, ten a
+# second (as a busy API would see them), and meanwhile looks for each one in
+# the secondary table.
 
 # %%
 lags = replication.measure_lag(config, api_url, n=30)

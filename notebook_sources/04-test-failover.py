@@ -77,10 +77,10 @@ def probe():
     return {"healthy": healthy, "dns_region": failover.answer_region(answer),
             "served_region": served}
 
-BREAK_AT = 2.0
+BREAK_AT = 1.0
 flip = monitor.watch(
     probe, timeout=600, interval=0.25, at={BREAK_AT: lambda: failover.break_primary(config)},
-    until=lambda s: s.iloc[-1]["served_region"] == secondary, linger=2.0,
+    until=lambda s: s.iloc[-1]["served_region"] == secondary, linger=1.0,
     chart=lambda s: charts.failover_timeline(s, [primary, secondary],
                                              time_scale=net.time_scale()))
 moments = monitor.moments(flip, start=BREAK_AT, healthy=False, dns_region=secondary,

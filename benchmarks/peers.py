@@ -104,6 +104,8 @@ def measure_one(mode: str, out: Path) -> dict:
 
     def say(line: str) -> None:
         print(f"[{mode}] {line}", flush=True)
+        if result.get("measured"):  # the clean-up's run is not counted
+            return
         if m := re.match(r"running (\S+) \.\.\.", line):
             running.append(m[1])
         elif m := re.match(r"\s+done in ([\d.]+) s", line):
@@ -125,6 +127,7 @@ def measure_one(mode: str, out: Path) -> dict:
                                            n=LAG_SAMPLES)
             result["lag_ms"] = _percentiles([s * 1000 for s in lags])
             result["time_scale"] = (sandbox.read_status() or {}).get("time_scale")
+        result["measured"] = True  # from here on, the clean-up's run is not counted
         with contextlib.suppress(runner.RunError):
             runner.run(config, out, say=say, rerun=False)  # notebook 05 cleans up
     finally:

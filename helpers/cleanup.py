@@ -168,7 +168,10 @@ def _kit_records(config: WorkshopConfig, zone_id: str) -> tuple[list[dict], set[
     """(record sets the kit wrote, validation record names another certificate still needs)."""
     ours, others = _validation_names(config)
     failover_ids = {failover.set_identifier(config, r) for r in config.regions}
-    regional = {f"{config.regional_host(r)}." for r in config.regions}
+    # A regional name is the kit's while its custom domain is (or is gone): in a zone another
+    # participant shares by mistake, their <city>.<domain> stays theirs.
+    regional = {f"{config.regional_host(r)}." for r in config.regions
+                if _regional_name_is_ours(config, r)}
     doomed = []
     for record in failover.records(zone_id):
         name, values = record["Name"], [v["Value"] for v in record.get("ResourceRecords", [])]
@@ -179,6 +182,11 @@ def _kit_records(config: WorkshopConfig, zone_id: str) -> tuple[list[dict], set[
                 or name in ours and name not in others):
             doomed.append(record)
     return doomed, ours & others
+
+
+def _regional_name_is_ours(config: WorkshopConfig, region: str) -> bool:
+    domain = _custom_domain(client("apigateway", region), config.regional_host(region))
+    return domain is None or failover.kit_tagged(config, domain.get("tags", {}))
 
 
 def _validation_names(config: WorkshopConfig) -> tuple[set[str], set[str]]:
@@ -228,17 +236,31 @@ def _kit_custom_domains(config: WorkshopConfig, region: str,
     noted in ``report`` and left alone.
     """
     hosts = {config.api_host(), *(config.regional_host(r) for r in config.regions)}
+    apigw = client("apigateway", region)
     found = []
-    for page in client("apigateway", region).get_paginator("get_domain_names").paginate():
-        for domain in page.get("items", []):
-            if domain["domainName"] not in hosts:
+    for page in apigw.get_paginator("get_domain_names").paginate():
+        for item in page.get("items", []):
+            if item["domainName"] not in hosts:
                 continue
+            # GetDomainNames' items may come without tags on AWS; GetDomainName has them.
+            domain = _custom_domain(apigw, item["domainName"])
+            if domain is None:
+                continue  # deleted meanwhile
             if failover.kit_tagged(config, domain.get("tags", {})):
                 found.append(domain["domainName"])
             elif report is not None:
                 report.kept.append(f"custom domain {domain['domainName']} ({region}): not "
                                    "created by the kit")
     return found
+
+
+def _custom_domain(apigw: Any, host: str) -> dict[str, Any] | None:
+    try:
+        return apigw.get_domain_name(domainName=host)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "NotFoundException":
+            return None
+        raise
 
 
 # API Gateway deletes at most one custom domain name per 30 s in an account and region, a

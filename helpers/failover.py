@@ -24,9 +24,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import dns.exception
 from botocore.exceptions import ClientError, WaiterError
 
-from helpers import net, pacing, state, tickets
+from helpers import domain_owner, net, pacing, state, tickets
 from helpers.config import WorkshopConfig
 from helpers.deployment import stack_outputs
 from helpers.errors import WorkshopError
@@ -64,6 +65,7 @@ def hosted_zone(config: WorkshopConfig, create: bool = False) -> dict[str, Any]:
     choice on AWS for a domain they control - the registrar must then delegate
     to the new zone's name servers before ACM can validate anything).
     """
+    domain_owner.refuse_if_taken(config)  # before anything is created for the domain
     zone_id = find_hosted_zone(config)
     if zone_id is None and not create:
         raise FailoverSetupError(
@@ -275,6 +277,9 @@ def create_custom_domains(config: WorkshopConfig, progress: Progress = print
                               f"{DOMAIN_CREATION_WINDOW_S} s in an account and region, for "
                               "everyone in the account", say=say)
                 except ClientError as exc:
+                    if exc.response["Error"]["Code"] == "ConflictException":
+                        # Created by someone else since the domain was checked.
+                        domain_owner.refuse_if_taken(config)
                     if exc.response["Error"]["Code"] == "BadRequestException":
                         raise FailoverSetupError(
                             f"API Gateway refused {host} in {region}: "
@@ -328,7 +333,35 @@ def create_regional_records(config: WorkshopConfig, zone_id: str) -> dict[str, s
             "Name": host, "Type": "CNAME", "TTL": REGIONAL_TTL,
             "ResourceRecords": [{"Value": target}]}}
         for host, target in targets.items()], "regional API records (workshop kit)")
+    for host in targets:
+        wait_until_resolves(host)
     return targets
+
+
+# A Route 53 public zone's SOA has TTL 900 and MINIMUM 86400: resolvers keep a "no such name"
+# for 900 s (RFC 2308), so a name asked for before its record existed resolves that much later.
+NEGATIVE_TTL_S = 900
+
+
+def wait_until_resolves(host: str) -> net.DnsAnswer:
+    """Wait until a client's resolver answers ``host``, just after its record was created.
+
+    Immediate unless someone asked for the name before the record existed; then as long
+    as the resolver keeps that negative answer (up to 900 s on AWS, scaled in the sandbox).
+    """
+    def answered() -> net.DnsAnswer | None:
+        try:
+            answer = net.resolve(host)
+        except dns.exception.DNSException:  # NXDOMAIN from the system resolver
+            return None
+        return answer if answer.records else None
+
+    scale = net.time_scale()
+    return net.wait_until(
+        answered, (NEGATIVE_TTL_S + REGIONAL_TTL) * scale, interval=max(0.1, 5 * scale),
+        what=f"{host} to resolve: its record is in the zone, but a resolver that was asked "
+             "for the name before it existed keeps answering 'no such name' for up to 15 "
+             "minutes")
 
 
 def failover_records(config: WorkshopConfig, zone_id: str,
@@ -336,7 +369,9 @@ def failover_records(config: WorkshopConfig, zone_id: str,
     """The two ``api.<domain>`` records: PRIMARY (health-checked) and SECONDARY.
 
     Each is an alias to the regional record of the same zone (allowed for a
-    CNAME alias below the zone apex, where the target's type must match).
+    CNAME alias below the zone apex, where the target's type must match), with
+    Evaluate Target Health on: Route 53's API reference requires it of failover
+    alias records (``ResourceRecordSet``, ``Failover``; docs/aws-sources.md).
     """
     result = []
     for role, region in zip(("PRIMARY", "SECONDARY"), config.regions, strict=True):
@@ -344,7 +379,7 @@ def failover_records(config: WorkshopConfig, zone_id: str,
             "Name": config.api_host(), "Type": "CNAME",
             "SetIdentifier": set_identifier(config, region), "Failover": role,
             "AliasTarget": {"HostedZoneId": zone_id, "DNSName": config.regional_host(region),
-                            "EvaluateTargetHealth": role == "PRIMARY"}}
+                            "EvaluateTargetHealth": True}}
         if role == "PRIMARY":
             record["HealthCheckId"] = health_check_id
         result.append(record)
@@ -356,10 +391,16 @@ def set_identifier(config: WorkshopConfig, region: str) -> str:
 
 
 def create_failover_records(config: WorkshopConfig, zone_id: str, health_check_id: str) -> None:
-    """UPSERT the PRIMARY/SECONDARY failover aliases for ``api.<domain>``."""
+    """UPSERT the PRIMARY/SECONDARY failover aliases for ``api.<domain>``.
+
+    An UPSERT replaces records of the same name and set identifier whoever wrote
+    them, so the domain is checked to be nobody else's first.
+    """
+    domain_owner.refuse_if_taken(config)
     change_records(zone_id, [{"Action": "UPSERT", "ResourceRecordSet": r}
                              for r in failover_records(config, zone_id, health_check_id)],
                    "api failover records (workshop kit)")
+    wait_until_resolves(config.api_host())
 
 
 def change_records(zone_id: str, changes: list[dict[str, Any]], comment: str) -> None:
@@ -414,8 +455,41 @@ def record_sets(config: WorkshopConfig, zone_id: str | None = None) -> pd.DataFr
 
 
 def dns_answer(config: WorkshopConfig, name: str) -> net.DnsAnswer:
-    """What a client's resolver answers for ``name`` (``"api"`` means ``api.<domain>``)."""
-    return net.resolve(name if "." in name else f"{name}.{config.domain}")
+    """What Route 53 answers for ``name`` now (``"api"`` means ``api.<domain>``).
+
+    Asked of the hosted zone's own name servers, as ``dig @ns-….awsdns-…`` does, so
+    no resolver's cache stands between: this is the moment Route 53 switches. What a
+    client with a cache sees is :func:`client_dns_answer`, later by up to the TTL.
+    """
+    host = name if "." in name else f"{name}.{config.domain}"
+    try:
+        return net.resolve_at(host, name_servers(config)[0])
+    except Exception:
+        _name_servers.pop(config.domain, None)  # the zone may have been replaced: look again
+        return net.resolve_at(host, name_servers(config)[0])
+
+
+def client_dns_answer(config: WorkshopConfig, name: str) -> net.DnsAnswer:
+    """What a client sees for ``name``: its own cache in front of its caching resolver, each
+    holding an answer for its TTL (the lane beside :func:`dns_answer`)."""
+    return net.resolve_cached(name if "." in name else f"{name}.{config.domain}")
+
+
+# A zone's name servers do not change while it exists: asked once per domain, not per probe
+# (Route 53 allows five API calls a second per account).
+_name_servers: dict[str, list[str]] = {}
+
+
+def name_servers(config: WorkshopConfig) -> list[str]:
+    """The hosted zone's name servers (its delegation set), as the registrar lists them."""
+    if config.domain not in _name_servers:
+        zone_id = find_hosted_zone(config)
+        if zone_id is None:
+            raise FailoverSetupError(f"no hosted zone for {config.domain}: run notebook 03.3 "
+                                     "first")
+        zone = _route53().get_hosted_zone(Id=zone_id)
+        _name_servers[config.domain] = zone["DelegationSet"]["NameServers"]
+    return _name_servers[config.domain]
 
 
 def answer_region(answer: net.DnsAnswer) -> str | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import dns.flags
 import dns.message
 import dns.query
 import dns.rdatatype
@@ -62,6 +63,31 @@ def resolve(name: str, rdtype: str = "A") -> DnsAnswer:
     # before it existed has only the authoritative server).
     server = box.get("resolver") or box["dns"]
     response = dns.query.udp(query, server["host"], port=server["port"], timeout=2)
+    return _answer(name, response)
+
+
+DNS_PORT = 53
+
+
+def resolve_at(name: str, name_server: str, rdtype: str = "A") -> DnsAnswer:
+    """Ask one name server directly, as ``dig @<name_server>`` does: a hosted zone's own
+    name server (``ns-….awsdns-…``) gives Route 53's answer now, with no cache between.
+
+    The server's address comes from :func:`resolve`; in the sandbox its name servers
+    resolve to the sandbox's authoritative DNS server, which listens on a port of its own
+    instead of 53 (as its listeners stand in for 443).
+    """
+    addresses = resolve(name_server).addresses
+    if not addresses:
+        raise dns.resolver.NoNameservers(f"the name server {name_server} does not resolve")
+    box = _sandbox()
+    port = box["dns"]["port"] if box else DNS_PORT
+    query = dns.message.make_query(name, rdtype)
+    query.flags &= ~dns.flags.RD  # an authoritative question: no recursion asked for
+    return _answer(name, dns.query.udp(query, addresses[0], port=port, timeout=2))
+
+
+def _answer(name: str, response: dns.message.Message) -> DnsAnswer:
     records: list[str] = []
     addresses: list[str] = []
     ttl = 0

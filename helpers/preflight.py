@@ -23,6 +23,7 @@ class Check:
 def run(config: WorkshopConfig) -> list[Check]:
     """Can we reach the control plane with working credentials in both regions?"""
     checks: list[Check] = []
+    account = None
     try:
         url = endpoint_url()
         where = "real AWS" if url is None else f"endpoint {_hide_port(url)}"
@@ -45,10 +46,59 @@ def run(config: WorkshopConfig) -> list[Check]:
             denied = exc.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException")
             checks.append(Check(f"CloudFormation in {region}", not denied,
                                 _explain(exc) if denied else "reachable, no stacks yet"))
+    if account is not None:
+        checks.append(_public_access_check(config, account))
     if config.mode == "endpoint":
         checks += _capability_checks(config)
     checks.append(_zone_check(config))
+    checks.append(_domain_check(config))
     return checks
+
+
+# The UI stack's website bucket is public through its bucket policy (templates/ui.yaml); the
+# account-level Block Public Access settings override the bucket's own, and either of these
+# makes S3 refuse that policy, so the UI stack rolls back.
+_BLOCKS_A_PUBLIC_POLICY = ("BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def _public_access_check(config: WorkshopConfig, account: str) -> Check:
+    name = "S3 Block Public Access (account)"
+    try:
+        block = client("s3control", config.primary_region).get_public_access_block(
+            AccountId=account)["PublicAccessBlockConfiguration"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "NoSuchPublicAccessBlockConfiguration":
+            return Check(name, True, "not set for the account: the website buckets may be "
+                                     "public")
+        return Check(name, True, f"could not read it ({_explain(exc)}); if the account blocks "
+                                 "public bucket policies, the UI stack (notebook 02) rolls back")
+    except BotoCoreError as exc:
+        return Check(name, True, f"could not read it ({_explain(exc)})")
+    on = [setting for setting in _BLOCKS_A_PUBLIC_POLICY if block.get(setting)]
+    if not on:
+        return Check(name, True, "public bucket policies allowed: the website buckets may be "
+                                 "public")
+    return Check(name, False, (
+        f"{' and '.join(on)} on for the whole account: S3 refuses the website bucket's "
+        "public-read policy and the UI stack (notebook 02) rolls back. Turn "
+        f"{' and '.join(on)} off for the account (S3 console > Block Public Access settings "
+        f"for this account, or `aws s3control put-public-access-block --account-id {account} "
+        "--public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,"
+        "BlockPublicPolicy=false,RestrictPublicBuckets=false`), or use an account where "
+        "public websites are allowed"))
+
+
+def _domain_check(config: WorkshopConfig) -> Check:
+    from helpers.domain_owner import DomainTakenError, refuse_if_taken
+
+    name = f"domain {config.domain} for {config.prefix}"
+    try:
+        refuse_if_taken(config)
+    except DomainTakenError as exc:
+        return Check(name, False, str(exc))
+    except (ClientError, BotoCoreError) as exc:
+        return Check(name, False, _explain(exc))
+    return Check(name, True, "no other participant uses it")
 
 
 def _zone_check(config: WorkshopConfig) -> Check:

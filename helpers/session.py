@@ -14,6 +14,7 @@ import os
 import threading
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
@@ -96,7 +97,18 @@ def _session(mode: str, profile: str | None) -> boto3.session.Session:
     else:
         made = boto3.session.Session(**(SANDBOX_CREDENTIALS if mode == "sandbox" else {}))
     calllog.attach(made)  # before any client: each client copies the session's handlers
+    if mode != "aws":
+        made.events.register("before-sign.s3-control", _without_account_host)
     return made
+
+
+def _without_account_host(request: Any, **_: Any) -> None:
+    """S3 Control names the account in the host (``<account>.s3-control.…``); one endpoint
+    (the sandbox, ``AWS_ENDPOINT_URL``) answers only at its own host name."""
+    parts = urlsplit(request.url)
+    first, _, rest = parts.netloc.partition(".")
+    if first.isdigit() and rest:
+        request.url = urlunsplit(parts._replace(netloc=rest))
 
 
 def account_id(region: str) -> str:

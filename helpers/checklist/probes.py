@@ -240,6 +240,10 @@ def _module_3_3(look: Look) -> Probes:
         found, ok = [], True
         for region in config.regions:
             host = config.regional_host(region)
+            if not look.has_record(host):  # never resolve a name before its record exists
+                ok = False
+                found.append(f"{host}: no DNS record yet")
+                continue
             answer = net.resolve(host)
             via = failover.answer_region(answer)
             if via != region:
@@ -268,7 +272,7 @@ def _module_3_3(look: Look) -> Probes:
         if zone_id is None:
             return False, "needs the hosted zone first"
         ids = {failover.set_identifier(config, r): r for r in config.regions}
-        roles = {r.get("Failover") for r in failover.records(zone_id)
+        roles = {r.get("Failover") for r in look.zone_records()
                  if r["Name"] == f"{config.api_host()}." and r.get("SetIdentifier") in ids}
         if roles != {"PRIMARY", "SECONDARY"}:
             return False, f"failover records of {config.api_host()}: {sorted(roles) or 'none'}"

@@ -108,6 +108,18 @@ class Look:
     def zone_id(self) -> str | None:
         return self.memo("zone", lambda: failover.find_hosted_zone(self.config))
 
+    def zone_records(self) -> list[dict[str, Any]]:
+        """The hosted zone's record sets (empty without a zone)."""
+        def fetch() -> list[dict[str, Any]]:
+            zone_id = self.zone_id()
+            return list(failover.records(zone_id)) if zone_id else []
+        return self.memo("zone-records", fetch)
+
+    def has_record(self, host: str) -> bool:
+        """Does the zone hold a record of ``host``? Asked before resolving it: a name resolved
+        before its record exists stays "no such name" in resolvers' caches (900 s on AWS)."""
+        return any(r["Name"] == f"{host}." for r in self.zone_records())
+
     def health_check(self) -> dict[str, Any] | None:
         mark = f"workshop:{self.config.prefix}:"
         host = self.config.regional_host(self.config.primary_region)

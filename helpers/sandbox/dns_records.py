@@ -10,6 +10,10 @@ through a recursive resolver in front of Route 53:
   carries the region) and the S3 website endpoints
   ``{bucket}.s3-website-{region}.amazonaws.com`` /
   ``{bucket}.s3-website.{region}.amazonaws.com``. TTL 60 s, not authoritative.
+* **Route 53's name servers** (a hosted zone's delegation set,
+  ``ns-2048.awsdns-64.com`` and the like) resolve to the address of the
+  sandbox's authoritative DNS server, so a client can ask a zone's own name
+  server as it would on AWS (:func:`helpers.net.resolve_at` adds the port).
 * **Hosted zones** in moto's Route 53 backend (public zones; private zones
   belong to VPCs and are not answered): the longest matching zone answers,
   authoritatively (several zones of one name: the newest that has the name).
@@ -44,7 +48,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from helpers.regions import sandbox_ip
-from helpers.sandbox.context import SandboxContext
+from helpers.sandbox.context import LOOPBACK, SandboxContext
 
 BUILTIN_TTL_S = 60  # what AWS gives execute-api and S3 website names
 MAX_CHAIN = 8  # CNAME / alias hops followed before giving up (SERVFAIL)
@@ -55,6 +59,9 @@ _SERVICE_NAMES = (
     re.compile(r"^[a-z0-9-]+\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com\.$"),
     re.compile(r"^(?:[^.]+(?:\.[^.]+)*\.)?s3-website[-.](?P<region>[a-z0-9-]+)\.amazonaws\.com\.$"),
 )
+# Route 53's name servers (a zone's delegation set): the authoritative DnsServer's address.
+_NAME_SERVER = re.compile(r"^ns-\d+\.awsdns-\d+\.(?:com|net|org|co\.uk)\.$")
+NAME_SERVER_TTL_S = 172800  # what Route 53 gives its name servers' records
 # Record types whose value ends with (or is) a domain name.
 _NAME_LAST = {"CNAME", "NS", "PTR", "MX", "SRV"}
 
@@ -204,6 +211,11 @@ class Resolver:
         return self._zone_lookup(zone, name, qtype, depth)
 
     def _service_name(self, name: str, qtype: str) -> _Step:
+        if _NAME_SERVER.match(name):
+            if qtype in ("A", "ANY"):
+                ttl = self.scaled_ttl(NAME_SERVER_TTL_S)
+                return _Step(records=[Record(name, "A", ttl, LOOPBACK)])
+            return _Step()
         for pattern in _SERVICE_NAMES:
             match = pattern.match(name)
             if match and match.group("region") in self.ctx.settings.regions:

@@ -39,6 +39,7 @@ class SandboxServer:
         from helpers.sandbox.quotas import Quotas
         from helpers.sandbox.route53_api import Route53Api
         from helpers.sandbox.route53_changes import Route53Changes
+        from helpers.sandbox.route53_record_rules import Route53RecordRules
         from helpers.sandbox.streams import StreamPollers
         from helpers.sandbox.website import WebsiteHost
 
@@ -55,6 +56,7 @@ class SandboxServer:
             ctx.resolver = self._start(Resolver(ctx))
             self._start(Route53Api(ctx))
             self._start(Route53Changes(ctx))
+            self._start(Route53RecordRules(ctx))  # what Route 53 refuses and moto accepts
             self._start(CustomDomainNames(ctx))
             ctx.api_executor = self._start(ApiExecutor(ctx))
             website = self._start(WebsiteHost(ctx))

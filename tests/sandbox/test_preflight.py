@@ -62,3 +62,23 @@ def test_no_control_plane_is_one_failed_check_that_says_why(config, monkeypatch)
     checks = preflight.run(config)
     assert [(c.name, c.ok) for c in checks] == [("control plane", False)]
     assert "workshop sandbox up" in checks[0].detail
+
+
+def test_account_block_public_access_on_public_policies_fails_with_what_to_change(config):
+    from helpers.session import account_id, client
+
+    account = account_id(config.primary_region)
+    s3control = client("s3control", config.primary_region)
+    name = "S3 Block Public Access (account)"
+    assert {c.name: c for c in preflight.run(config)}[name].ok  # none set, as on a new account
+    s3control.put_public_access_block(AccountId=account, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": False})
+    try:
+        check = {c.name: c for c in preflight.run(config)}[name]
+    finally:
+        s3control.delete_public_access_block(AccountId=account)
+
+    assert not check.ok
+    assert check.detail.startswith("BlockPublicPolicy on for the whole account")
+    assert "BlockPublicPolicy=false,RestrictPublicBuckets=false" in check.detail

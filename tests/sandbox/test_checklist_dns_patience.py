@@ -1,0 +1,40 @@
+"""The checklist never asks a resolver for a name before its record exists (issue 12,
+item 1): behind a caching resolver that "no such name" would be kept for the zone's
+negative TTL (900 s on AWS) and notebook 03.3's regional check would then fail."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from helpers import checklist, failover, net
+from helpers.config import WorkshopConfig
+from helpers.regions import sandbox_ip
+
+
+@pytest.fixture()
+def config(sandbox, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
+    token = secrets.token_hex(3)
+    config = WorkshopConfig(mode="sandbox", prefix=f"dp-{token}", domain=f"dp-{token}.example.com")
+    zone = failover.hosted_zone(config, create=True)
+    yield config, zone["Id"]
+    records = [r for r in failover.records(zone["Id"]) if r["Type"] not in ("NS", "SOA")]
+    failover.change_records(zone["Id"], [{"Action": "DELETE", "ResourceRecordSet": r}
+                                         for r in records], "test clean-up")
+    failover._route53().delete_hosted_zone(Id=zone["Id"])
+
+
+def test_a_regional_name_checked_before_its_record_resolves_once_the_record_exists(config):
+    config, zone_id = config
+    primary = config.primary_region
+    host = config.regional_host(primary)
+
+    item = checklist.check(config).items()["3.3/regional-records"]
+    assert not item.done and f"{host}: no DNS record yet" in item.detail
+    failover.change_records(zone_id, [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": host, "Type": "A", "TTL": 60,
+        "ResourceRecords": [{"Value": sandbox_ip(primary)}]}}], "test")
+
+    assert net.resolve(host).addresses == (sandbox_ip(primary),)  # at once, not after 900 s

@@ -53,12 +53,14 @@ def drill_timeline(result: DrillResult) -> Figure:
     * requests: one mark per request, on its operation's row, coloured by the
       region that served it; failures are red crosses;
     * health check: % of checkers reporting healthy, and the verdict;
-    * DNS answer: the region ``api.<domain>`` pointed at.
+    * DNS: the region ``api.<domain>`` points at, in two rows: Route 53's answer (asked
+      of the zone's name servers at each probe) and the client's (its cached answer,
+      at each request), which follows up to a TTL later.
     """
     regions = [result.primary, result.secondary]
     colours = {region: REGION_COLOURS[i] for i, region in enumerate(regions)}
     fig = Figure(figsize=(10, 5.4))
-    axes = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1.4, 0.8]})
+    axes = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1.4, 1.0]})
     requests, probes = result.requests, result.probes
 
     ax = axes[0]
@@ -90,10 +92,13 @@ def drill_timeline(result: DrillResult) -> Figure:
     ax = axes[2]
     if not probes.empty:
         answer = probes["dns_region"]
-        ax.scatter(probes["t"], [0] * len(probes), marker="s", s=22,
+        ax.scatter(probes["t"], [1] * len(probes), marker="s", s=22,
                    c=[colours.get(value, UNKNOWN) for value in answer])
-    ax.set_yticks([])
-    ax.set_ylim(-1, 1)
+    if not requests.empty and "sent_to" in requests:
+        ax.scatter(requests["t"], [0] * len(requests), marker="s", s=10,
+                   c=[colours.get(value, UNKNOWN) for value in requests["sent_to"]])
+    ax.set_yticks([1, 0], ["Route 53", "client (cached)"], fontsize="x-small")
+    ax.set_ylim(-0.7, 1.7)
     ax.set_ylabel("DNS\nanswer")
 
     _mark_moments(axes, result.moments)

@@ -28,6 +28,8 @@ from helpers.sandbox.context import SandboxSettings
 from helpers.sandbox.errors import SandboxError
 
 START_TIMEOUT_S = 60
+# A stop ends with the last save of the state; a loaded machine may need this long.
+STOP_TIMEOUT_S = 30
 
 
 def read_status(status_file: Path | None = None) -> dict[str, Any] | None:
@@ -123,7 +125,8 @@ def up(settings: SandboxSettings | None = None, status_file: Path | None = None,
                        f"see {log_path}")
 
 
-def down(status_file: Path | None = None, timeout: float = 10, forget: bool = False) -> bool:
+def down(status_file: Path | None = None, timeout: float = STOP_TIMEOUT_S,
+         forget: bool = False) -> bool:
     """Stop the background sandbox (it saves its state first); ``forget`` then deletes the
     saved state. Returns False if none was running."""
     path = status_file or sandbox_status_file()

@@ -467,7 +467,8 @@ def test_each_api_function_has_a_role_of_its_own():
 
 # The tickets table of the stack's region, by name: the stack's own table, or (TableSource
 # global-table-replica, notebook 04.1) the global table's replica in that region.
-TABLE_ARN = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Prefix}-tickets"
+TABLE_ARN = ("arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:"
+             "table/${Prefix}-tickets")
 
 
 def test_the_table_is_the_stacks_unless_a_global_table_replica_took_its_place():

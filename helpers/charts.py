@@ -122,7 +122,9 @@ def failover_timeline(samples: pd.DataFrame, regions: list[str],
     """
     fig = Figure(figsize=(8, 4.8 if events else 4.2))
     axes = fig.subplots(3, 1, sharex=True)
-    lanes = [("health check", "healthy"), ("DNS answer", "dns_region"),
+    # Route 53's own answer (the zone's name servers); "served by" is what a client, through
+    # its cache, reached.
+    lanes = [("health check", "healthy"), ("Route 53 answers", "dns_region"),
              ("served by", "served_region")]
     colours = {region: REGION_COLOURS[i % len(REGION_COLOURS)] for i, region in
                enumerate(regions)}

@@ -17,7 +17,12 @@ Measured, in this order, on one freshly started sandbox (default time scale):
   ``benchmarks/naive_replicator`` (one PutItem/DeleteItem per record, like the
   original workshop), each on its own pair of tables;
 * the sandbox's own cost per item of a single ``PutItem`` and of a
-  ``BatchWriteItem`` of 25, which bounds what batching can gain here.
+  ``BatchWriteItem`` of 25, which bounds what batching can gain here;
+* **both replication methods at 50 writes/s** (keys ``streams`` and
+  ``global_tables``, each with ``lag_p50_ms`` and ``lag_p99_ms``): the lag
+  above at 50 writes/s is the Streams replicator's; then the same tables are
+  converted to a global table (:func:`helpers.global_tables.convert`, the
+  replicator retired) and the same load measured again.
 
 The replicator runs in the primary region and writes to the secondary, so each of
 its calls pays the round trip between the two regions (``inter_region_round_trip``
@@ -54,6 +59,7 @@ from helpers.config import WorkshopConfig
 from helpers.paths import REPO_ROOT
 
 RATES = (10, 50, 100)  # writes per second
+COMPARE_RATE = 50  # writes per second: the Streams replicator against the global table
 THROUGHPUT_ITEMS = 2000
 BATCH_SIZE = 100  # the kit's event source mapping batch size
 RESULTS = REPO_ROOT / "benchmarks" / "results"
@@ -71,7 +77,7 @@ Say = Callable[[str], None]
 
 
 def run(seconds: float = 10.0, workshop_run: bool = True, say: Say = print,
-        results_dir: Path = RESULTS) -> dict[str, Any]:
+        results_dir: Path | None = None) -> dict[str, Any]:
     """Every benchmark on a fresh sandbox; the results are also written to ``results_dir``."""
     from helpers.sandbox import SandboxSettings, running_sandbox
 
@@ -97,6 +103,8 @@ def run(seconds: float = 10.0, workshop_run: bool = True, say: Say = print,
             results["replicator_throughput"] = replicator_throughput(config, THROUGHPUT_ITEMS,
                                                                      say)
             results["inter_region_round_trip"] = inter_region_round_trip(config)
+            results.update(both_methods(config, results["replication_lag"]["rates"], seconds,
+                                        say))
         for _ in range(2):
             with running_sandbox(settings) as again:
                 starts.append(again["start_seconds"])
@@ -104,7 +112,7 @@ def run(seconds: float = 10.0, workshop_run: bool = True, say: Say = print,
                               "start_seconds_median": round(statistics.median(starts), 3)}
     results["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
     results["goals"] = goals(results)
-    write(results, results_dir)
+    write(results, results_dir or RESULTS)
     return results
 
 
@@ -269,6 +277,33 @@ def _quantile(values: list[float], q: float) -> float | None:
 
 def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
+
+
+# ---------------------------------------------------------------- streams vs global tables
+
+
+def both_methods(config: WorkshopConfig, streams_rates: list[dict[str, Any]], seconds: float,
+                 say: Say = print) -> dict[str, dict[str, Any]]:
+    """The Streams replicator's lag at :data:`COMPARE_RATE` writes/s (measured above), then
+    the same tables converted to a global table and the same load measured again."""
+    from helpers import global_tables
+
+    streams = next((r for r in streams_rates if r["rate"] == COMPARE_RATE), None)
+    if streams is None:
+        streams = replication_lag(config, COMPARE_RATE, seconds, say)
+    say("converting the lag benchmark's tables to a global table (the replicator retired)")
+    global_tables.convert(config)
+    say("global table:")
+    measured = replication_lag(config, COMPARE_RATE, seconds, say)
+    return {"streams": _method(streams, "DynamoDB Streams + the kit's replicator (Lambda)"),
+            "global_tables": _method(measured, f"DynamoDB global table "
+                                               f"{global_tables.VERSION}")}
+
+
+def _method(lag: dict[str, Any], what: str) -> dict[str, Any]:
+    return {"method": what, "rate": lag["rate"], "lag_p50_ms": lag["p50_ms"],
+            "lag_p99_ms": lag["p99_ms"], "lag_max_ms": lag["max_ms"], "items": lag["items"],
+            "replicated": lag["replicated"]}
 
 
 # ---------------------------------------------------------------- replicator throughput

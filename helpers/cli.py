@@ -247,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument("--scenario", default="bad-deploy",
                        choices=("bad-deploy", "throttle", "region-outage"))
     drill.add_argument("--rate", type=float, default=10.0, help="requests per second")
+    drill.add_argument("--replication", choices=("streams", "global-tables"), default="streams",
+                       help="how the tables replicate: the kit's replicator (notebook 03.2) "
+                            "or a global table (notebook 04.1)")
     drill.add_argument("--json", action="store_true", help="print the measurements as JSON")
     drill.add_argument("--chart", help="also save the timeline as this PNG file")
     drill.add_argument("--restore", action="store_true",

@@ -18,7 +18,8 @@ def command(config: WorkshopConfig, args: Any) -> int:
         restore(config, progress=print)
         return 0
     # DrillNotReady / DrillUnavailable reach `workshop`, which prints their sentence.
-    result = run(config, scenario=args.scenario, rate=args.rate, progress=say)
+    result = run(config, scenario=args.scenario, rate=args.rate, progress=say,
+                 replication=getattr(args, "replication", "streams"))
     if args.chart:
         drill_timeline(result).savefig(args.chart, dpi=110)
     if args.json:

@@ -40,13 +40,21 @@ COLD_START_NOTE_S = 0.25
 
 
 def run(config: WorkshopConfig | None = None, scenario: str = "bad-deploy",
-        rate: float = DEFAULT_RATE, live: bool = False, progress: Progress = None) -> DrillResult:
-    """Play one scenario under traffic and measure it; see :mod:`helpers.drill`."""
+        rate: float = DEFAULT_RATE, live: bool = False, progress: Progress = None,
+        replication: str = "streams") -> DrillResult:
+    """Play one scenario under traffic and measure it; see :mod:`helpers.drill`.
+
+    ``replication``: ``streams`` (the kit's replicator, notebook 03.2) or
+    ``global-tables`` (a global table, notebook 04.1: checked first with
+    :func:`helpers.global_tables.is_global`). The RPO is measured the same way for
+    both; with a global table the secondary's tickets come back to the primary by
+    replication instead of :func:`reconcile`.
+    """
     config = config or settings.resolve()
     if rate <= 0 or rate > 100:
         raise UsageError(f"--rate is requests per second, between 0 and 100 (got {rate})")
-    check_ready(config, scenario)
-    return _Drill(config, SCENARIOS[scenario], rate, live, progress).run()
+    check_ready(config, scenario, replication)
+    return _Drill(config, SCENARIOS[scenario], rate, live, progress, replication).run()
 
 
 @dataclass
@@ -64,8 +72,10 @@ class _Request:
 
 class _Drill:
     def __init__(self, config: WorkshopConfig, scenario: Scenario, rate: float, live: bool,
-                 progress: Progress) -> None:
+                 progress: Progress, replication: str = "streams") -> None:
         self.config = config
+        self.replication = replication
+        self.replicated_back = 0  # global tables: the secondary's tickets it brought back
         self.scenario = scenario
         self.rate = rate
         self.say = progress or (lambda _msg: None)
@@ -131,8 +141,11 @@ class _Drill:
                        timeout=timeout, what=f"{HOLD_WRITES} tickets written to {self.secondary}")
             self._phase("drain: waiting for replication to deliver every acknowledged write")
             rpo_after = self._drain()
-            self._phase("reconcile: copying the secondary's new tickets into the primary")
-            reconciled_before = reconcile(self.config)
+            self._phase("reconcile: copying the secondary's new tickets into the primary"
+                        if self.replication == "streams" else
+                        "reconcile: waiting for the global table to bring the secondary's new "
+                        "tickets to the primary")
+            reconciled_before = self._reconcile()
             self._phase("restore: undoing the fault; waiting for the fail-back")
             self.mark("restore_begin")
             self.scenario.restore(self.config)
@@ -153,7 +166,7 @@ class _Drill:
                     self.scenario.restore(self.config)
                 self.say(f"the fault was undone ({self.scenario.name})")
         # Writes the secondary took while clients still held its address, after the first pass.
-        reconciled_after = reconcile(self.config)
+        reconciled_after = self._reconcile()
         lost = self._missing(self.primary, self._acknowledged())
         self._phase("done")
         result = self._result(final=True)
@@ -161,6 +174,10 @@ class _Drill:
         result.reconciled_before_failback = reconciled_before
         result.reconciled_items = reconciled_before + reconciled_after
         result.lost_items = len(lost)
+        if self.replication == "global-tables":
+            result.notes.append(f"the global table brought {self.replicated_back} ticket(s) "
+                                "written in the secondary to the primary by itself: nothing "
+                                "was copied")
         if lost:
             result.notes.append(f"{len(lost)} acknowledged write(s) missing from the primary: "
                                 + ", ".join(sorted(lost)[:5]))
@@ -288,6 +305,25 @@ class _Drill:
         """Which of ``ids`` the region's table does not hold (consistent BatchGetItem)."""
         return ticket_ids.missing(client("dynamodb", region), self.tables[region], ids)
 
+    def _reconcile(self) -> int:
+        """Streams: copy the secondary's tickets into the primary (how many). Global tables:
+        wait until replication has brought them (nothing copied: 0)."""
+        if self.replication == "streams":
+            return reconcile(self.config)
+        pending = set(self._acknowledged(self.secondary))
+        wanted = len(pending)
+
+        def arrived() -> bool:
+            nonlocal pending
+            pending = self._missing(self.primary, sorted(pending))
+            return not pending
+
+        with contextlib.suppress(TimeoutError):  # what is missing shows up as lost_items
+            polling.wait_until(arrived, DRAIN_TIMEOUT_S, interval=0.1,
+                               what="the global table to replicate back")
+        self.replicated_back = max(self.replicated_back, wanted - len(pending))
+        return 0
+
     def _drain(self) -> int:
         """Wait until the secondary holds every write the primary acknowledged; what is left."""
         pending = set(self._acknowledged(self.primary))
@@ -318,7 +354,8 @@ class _Drill:
             rate=self.rate, primary=self.primary, secondary=self.secondary,
             time_scale=self.time_scale, theoretical_bound_seconds=self.bound["seconds"],
             bound_inputs=self.bound, requests=frame, probes=probes,
-            phase="done" if final else self.phase, notes=list(self.notes))
+            phase="done" if final else self.phase, notes=list(self.notes),
+            replication=self.replication)
         fault = moments.get("fault")
         begin = moments.get("fault_begin", fault)
         if fault is not None:

@@ -36,6 +36,7 @@ class DrillResult:
     probes: pd.DataFrame = field(default_factory=pd.DataFrame)
     phase: str = "done"
     notes: list[str] = field(default_factory=list)
+    replication: str = "streams"  # or "global-tables"
 
     @property
     def rto_aws_seconds(self) -> float | None:
@@ -68,6 +69,7 @@ class DrillResult:
         """Every measured figure, JSON-ready (what ``workshop drill --json`` prints)."""
         return {
             "scenario": self.scenario, "description": self.description, "rate": self.rate,
+            "replication": self.replication,
             "primary": self.primary, "secondary": self.secondary,
             "time_scale": self.time_scale,
             "rto_seconds": self.rto_seconds,
@@ -121,8 +123,10 @@ class DrillResult:
 
     def summary(self) -> str:
         rto = "n/a" if self.rto_seconds is None else f"{self.rto_seconds:.2f} s"
-        return (f"drill {self.scenario}: RTO {rto} (bound {self.theoretical_bound_seconds:.2f} s, "
-                f"time scale {self.time_scale:g}); RPO {self.rpo_items_at_switch} at the switch, "
+        how = "" if self.replication == "streams" else f" ({self.replication})"
+        return (f"drill {self.scenario}{how}: RTO {rto} (bound "
+                f"{self.theoretical_bound_seconds:.2f} s, time scale {self.time_scale:g}); "
+                f"RPO {self.rpo_items_at_switch} at the switch, "
                 f"{self.rpo_items_after_drain} after drain; {self.reconciled_items} reconciled, "
                 f"{self.lost_items} lost")
 

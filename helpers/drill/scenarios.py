@@ -12,13 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from helpers import failover, state
+from helpers import failover, global_tables, state
 from helpers.config import WorkshopConfig
 from helpers.deployment import stack_outputs
 from helpers.errors import UsageError, WorkshopError
 from helpers.session import client
 from helpers.stacks import StackError
 
+REPLICATIONS = ("streams", "global-tables")  # how the tables replicate
 API_FUNCTIONS = ("GetFunctionName", "PostFunctionName", "HealthFunctionName")
 
 Progress = Callable[[str], None] | None
@@ -136,10 +137,17 @@ def throttled(config: WorkshopConfig) -> bool:
         "ReservedConcurrentExecutions") == 0 for o in API_FUNCTIONS)
 
 
-def check_ready(config: WorkshopConfig, scenario: str) -> None:
-    """Raise DrillUnavailable / DrillNotReady with what is missing; return quietly when ready."""
+def check_ready(config: WorkshopConfig, scenario: str, replication: str = "streams") -> None:
+    """Raise DrillUnavailable / DrillNotReady with what is missing; return quietly when ready.
+
+    ``replication`` is how the tables replicate: ``streams`` (the replication stack of
+    notebook 03.2) or ``global-tables`` (the global table of notebook 04.1).
+    """
     if scenario not in SCENARIOS:
         raise UsageError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
+    if replication not in REPLICATIONS:
+        raise UsageError(f"unknown replication {replication!r}: choose one of "
+                         f"{', '.join(REPLICATIONS)}")
     if not available(scenario, config.mode):
         raise DrillUnavailable(
             f"the {scenario} scenario ({SCENARIOS[scenario].description}) is played by the "
@@ -147,8 +155,15 @@ def check_ready(config: WorkshopConfig, scenario: str) -> None:
             "choose --scenario bad-deploy or throttle there")
     primary, secondary = config.regions
     missing = []
-    for kind, region, notebook in (("api", primary, "01"), ("api", secondary, "03.1"),
-                                   ("replication", primary, "03.2")):
+    if replication == "global-tables" and not global_tables.is_global(config):
+        raise DrillNotReady(
+            f"--replication global-tables needs {global_tables.table_name(config)} to be a "
+            f"global table with an ACTIVE replica in {secondary} (notebook 04.1); it is not: "
+            "convert it there, or drill the replicator with --replication streams")
+    needed = [("api", primary, "01"), ("api", secondary, "03.1")]
+    if replication == "streams":
+        needed.append(("replication", primary, "03.2"))
+    for kind, region, notebook in needed:
         try:
             stack_outputs(config, kind, region)
         except StackError:
@@ -163,6 +178,11 @@ def check_ready(config: WorkshopConfig, scenario: str) -> None:
             dns_region = failover.answer_region(failover.dns_answer(config, "api"))
         if dns_region is None:
             missing.append(f"the failover records of {config.api_host()} (notebook 03.3)")
+    if replication == "streams" and any(m.startswith("the replication") for m in missing) \
+            and global_tables.is_global(config):
+        raise DrillNotReady(
+            f"{global_tables.table_name(config)} is a global table (notebook 04.1) and the "
+            "replicator is retired: drill it with --replication global-tables")
     if missing:
         raise DrillNotReady(
             f"the drill needs the workshop deployed through notebook 03.3 for participant "

@@ -68,8 +68,10 @@ assert body["region"] == primary
 
 # %%
 def probe():
-    healthy, _ = failover.health_check_status(config)
+    # Route 53's answer (its name servers) first: it follows the health check's verdict at
+    # once, so asked second it could show the switch before this sample's verdict does.
     answer = failover.dns_answer(config, config.api_host())
+    healthy, _ = failover.health_check_status(config)
     try:
         served = tickets.health(api).served_by
     except Exception:  # nothing answered at all

@@ -251,13 +251,15 @@ class _Drill:
         while not self.stop.is_set():
             sample: dict[str, Any] = {"healthy": None, "healthy_fraction": None,
                                       "dns_region": None}
+            # Route 53's answer first: it follows the check's verdict at once, so asked after
+            # the verdict it could show a switch the same sample's verdict has not caught up with.
             with contextlib.suppress(Exception):  # a failed probe is a gap, not a crash
+                sample["dns_region"] = failover.answer_region(
+                    failover.dns_answer(self.config, "api"))
+            with contextlib.suppress(Exception):
                 healthy, observations = failover.health_check_status(self.config)
                 sample.update(healthy=healthy,
                               healthy_fraction=failover.healthy_fraction(observations))
-            with contextlib.suppress(Exception):
-                sample["dns_region"] = failover.answer_region(
-                    failover.dns_answer(self.config, "api"))
             sample["t"] = self.now()
             with self.lock:
                 self.probes.append(sample)

@@ -11,9 +11,10 @@ a health check is healthy"):
 * Every ``RequestInterval`` (10 or 30 s, scaled by the sandbox time scale) a
   checker probes: HTTP/HTTPS — a TCP connection within 4 s, then a 2xx/3xx
   status within 2 s; ``*_STR_MATCH`` — also ``SearchString`` in the first
-  5,120 bytes of the body; TCP — a connection within 10 s. Timeouts are
-  scaled too, with floors (connect 0.5 s, response 1 s) so a loaded machine
-  does not fail checks that AWS would pass.
+  5,120 bytes of the body; TCP — a connection within 10 s. Connection
+  timeouts are scaled too, with a floor of 0.5 s; the response keeps AWS's 2 s:
+  the functions behind it run at real speed, and a loaded machine (a rehearsed
+  room on two cores) must not fail checks that AWS would pass.
 * A checker changes its own verdict only after ``FailureThreshold``
   consecutive results that disagree with it (in both directions).
 * The health check is healthy while **more than 18 %** of its checkers say
@@ -81,7 +82,7 @@ HEALTHY_FRACTION = 0.18  # healthy while MORE than 18 % of checkers say healthy
 MIN_REGIONS = 3
 CONNECT_TIMEOUT_S, CONNECT_FLOOR_S = 4.0, 0.5
 TCP_CONNECT_TIMEOUT_S = 10.0
-RESPONSE_TIMEOUT_S, RESPONSE_FLOOR_S = 2.0, 1.0
+RESPONSE_TIMEOUT_S, RESPONSE_FLOOR_S = 2.0, 2.0  # the answer comes at real speed: not scaled
 MIN_INTERVAL_S = 0.1  # no checker probes more often than this, whatever the time scale
 SEARCH_BYTES = 5120
 HISTORY_LEN = 2000

@@ -195,9 +195,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# A live process that is slow to answer is busy, not gone: a rehearsed room on two cores keeps
+# the sandbox's endpoint seconds behind, and calling it "not running" then fails a notebook.
+ANSWER_TIMEOUT_S = 10
+
+
 def _answers(endpoint_url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{endpoint_url}/moto-api/", timeout=2):
+        with urllib.request.urlopen(f"{endpoint_url}/moto-api/", timeout=ANSWER_TIMEOUT_S):
             return True
     except OSError:
         return False

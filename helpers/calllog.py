@@ -105,11 +105,20 @@ def _answered(http_response: Any, parsed: dict[str, Any], context: dict[str, Any
               **_: Any) -> None:
     status = getattr(http_response, "status_code", 0)
     outcome = "ok" if status < 300 else (parsed.get("Error", {}).get("Code") or str(status))
+    _count_retries(context, parsed)
     _finish(context, outcome, status)
 
 
 def _failed(exception: BaseException, context: dict[str, Any], **_: Any) -> None:
+    _count_retries(context, getattr(exception, "response", None) or {})
     _finish(context, type(exception).__name__, None)
+
+
+def _count_retries(context: dict[str, Any], parsed: dict[str, Any]) -> None:
+    """botocore's own retries (throttles, mostly) happen inside one call: keep their count."""
+    call = context.get(_KEY)
+    if call is not None:
+        call["retries"] = parsed.get("ResponseMetadata", {}).get("RetryAttempts", 0)
 
 
 def _finish(context: dict[str, Any], outcome: str, status: int | None) -> None:
@@ -148,6 +157,8 @@ def _record(call: dict[str, Any], region: str | None, outcome: str,
     }
     if record["changes"]:
         record["cli"] = awscli.command(service, operation, params, region, model)
+    if call.get("retries"):
+        record["retries"] = call["retries"]  # attempts botocore retried before this outcome
     return record
 
 

@@ -173,6 +173,17 @@ def _calls(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rehearse(args: argparse.Namespace) -> int:
+    from helpers import rehearse
+
+    config = _settings(args)
+    room = rehearse.rehearse(args.participants, args.stagger, args.shared_domain, config,
+                             say=lambda line: print(line, file=sys.stderr if args.json
+                                                    else sys.stdout, flush=True))
+    print(json.dumps(room.as_dict(), indent=2) if args.json else room.text())
+    return 0 if room.ok else 1
+
+
 def _bench(args: argparse.Namespace) -> int:
     from helpers import bench
 
@@ -255,6 +266,18 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument("--restore", action="store_true",
                        help="only undo any fault a drill left in place, then exit")
     drill.set_defaults(func=_drill)
+
+    rehearse = sub.add_parser("rehearse", help="a room of participants through the whole "
+                              "workshop at once, in one account (instructors)")
+    config_options(rehearse)  # --domain: the room's; each participant gets <prefix>.<domain>
+    rehearse.add_argument("--participants", type=int, required=True, help="how many")
+    rehearse.add_argument("--stagger", type=float, default=60.0,
+                          help="seconds between two participants' starts, AWS seconds "
+                               "(scaled by the sandbox clock; default 60)")
+    rehearse.add_argument("--shared-domain", action="store_true",
+                          help="give everyone one domain: all but the first must be refused")
+    rehearse.add_argument("--json", action="store_true", help="machine-readable")
+    rehearse.set_defaults(func=_rehearse)
 
     bench = sub.add_parser("bench", help="replication lag, replicator throughput, run times")
     bench.add_argument("--json", action="store_true", help="print the results as JSON")

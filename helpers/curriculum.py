@@ -94,6 +94,16 @@ CURRICULUM: tuple[Module, ...] = (
            MappingProxyType({
                "4/broken": "Break it, and watch the flip",
                "4/restored": "Restore the primary"}), ("lambda", "health-checks", "dns")),
+    Module("4.1", "04.1-global-tables.ipynb", "Global tables",
+           "convert to a DynamoDB global table, re-run the drill, compare both methods", 20,
+           "replicated writes 0.625 USD per million",
+           "the primary's table is a global table with an ACTIVE replica in the secondary, "
+           "both regions' functions use it, and the replicator is retired",
+           MappingProxyType({
+               "4.1/global-table": "Convert: a replica in the secondary",
+               "4.1/functions": "Both regions' functions on the global table",
+               "4.1/replicator-retired": "Convert: a replica in the secondary"}),
+           ("lambda", "health-checks", "dns")),
     Module("5", "05-clean-up.ipynb", "Clean up",
            "delete everything and prove it", 5, "—",
            "nothing of the participant is left in either region, and the API stack shows "

@@ -1,6 +1,6 @@
 # %% [markdown]
 # <!--NAVIGATION-->
-# [← Module 3.3 · Route 53 failover](03.3-route53-failover.ipynb) · [Contents](index.ipynb) · [Module 5 · Clean up →](05-clean-up.ipynb)
+# [← Module 3.3 · Route 53 failover](03.3-route53-failover.ipynb) · [Contents](index.ipynb) · [Module 4.1 · Global tables →](04.1-global-tables.ipynb)
 
 # %% [markdown]
 # # Module 4 · Break the primary and watch it fail over
@@ -230,4 +230,4 @@ architecture.show(config)
 
 # %% [markdown]
 # <!--NAVIGATION-->
-# [← Module 3.3 · Route 53 failover](03.3-route53-failover.ipynb) · [Contents](index.ipynb) · [Module 5 · Clean up →](05-clean-up.ipynb)
+# [← Module 3.3 · Route 53 failover](03.3-route53-failover.ipynb) · [Contents](index.ipynb) · [Module 4.1 · Global tables →](04.1-global-tables.ipynb)

@@ -1,6 +1,6 @@
 # %% [markdown]
 # <!--NAVIGATION-->
-# [← Module 4 · Test failover](04-test-failover.ipynb) · [Contents](index.ipynb)
+# [← Module 4.1 · Global tables](04.1-global-tables.ipynb) · [Contents](index.ipynb)
 
 # %% [markdown]
 # # Module 5 · Clean up
@@ -68,4 +68,4 @@ architecture.show(config)
 
 # %% [markdown]
 # <!--NAVIGATION-->
-# [← Module 4 · Test failover](04-test-failover.ipynb) · [Contents](index.ipynb)
+# [← Module 4.1 · Global tables](04.1-global-tables.ipynb) · [Contents](index.ipynb)

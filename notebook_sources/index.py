@@ -16,6 +16,7 @@
 # | [03.2 · Replicate the data](03.2-replicate-data.ipynb) | streams, replicator, backfill, lag | 15 min | pennies |
 # | [03.3 · Route 53 failover](03.3-route53-failover.ipynb) | zone, certificates, custom domains, health check, failover records | 20 min | zone 0.50 USD/month, health check 2.50 USD/month |
 # | [04 · Test failover](04-test-failover.ipynb) | break the primary, watch the flip, restore | 15 min | — |
+# | [04.1 · Global tables](04.1-global-tables.ipynb) | convert to a DynamoDB global table, re-run the drill, compare both methods | 20 min | replicated writes 0.625 USD per million |
 # | [05 · Clean up](05-clean-up.ipynb) | delete everything and prove it | 5 min | — |
 #
 # Run them in order. In a terminal, `workshop run` executes them all headless

@@ -141,14 +141,15 @@ def test_until_03_3_finishes_a_half_done_module_3_3(config, out, capsys):
 def test_after_the_full_run_everything_is_done_and_cleaned_up(config, out, capsys):
     report = run(config, out, "full", until=None)
     assert [name for name, _ in report.notebooks] == [
-        "00-set-up.ipynb", "04-test-failover.ipynb", "05-clean-up.ipynb"]
+        "00-set-up.ipynb", "04-test-failover.ipynb", "04.1-global-tables.ipynb",
+        "05-clean-up.ipynb"]
     assert "4 · failover tested: the primary broken by a bad deploy" in report.turned_done
     status = status_json(capsys, "--prefix", config.prefix)
     assert all(done_flags(status).values()), status
     assert status["cleaned_up"] and status["complete"] and status["next"] is None
     assert cleanup.leftovers(config) == []
-    # Modules 1-4 are done from the history now: nothing of them is deployed any more.
-    assert [m["live"] for m in status["modules"]] == [False] * 6 + [True]
+    # Modules 1-4.1 are done from the history now: nothing of them is deployed any more.
+    assert [m["live"] for m in status["modules"]] == [False] * 7 + [True]
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ def test_every_hint_names_a_heading_that_exists_in_its_notebook(key):
 
 
 def test_modules_map_to_the_numbered_notebooks_in_order():
-    assert [m.id for m in checklist.MODULES] == ["1", "2", "3.1", "3.2", "3.3", "4", "5"]
+    assert [m.id for m in checklist.MODULES] == ["1", "2", "3.1", "3.2", "3.3", "4", "4.1", "5"]
     for spec in checklist.MODULES:
         assert (NOTEBOOKS / spec.notebook).exists()
         assert checklist.module_for(spec.notebook) == spec.id

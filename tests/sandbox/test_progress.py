@@ -81,7 +81,7 @@ def test_after_running_until_03_2_modules_1_to_3_2_are_done_and_03_3_is_next(
     assert [name for name, _ in report.notebooks][-1] == "03.2-replicate-data.ipynb"
     status = status_json(capsys, "--prefix", config.prefix)
     assert done_flags(status) == {"1": True, "2": True, "3.1": True, "3.2": True,
-                                  "3.3": False, "4": False, "5": False}
+                                  "3.3": False, "4": False, "4.1": False, "5": False}
     assert status["next"]["notebook"] == "03.3-route53-failover.ipynb"
     assert status["next"]["section"] == "1 · The hosted zone"
     module_3_3 = next(m for m in status["modules"] if m["id"] == "3.3")

@@ -206,9 +206,10 @@ print(f"health check: healthy after {charts.duration(healthy_after, net.time_sca
 #   all. Only the primary serves in this active-passive design, so only it
 #   needs a check; an active-active design (weighted records, say) would check
 #   every region.
-# * **Evaluate Target Health** (on the primary) makes an alias record take on
-#   the health of the record it points at. That target, `<city>.<domain>`, is a
-#   plain CNAME with no health check of its own, so it always counts as
+# * **Evaluate Target Health** is set on both records, because Route 53
+#   requires it on every failover alias record. It makes an alias record take
+#   on the health of the record it points at. That target, `<city>.<domain>`,
+#   is a plain CNAME with no health check of its own, so it always counts as
 #   healthy: the flag adds nothing here, and Route 53 does not probe API
 #   Gateway on its behalf. The health check on the primary record is what
 #   moves traffic.

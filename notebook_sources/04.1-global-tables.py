@@ -135,7 +135,7 @@ for region in config.regions:
     assert ticket_ids(region) == before, f"{region} does not hold every ticket it held before"
 assert global_tables.replicas(config) == {secondary: "ACTIVE"}
 assert done.items_after[primary] == done.items_after[secondary] == len(before)
-print(f"{len(before)} tickets before; the same {len(before)} in each region's replica after")
+print("every ticket held before is in each region's replica after")  # counts vary by run
 
 # %% [markdown]
 # ## Both regions' functions on the global table

@@ -29,7 +29,10 @@ from workshop_steps import tear_down
 CHANGES = 10_000
 INSERTS, UPDATES, DELETES = 6_000, 2_500, 1_500
 WRITE_BATCH = 25
-SETTLE_TIMEOUT_S = 150
+# Each batch pays real inter-region round trips (eu-west-1 -> ap-southeast-1, 181 ms,
+# helpers/sandbox/inter_region_latency.py) besides the injected faults: measured at about
+# 45 records/s on a busy two-core machine, so 10,000 changes get 400 s.
+SETTLE_TIMEOUT_S = 400
 TIMEOUT_DELAY_S = 10.5  # the replicator's read timeout is 10 s (lambda_src/common.py)
 
 

@@ -185,7 +185,7 @@ def _kit_records(config: WorkshopConfig, zone_id: str) -> tuple[list[dict], set[
 
 
 def _regional_name_is_ours(config: WorkshopConfig, region: str) -> bool:
-    domain = _custom_domain(client("apigateway", region), config.regional_host(region))
+    domain = failover.custom_domain(client("apigateway", region), config.regional_host(region))
     return domain is None or failover.kit_tagged(config, domain.get("tags", {}))
 
 
@@ -243,7 +243,7 @@ def _kit_custom_domains(config: WorkshopConfig, region: str,
             if item["domainName"] not in hosts:
                 continue
             # GetDomainNames' items may come without tags on AWS; GetDomainName has them.
-            domain = _custom_domain(apigw, item["domainName"])
+            domain = failover.custom_domain(apigw, item["domainName"])
             if domain is None:
                 continue  # deleted meanwhile
             if failover.kit_tagged(config, domain.get("tags", {})):
@@ -252,15 +252,6 @@ def _kit_custom_domains(config: WorkshopConfig, region: str,
                 report.kept.append(f"custom domain {domain['domainName']} ({region}): not "
                                    "created by the kit")
     return found
-
-
-def _custom_domain(apigw: Any, host: str) -> dict[str, Any] | None:
-    try:
-        return apigw.get_domain_name(domainName=host)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "NotFoundException":
-            return None
-        raise
 
 
 # API Gateway deletes at most one custom domain name per 30 s in an account and region, a

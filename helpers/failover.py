@@ -260,7 +260,7 @@ def create_custom_domains(config: WorkshopConfig, progress: Progress = print
         cert = certificate(config, region)
         targets[region] = {}
         for host in custom_domain_names(config, region):
-            domain = _domain_name(apigw, host)
+            domain = custom_domain(apigw, host)
             if domain is None:
                 try:
                     domain = pacing.within_quota(
@@ -293,7 +293,8 @@ def create_custom_domains(config: WorkshopConfig, progress: Progress = print
     return targets
 
 
-def _domain_name(apigw: Any, host: str) -> dict[str, Any] | None:
+def custom_domain(apigw: Any, host: str) -> dict[str, Any] | None:
+    """API Gateway's custom domain ``host`` (GetDomainName, tags included), or None."""
     try:
         return apigw.get_domain_name(domainName=host)
     except ClientError as exc:
@@ -323,7 +324,7 @@ def create_regional_records(config: WorkshopConfig, zone_id: str) -> dict[str, s
     targets = {}
     for region in config.regions:
         host = config.regional_host(region)
-        domain = _domain_name(client("apigateway", region), host)
+        domain = custom_domain(client("apigateway", region), host)
         if domain is None:
             raise FailoverSetupError(f"the custom domain {host} does not exist in {region}: "
                                      "run create_custom_domains() first")

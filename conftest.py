@@ -7,6 +7,8 @@
   on one worker, first, in their numbered order and cell by cell, whatever
   order pytest-randomly gives the rest, against a fresh sandbox and workshop
   home of their own that are gone before the worker's next test file.
+- Test files marked ``pytest.mark.long`` (minutes each: whole workshops, rooms) come
+  right after the notebooks, so no worker starts one while the other is nearly done.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def _is_notebook_cell(item: pytest.Item) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ["WORKSHOP_HOME"] = _home.name
+    config.addinivalue_line(
+        "markers", "long: the file takes minutes (whole workshops); it is scheduled early")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -41,7 +45,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     cells = sorted((i for i in items if _is_notebook_cell(i)),
                    key=lambda i: (str(i.fspath), getattr(i, "cell_num", 0)))
-    items[:] = cells + [i for i in items if not _is_notebook_cell(i)]  # the longest group first
+    rest = [i for i in items if not _is_notebook_cell(i)]
+    long = [i for i in rest if i.get_closest_marker("long") is not None]
+    # The longest groups first: with two workers, the last file to start decides the end.
+    items[:] = cells + long + [i for i in rest if i.get_closest_marker("long") is None]
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
@@ -76,7 +83,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     for name in ("WORKSHOP_PREFIX", "WORKSHOP_DOMAIN", "WORKSHOP_PRIMARY_REGION",
                  "WORKSHOP_SECONDARY_REGION"):
         os.environ.pop(name, None)
-    _notebooks.enter_context(running_sandbox(SandboxSettings()))
+    _notebooks.enter_context(running_sandbox(SandboxSettings(persist=False)))
 
 
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:

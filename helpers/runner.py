@@ -60,8 +60,9 @@ class RunReport:
         return sum(seconds for _, seconds in self.notebooks)
 
 
-def numbered_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
-    """The curriculum's notebooks present in ``folder``, in order."""
+def numbered_notebooks(folder: Path | None = None) -> list[Path]:
+    """The curriculum's notebooks present in ``folder`` (notebooks/), in order."""
+    folder = folder or NOTEBOOKS
     return [folder / m.notebook for m in curriculum.CURRICULUM if (folder / m.notebook).exists()]
 
 

@@ -20,7 +20,7 @@ TEST_TIME_SCALE = 0.05
 @pytest.fixture(scope="session")
 def sandbox():
     os.environ["WORKSHOP_MODE"] = "sandbox"
-    with running_sandbox(SandboxSettings(time_scale=TEST_TIME_SCALE)) as info:
+    with running_sandbox(SandboxSettings(time_scale=TEST_TIME_SCALE, persist=False)) as info:
         yield info
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,3 +17,11 @@ def workshop(*args: str, env: dict[str, str] | None = None, drop: tuple[str, ...
     environment.update(env or {})
     return subprocess.run([sys.executable, "-m", "helpers", *args], cwd=REPO_ROOT,
                           env=environment, capture_output=True, text=True, timeout=timeout)
+
+
+def rehearse(home, *args: str) -> dict:
+    """``workshop rehearse *args --json`` with ``home`` as the workshop home: its JSON."""
+    done = workshop("rehearse", *args, "--json", env={"WORKSHOP_HOME": str(home)},
+                    timeout=1200)
+    assert done.stdout.strip(), done.stderr
+    return json.loads(done.stdout)

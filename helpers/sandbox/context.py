@@ -45,7 +45,10 @@ class SandboxSettings:
     dns_port: int = 0
     resolver_port: int = 0  # the caching resolver clients use (0 = any free port)
     regions: tuple[str, ...] = tuple(sorted(CITY_LABELS))
-    state_file: Path | None = None  # where the account's state is kept; None: nowhere
+    state_file: Path | None = None  # where the account's state is kept (None: see persist)
+    # Keep the state at all: a sandbox started for one test run has nothing to keep, and
+    # saving it costs a forked pickle of moto's backends up to once a second.
+    persist: bool = True
     fresh: bool = False  # discard the saved state instead of restoring it
     quotas: bool = True  # AWS's account quotas (helpers.sandbox.quotas); False only for tests
 

@@ -78,14 +78,14 @@ def up(settings: SandboxSettings | None = None, status_file: Path | None = None,
     """Start the sandbox in the background (or return the one already running).
 
     It restores the state kept beside ``status_file`` (``settings.state_file`` if given),
-    or discards it with ``settings.fresh``.
+    or discards it with ``settings.fresh``; with ``settings.persist`` off it keeps none.
     """
     settings = settings or SandboxSettings()
     path = status_file or sandbox_status_file()
     running = read_status(path)
     if running is not None:
         return {**running, "already_running": True}
-    if settings.state_file is None:
+    if settings.state_file is None and settings.persist:
         settings = replace(settings, state_file=state_file.beside(path))
     path.unlink(missing_ok=True)
     log_path = path.with_suffix(".log")
@@ -97,8 +97,9 @@ def up(settings: SandboxSettings | None = None, status_file: Path | None = None,
         "--http-port", str(settings.http_port),
         "--dns-port", str(settings.dns_port),
         "--resolver-port", str(settings.resolver_port),
-        "--state-file", str(settings.state_file),
     ]
+    if settings.state_file is not None:
+        cmd += ["--state-file", str(settings.state_file)]
     if settings.fresh:
         cmd.append("--fresh")
     if not settings.quotas:

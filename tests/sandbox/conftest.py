@@ -38,3 +38,14 @@ def full_workshop(sandbox, tmp_path_factory):
             yield config
         finally:
             tear_down(config)  # fails the run if anything is left in the shared sandbox
+
+
+@pytest.fixture(scope="module")
+def room_sandbox(sandbox):  # the session's sandbox sets the mode; this one is the room's
+    """A sandbox of the room's own at the workshop's time scale (0.1), quotas on: a fresh
+    account, as an instructor rehearses on, whose scaled health-check timeouts a loaded
+    two-core machine running two participants at once still meets."""
+    from helpers.sandbox import SandboxSettings, running_sandbox
+
+    with running_sandbox(SandboxSettings(time_scale=0.1, persist=False)) as info:
+        yield info

@@ -26,7 +26,7 @@ NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 def aws_clock(sandbox):
     """A sandbox on AWS's own clock (time scale 1.0) and a factory of clients without
     retries for it; the session sandbox is the current one again afterwards."""
-    with running_sandbox(SandboxSettings(time_scale=1.0)) as info:
+    with running_sandbox(SandboxSettings(time_scale=1.0, persist=False)) as info:
         def make(service: str, region: str = "us-east-1"):
             return boto3.client(service, region_name=region, endpoint_url=info["endpoint_url"],
                                 aws_access_key_id="testing", aws_secret_access_key="testing",

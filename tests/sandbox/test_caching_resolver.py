@@ -25,7 +25,7 @@ NEGATIVE_TTL_S = 900 * SCALE  # SOA TTL 900 (minimum 86400) on a Route 53 public
 
 @pytest.fixture(scope="module")
 def box(sandbox):
-    with running_sandbox(SandboxSettings(time_scale=SCALE)) as info:
+    with running_sandbox(SandboxSettings(time_scale=SCALE, persist=False)) as info:
         yield info
 
 

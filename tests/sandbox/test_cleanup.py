@@ -27,6 +27,8 @@ from helpers.stacks import tags
 from workshop_cli import workshop
 from workshop_steps import deploy_regions, set_up_failover, tear_down
 
+pytestmark = pytest.mark.long  # minutes: scheduled early (conftest.py)
+
 R53 = "us-east-1"
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 
+import matplotlib.image
 import pytest
 
-from helpers import cli, drill, net, session
+from helpers import cli, drill, failover, net, polling, session
 from helpers.config import WorkshopConfig
 from helpers.sandbox import admin
 
@@ -38,13 +39,18 @@ def assert_failed_over_and_back_losing_nothing(result: drill.DrillResult) -> Non
 
 
 def test_bad_deploy_drill_prints_json_within_the_bound_and_loses_nothing(
-        full_workshop, capsys, monkeypatch):
+        full_workshop, capsys, monkeypatch, tmp_path):
     config = full_workshop
     monkeypatch.setattr(session, "_chosen_mode", "sandbox")  # the command chooses it
+    chart = tmp_path / "timeline.png"
     code = cli.main(["drill", "--scenario", "bad-deploy", "--rate", str(RATE), "--json",
-                     "--prefix", config.prefix, "--domain", config.domain])
+                     "--chart", str(chart), "--prefix", config.prefix, "--domain", config.domain])
     assert code == 0
-    report = json.loads(capsys.readouterr().out)
+    report = json.loads(capsys.readouterr().out)  # --chart keeps stdout JSON only
+    # --chart: the timeline a learner opens, a PNG of a readable size
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    height, width = matplotlib.image.imread(chart).shape[:2]
+    assert width >= 600 and height >= 400, (width, height)
     for key in ("rto_seconds", "theoretical_bound_seconds", "detection_seconds",
                 "dns_switch_seconds", "rpo_items_at_switch", "rpo_items_after_drain",
                 "reconciled_items", "time_scale", "scenario"):
@@ -77,6 +83,32 @@ def test_region_outage_fails_over_within_the_bound_and_back_losing_nothing(full_
     title = figure.texts[0].get_text() if figure.texts else figure._suptitle.get_text()
     assert "RTO" in title and "RPO" in title
     assert "time scale" in figure.axes[-1].get_xlabel()
+
+
+def test_restore_undoes_every_fault_in_place_and_the_primary_serves_again(
+        full_workshop, capsys, monkeypatch):
+    config = full_workshop
+    monkeypatch.setattr(session, "_chosen_mode", "sandbox")
+    argv = ["drill", "--restore", "--prefix", config.prefix, "--domain", config.domain]
+    bound = drill.within_bound(drill.theoretical_bound(config)["seconds"])
+    for scenario in drill.SCENARIOS.values():  # all three faults at once: the worst case
+        scenario.inject(config)
+    failover.wait_until_unhealthy(config, timeout=bound)
+
+    assert cli.main(argv) == 0
+    assert "restored: bad-deploy, throttle, region-outage" in capsys.readouterr().out
+    assert not drill.throttled(config)
+    assert admin.regions_available()[config.primary_region] is True
+    # The health check turns healthy again and DNS answers the primary, as a drill needs.
+    polling.wait_until(
+        lambda: (failover.health_check_status(config)[0]
+                 and failover.answer_region(failover.dns_answer(config, "api"))
+                 == config.primary_region),
+        timeout=bound, what="the health check and DNS back on the primary")
+    drill.check_ready(config, "bad-deploy")  # a new drill may start
+
+    assert cli.main(argv) == 0  # safe to run again: nothing left to undo
+    assert "no fault was in place" in capsys.readouterr().out
 
 
 def test_drill_says_what_is_missing_on_a_workshop_not_deployed(sandbox, tmp_path, monkeypatch):

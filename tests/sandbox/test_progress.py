@@ -24,7 +24,7 @@ from helpers.config import WorkshopConfig
 from workshop_steps import tear_down
 
 # Steps of one story over one deployed participant: run in file order (tests/conftest.py).
-pytestmark = pytest.mark.story
+pytestmark = [pytest.mark.story, pytest.mark.long]
 
 RUNS: dict[str, runner.RunReport] = {}
 TIMINGS: dict[str, float] = {}

@@ -26,6 +26,8 @@ from helpers.session import client
 from workshop_cli import workshop
 from workshop_steps import tear_down
 
+pytestmark = pytest.mark.long  # minutes: scheduled early (conftest.py)
+
 CHANGES = 10_000
 INSERTS, UPDATES, DELETES = 6_000, 2_500, 1_500
 WRITE_BATCH = 25

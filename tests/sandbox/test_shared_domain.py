@@ -17,7 +17,7 @@ from helpers import cleanup
 from helpers.config import WorkshopConfig
 from workshop_cli import workshop
 
-pytestmark = pytest.mark.story
+pytestmark = [pytest.mark.story, pytest.mark.long]
 
 TOKEN = secrets.token_hex(2)
 DOMAIN = f"shared-{TOKEN}.acme-tickets.test"

@@ -57,6 +57,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
         return None
     from xdist.scheduler import LoadFileScheduling
 
+    # xdist would hand out the files with the most tests first; keep the collection's order
+    # instead (above: the notebooks, then the long files), whatever their number of tests.
+    config.option.loadscopereorder = False
+
     class FilesAndNotebooks(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]

@@ -44,7 +44,6 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -57,6 +56,7 @@ from matplotlib.figure import Figure
 from helpers import polling, ticket_ids
 from helpers.config import WorkshopConfig
 from helpers.paths import REPO_ROOT
+from helpers.tickets import stored_item
 
 RATES = (10, 50, 100)  # writes per second
 COMPARE_RATE = 50  # writes per second: the Streams replicator against the global table
@@ -189,17 +189,6 @@ def _deploy(config: WorkshopConfig) -> None:
 # ---------------------------------------------------------------- replication lag
 
 
-def ticket_item(note: str) -> dict[str, dict[str, str]]:
-    """A ticket as the API stores it, in DynamoDB JSON."""
-    now = datetime.now(UTC)
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    fields = {"id": uuid.uuid4().hex, "description": note, "assigned": "", "priority": "low",
-              "status": "open", "createdBy": "bench",
-              "createdOn": now.strftime("%Y-%m-%d %H:%M:%S"),
-              "createdAt": stamp, "updatedAt": stamp, "listKey": "ticket"}
-    return {name: {"S": value} for name, value in fields.items()}
-
-
 def replication_lag(config: WorkshopConfig, rate: float, seconds: float,
                     say: Say = print) -> dict[str, Any]:
     """Write ``rate`` items a second for ``seconds`` s; each one's lag into the secondary."""
@@ -244,7 +233,7 @@ def replication_lag(config: WorkshopConfig, rate: float, seconds: float,
     with ThreadPoolExecutor(WRITERS) as pool:
         for i in range(count):
             time.sleep(max(0.0, started + i / rate - time.monotonic()))
-            pool.submit(put, ticket_item(f"bench lag {rate}/s #{i}"))
+            pool.submit(put, stored_item(f"bench lag {rate}/s #{i}"))
     elapsed = time.monotonic() - started
     writing_done.set()
     watcher.join()
@@ -261,7 +250,7 @@ def replication_lag(config: WorkshopConfig, rate: float, seconds: float,
 
 def _warm_up(writer: Any, reader: Any, source: str, target: str) -> None:
     """One item end to end first, so a cold start of the replicator is not measured."""
-    item = ticket_item("bench warm-up")
+    item = stored_item("bench warm-up")
     writer.put_item(TableName=source, Item=item)
     polling.wait_until(lambda: ticket_ids.present(reader, target, [item["id"]["S"]]), 60,
                        interval=0.05, what=f"the first item to reach {target} (is replication "
@@ -417,7 +406,7 @@ def _load(region: str, table: str, items: int) -> None:
     from helpers.session import client
 
     db = client("dynamodb", region)
-    batch = [ticket_item(f"bench throughput #{i}") for i in range(items)]
+    batch = [stored_item(f"bench throughput #{i}") for i in range(items)]
     for start in range(0, len(batch), 25):
         request = {table: [{"PutRequest": {"Item": item}} for item in batch[start:start + 25]]}
         while request:
@@ -440,12 +429,12 @@ def sandbox_costs(config: WorkshopConfig, calls: int = 40) -> dict[str, float]:
     table = "bench-per_item-target"
     started = time.monotonic()
     for i in range(calls):
-        db.put_item(TableName=table, Item=ticket_item(f"cost {i}"))
+        db.put_item(TableName=table, Item=stored_item(f"cost {i}"))
     single = (time.monotonic() - started) / calls
     started = time.monotonic()
     for i in range(calls):
         db.batch_write_item(RequestItems={table: [
-            {"PutRequest": {"Item": ticket_item(f"cost {i}/{j}")}} for j in range(25)]})
+            {"PutRequest": {"Item": stored_item(f"cost {i}/{j}")}} for j in range(25)]})
     batched = (time.monotonic() - started) / (calls * 25)
     ids = [item["id"]["S"] for item in db.scan(TableName=table, Limit=100,
                                                ProjectionExpression="id")["Items"]]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -23,6 +22,7 @@ from helpers import polling
 from helpers.config import WorkshopConfig
 from helpers.global_tables import table_name
 from helpers.session import client
+from helpers.tickets import stored_item
 
 # The DynamoDB pricing page, quoted by the DynamoDB Developer Guide's "Choosing your disaster
 # recovery strategy": replicated writes of a global table, on-demand, US East (N. Virginia),
@@ -111,12 +111,7 @@ def same_ticket_in_both_regions(config: WorkshopConfig, timeout: float = 30) -> 
 
     def write(region: str) -> None:
         start.wait()
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        item = {"id": {"S": ticket_id}, "listKey": {"S": "ticket"},
-                "description": {"S": f"written in {region}"}, "status": {"S": "open"},
-                "priority": {"S": "low"}, "createdBy": {"S": "conflict demo"},
-                "assigned": {"S": ""}, "createdOn": {"S": stamp[:19].replace("T", " ")},
-                "createdAt": {"S": stamp}, "updatedAt": {"S": stamp}}
+        item = stored_item(f"written in {region}", ticket_id, created_by="conflict demo")
         tables[region].put_item(TableName=table_name(config), Item=item)
         wrote[region] = {"wrote": item["description"]["S"], "at": time.time()}
 

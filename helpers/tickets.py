@@ -9,6 +9,8 @@ exactly as Route 53 does on AWS).
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from helpers import net
@@ -113,3 +115,16 @@ def _json(url: str, response: Any) -> Any:
         raise ApiError(response.status_code, url,
                              f"expected JSON, got {response.text[:200]!r}")
     return body
+
+
+def stored_item(description: str, ticket_id: str | None = None,
+                created_by: str = "bench") -> dict[str, dict[str, str]]:
+    """A ticket as the API stores it, in DynamoDB JSON, written now (for writes that go
+    straight to a table: benchmarks, the conflict demonstration of module 4.1)."""
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    fields = {"id": ticket_id or uuid.uuid4().hex, "description": description, "assigned": "",
+              "priority": "low", "status": "open", "createdBy": created_by,
+              "createdOn": now.strftime("%Y-%m-%d %H:%M:%S"),
+              "createdAt": stamp, "updatedAt": stamp, "listKey": "ticket"}
+    return {name: {"S": value} for name, value in fields.items()}

@@ -45,7 +45,6 @@ def room_sandbox(sandbox):  # the session's sandbox sets the mode; this one is t
     """A sandbox of the room's own at the workshop's time scale (0.1), quotas on: a fresh
     account, as an instructor rehearses on, whose scaled health-check timeouts a loaded
     two-core machine running two participants at once still meets."""
-    from helpers.sandbox import SandboxSettings, running_sandbox
+    from workshop_sandboxes import sandbox_at_workshop_clock
 
-    with running_sandbox(SandboxSettings(time_scale=0.1, persist=False)) as info:
-        yield info
+    yield from sandbox_at_workshop_clock()

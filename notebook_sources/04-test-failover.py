@@ -68,14 +68,16 @@ assert body["region"] == primary
 
 # %%
 def probe():
-    # Route 53's answer (its name servers) first: it follows the health check's verdict at
-    # once, so asked second it could show the switch before this sample's verdict does.
-    answer = failover.dns_answer(config, config.api_host())
-    healthy, _ = failover.health_check_status(config)
+    # Effects first, causes after: a client follows DNS, and DNS follows the health check.
+    # Asked in that order, a sample that sees an effect also sees its cause, however slowly
+    # the three questions are answered; asked the other way round, a switch between two
+    # questions would show the effect before its cause.
     try:
         served = tickets.health(api).served_by
     except Exception:  # nothing answered at all
         served = None
+    answer = failover.dns_answer(config, config.api_host())
+    healthy, _ = failover.health_check_status(config)
     return {"healthy": healthy, "dns_region": failover.answer_region(answer),
             "served_region": served}
 
@@ -99,7 +101,7 @@ for key, seconds in moments.items():
           "within the bound")
 
 # %%
-assert list(moments) == list(labels), "detection, then DNS, then clients"
+assert list(moments) == list(labels), f"detection, then DNS, then clients: {moments}"
 status, body, served_by = tickets.health(f"https://{config.regional_host(primary)}/")
 print(f"the primary itself still answers /health with {status}: {body['message'][:40]}…")
 assert status >= 400

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from helpers.sandbox import SandboxSettings, running_sandbox
 
 WORKSHOP_TIME_SCALE = 0.1
@@ -27,3 +29,10 @@ def sandbox_at_workshop_clock() -> Iterator[dict[str, Any]]:
     """A fixture body: a fresh sandbox at the workshop's clock, keeping no state."""
     with running_sandbox(SandboxSettings(time_scale=WORKSHOP_TIME_SCALE, persist=False)) as info:
         yield info
+
+
+@pytest.fixture(scope="module", name="sandbox")
+def module_sandbox_at_workshop_clock(sandbox):
+    """The ``sandbox`` of a module that imports this fixture, in place of the session's:
+    failover timings asserted against the bound notebook 04 promises."""
+    yield from sandbox_at_workshop_clock()

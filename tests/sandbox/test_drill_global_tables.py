@@ -10,18 +10,11 @@ from __future__ import annotations
 import pytest
 
 from helpers import cli, deployment, drill, global_tables, net, session, tickets
-from workshop_sandboxes import sandbox_at_workshop_clock
+from workshop_sandboxes import module_sandbox_at_workshop_clock  # noqa: F401  (our `sandbox`)
 
 pytestmark = pytest.mark.story
 
 RATE = 10.0  # requests per second
-
-
-@pytest.fixture(scope="module")
-def sandbox(sandbox):
-    """This module's sandbox, at the workshop's clock: its failover timings are asserted
-    against the bound notebook 04 promises (tests/workshop_sandboxes.py says why not 0.05)."""
-    yield from sandbox_at_workshop_clock()
 
 
 def _drill(config, capsys, *extra: str) -> tuple[int, str, str]:

@@ -18,20 +18,13 @@ from helpers import cleanup, deployment, failover, net, replication, tickets
 from helpers.config import WorkshopConfig
 from helpers.regions import sandbox_ip
 from helpers.session import client
-from workshop_sandboxes import sandbox_at_workshop_clock
+from workshop_sandboxes import module_sandbox_at_workshop_clock  # noqa: F401  (our `sandbox`)
 from workshop_steps import tear_down
 
 # Steps of one story over one deployed participant: run in file order (tests/conftest.py).
 pytestmark = pytest.mark.story
 
 TIMINGS: dict[str, float] = {}
-
-
-@pytest.fixture(scope="module")
-def sandbox(sandbox):
-    """This module's sandbox, at the workshop's clock: its failover timings are asserted
-    against the bound notebook 04 promises (tests/workshop_sandboxes.py says why not 0.05)."""
-    yield from sandbox_at_workshop_clock()
 
 
 # Timing bounds, each the AWS behaviour on the sandbox clock (this module's sandbox, the

@@ -156,17 +156,26 @@ def _stop(pid: int, timeout: float) -> bool:
 
 
 @contextlib.contextmanager
-def running_sandbox(settings: SandboxSettings | None = None) -> Iterator[dict[str, Any]]:
+def running_sandbox(settings: SandboxSettings | None = None,
+                    current: bool = True) -> Iterator[dict[str, Any]]:
     """A fresh sandbox for the duration of a ``with`` block (tests, one-off runs).
 
-    Clients created inside the block reach it, because ``WORKSHOP_SANDBOX_FILE``
-    points at its status file. The process also stops if this one dies. Its state is
-    kept beside that status file, in a temporary directory of its own (never in the
-    workshop home), and deleted with it.
+    With ``current`` (the default), clients created inside the block reach it, because
+    ``WORKSHOP_SANDBOX_FILE`` points at its status file; without, nothing process-wide
+    changes and only clients given its ``endpoint_url`` reach it (a second sandbox beside
+    the current one). The process also stops if this one dies. Its state is kept beside
+    that status file, in a temporary directory of its own (never in the workshop home),
+    and deleted with it.
     """
     with tempfile.TemporaryDirectory(prefix="workshop-sandbox-") as tmp:
         path = Path(tmp) / "sandbox.json"
         info = up(settings, status_file=path, stop_with_parent=True)
+        if not current:
+            try:
+                yield info
+            finally:
+                down(path)
+            return
         previous = os.environ.get("WORKSHOP_SANDBOX_FILE")
         os.environ["WORKSHOP_SANDBOX_FILE"] = str(path)
         try:

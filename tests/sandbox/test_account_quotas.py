@@ -27,9 +27,11 @@ NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 @pytest.fixture(scope="module")
 def aws_clock(sandbox):
-    """A sandbox on AWS's own clock (time scale 1.0) and a factory of clients without
-    retries for it; the session sandbox is the current one again afterwards."""
-    with running_sandbox(SandboxSettings(time_scale=1.0, persist=False)) as info:
+    """A sandbox on AWS's own clock (time scale 1.0) beside the session's, and a factory of
+    clients without retries for it. Only those clients reach it: the session's sandbox stays
+    the current one for every other test (``aws``) of this module and process."""
+    with running_sandbox(SandboxSettings(time_scale=1.0, persist=False),
+                         current=False) as info:
         def make(service: str, region: str = "us-east-1"):
             return boto3.client(service, region_name=region, endpoint_url=info["endpoint_url"],
                                 aws_access_key_id="testing", aws_secret_access_key="testing",
@@ -100,6 +102,18 @@ def burst(client, operation: str, calls: list[dict]) -> list[tuple[str, int, str
 def error(exc: pytest.ExceptionInfo) -> tuple[str, int]:
     response = exc.value.response
     return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_the_aws_clock_sandbox_leaves_every_other_client_on_the_session_sandbox(
+        aws_clock, sandbox):
+    """Otherwise this module's `aws` tests (and any module after it in the process) wait
+    out real 30-second quota windows on the clock-1.0 sandbox."""
+    from helpers import net
+    from helpers.sandbox import require_status
+
+    assert aws_clock("sts").meta.endpoint_url != sandbox["endpoint_url"]
+    assert require_status()["endpoint_url"] == sandbox["endpoint_url"]
+    assert net.time_scale() == sandbox["time_scale"] < 1.0
 
 
 def test_a_sixth_route53_request_within_a_second_is_throttled(aws_clock):

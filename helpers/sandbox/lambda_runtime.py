@@ -8,6 +8,15 @@ environment as on Lambda: the zip extracted once, the handler imported once
 configuration, so after UpdateFunctionCode/Configuration (or a stack update)
 the next invoke starts fresh environments, and the old ones are drained.
 
+Each environment is forked from one warm parent (:mod:`helpers.sandbox.lambda_zygote`)
+that has imported boto3 once, instead of a new interpreter importing it again; where
+Linux's pidfds are missing, or the zygote cannot be started twice running, an
+environment is a plain ``python lambda_worker.py`` as before (the sandbox log says
+so). The cold start a function reports is AWS's, on the sandbox clock
+(:data:`COLD_START_INIT_S`), not this machine's: the first invocation of an
+environment takes at least that long, and its REPORT line's Init Duration says
+so; the real time is in the sandbox log and at ``/_sandbox/lambda``.
+
 Behaviour follows the Lambda documentation: reserved concurrency caps the
 concurrent executions and 0 throttles every call (429
 TooManyRequestsException); an uncaught exception gives ``FunctionError:
@@ -35,6 +44,8 @@ import math
 import os
 import select
 import shutil
+import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -43,6 +54,7 @@ import threading
 import time
 import uuid
 import zipfile
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,10 +64,24 @@ from moto.core.exceptions import JsonRESTError
 
 from helpers.sandbox.context import SandboxContext, signing_service
 from helpers.sandbox.distance import caller_token
+from helpers.sandbox.lambda_zygote import receive, send
 
 log = logging.getLogger("helpers.sandbox.lambda")
 
 WORKER = Path(__file__).with_name("lambda_worker.py")
+ZYGOTE = Path(__file__).with_name("lambda_zygote.py")
+# The Init Duration of a small Python 3.12 function (zip package, 128-256 MB) whose module
+# imports boto3, as AWS reports it: about 300 ms. AWS says only that cold starts range
+# "from under 100 ms to over 1 second" (AWS Compute Blog, "Understanding and Remediating
+# Cold Starts: An AWS Lambda Perspective", 2022); public measurements put the Python
+# runtime's own init at about 100 ms (e.g. the daily lambda-perf benchmark's hello-world)
+# and importing boto3 at roughly 150-250 ms more. An AWS duration: scaled by time_scale.
+COLD_START_INIT_S = 0.3
+ZYGOTE_START_TIMEOUT_S = 60.0  # importing boto3 on a loaded two-core machine takes seconds
+ZYGOTE_REPLY_TIMEOUT_S = 10.0  # a fork or a reap answers in milliseconds
+STATS_PATH = "/_sandbox/lambda"
+# pidfds (Linux >= 5.3) let the runtime signal and wait for a process it did not start.
+FORK_SUPPORTED = hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")
 MAX_WORKERS_PER_FUNCTION = 4  # the sandbox's own cap when no reserved concurrency is set
 INIT_TIMEOUT_S = 10.0  # Lambda's limit for the init phase of an on-demand environment
 IDLE_WORKER_S = 300.0  # an unused environment is reclaimed, as Lambda does after a while
@@ -100,11 +126,140 @@ class TooManyRequestsException(JsonRESTError):
                                        "message": "Rate Exceeded."})
 
 
+# ---------------------------------------------------------------- the warm parent
+class ZygoteGone(Exception):
+    """The zygote died or stopped answering."""
+
+
+class _Zygote:
+    """One zygote process and the socket to it; requests go one at a time."""
+
+    def __init__(self, cwd: Path) -> None:
+        ours, theirs = socket.socketpair()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-P", str(ZYGOTE), str(theirs.fileno())], cwd=cwd,
+                env=_base_environment(), stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),))
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.sock = ours
+        self.pid = self.proc.pid
+        self.lock = threading.Lock()
+        self.ready = False
+        self.modules: frozenset[str] = frozenset()  # top-level modules it has imported
+        self.gone: str | None = None  # why it is no longer usable
+        log.info("Lambda zygote started (pid %d)", self.pid)
+
+    def spawn(self, handler: str, cwd: Path, env: dict[str, str], fds: tuple[int, int]) -> int:
+        reply = self._request({"op": "spawn", "handler": handler, "cwd": str(cwd), "env": env},
+                              list(fds))
+        if "pid" not in reply:
+            raise ZygoteGone(f"the Lambda zygote (pid {self.pid}) could not fork: "
+                             f"{reply.get('error')}")
+        return reply["pid"]
+
+    def reap(self, pid: int) -> int | None:
+        """The exit status of a child that has ended (None if the zygote is gone)."""
+        try:
+            return self._request({"op": "reap", "pid": pid})["status"]
+        except ZygoteGone:
+            return None
+
+    def shadowed_by(self, code_dir: Path) -> set[str]:
+        """The modules it has imported that the function's code ships a copy of (a fork
+        would give the function the zygote's)."""
+        with self.lock:
+            self._call(lambda: None)
+        return {path.name.partition(".")[0] for path in code_dir.iterdir()} & self.modules
+
+    def _request(self, message: dict, fds: list[int] | None = None) -> dict:
+        def exchange() -> dict:
+            self.sock.settimeout(ZYGOTE_REPLY_TIMEOUT_S)
+            send(self.sock, message, fds)
+            reply, _ = receive(self.sock)
+            if reply is None:
+                raise EOFError("it closed its socket")
+            return reply
+
+        with self.lock:
+            return self._call(exchange)
+
+    def _call(self, exchange: Any) -> Any:
+        """``exchange()`` once the zygote is ready; any failure makes it gone (lock held)."""
+        if self.gone:
+            raise ZygoteGone(self.gone)
+        try:
+            if not self.ready:
+                self.sock.settimeout(ZYGOTE_START_TIMEOUT_S)
+                ready, _ = receive(self.sock)
+                if ready is None:
+                    raise EOFError("it exited while importing")
+                self.ready, self.modules = True, frozenset(ready.get("modules", ()))
+                log.info("Lambda zygote (pid %d) ready: imports done in %.0f ms",
+                         self.pid, ready.get("warm_ms", 0))
+            return exchange()
+        except (OSError, EOFError, ValueError) as exc:
+            self.gone = self._end(f"{type(exc).__name__}: {exc}")
+            raise ZygoteGone(self.gone) from None
+
+    def _end(self, reason: str) -> str:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        try:
+            code = self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        return f"the Lambda zygote (pid {self.pid}) is gone ({reason}; exit status {code})"
+
+    def stop(self) -> None:
+        """End of file on its socket ends it; its children are the pools' to end."""
+        with self.lock:
+            if self.gone:
+                return
+            self.gone = self._end("the sandbox stopped")
+
+
+class _Forked:
+    """A worker the zygote forked, with Popen's kill/wait/returncode. Its pidfd names that
+    very process whatever happens to its pid; the zygote holds the exit status (and the pid)
+    until :meth:`wait` reaps it there."""
+
+    def __init__(self, pid: int, zygote: _Zygote) -> None:
+        self.pid = pid
+        self.zygote = zygote
+        self.returncode: int | None = None
+        self.pidfd: int | None = os.pidfd_open(pid)
+        self.lock = threading.Lock()
+
+    def kill(self) -> None:
+        with self.lock:
+            if self.pidfd is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        with self.lock:
+            if self.pidfd is None:
+                return self.returncode
+            poller = select.poll()
+            poller.register(self.pidfd, select.POLLIN)  # readable once the process ended
+            if not poller.poll(None if timeout is None else math.ceil(timeout * 1000)):
+                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout or 0)
+            os.close(self.pidfd)
+            self.pidfd = None
+        self.returncode = self.zygote.reap(self.pid)
+        return self.returncode
+
+
 # ---------------------------------------------------------------- one environment
 class _Worker:
     """A worker process and its two pipes."""
 
-    def __init__(self, proc: subprocess.Popen, request_fd: int, result_fd: int,
+    def __init__(self, proc: subprocess.Popen | _Forked, request_fd: int, result_fd: int,
                  log_stream: str) -> None:
         self.proc = proc
         self.request_fd = request_fd
@@ -113,6 +268,7 @@ class _Worker:
         self.buffer = bytearray()
         self.init_logs = ""
         self.init_ms: float | None = None  # set until the first invocation reports it
+        self.forked = isinstance(proc, _Forked)
         self.init_error = False
         self.last_used = time.monotonic()
         self.alive = True
@@ -222,6 +378,10 @@ class LambdaRuntime:
         self._lock = threading.Lock()
         self._code_root: Path | None = None
         self._reaper: threading.Thread | None = None
+        self._zygote: _Zygote | None = None
+        self._zygote_lock = threading.Lock()
+        self._forking = FORK_SUPPORTED  # off for good when a restarted zygote fails too
+        self._cold_starts: deque[dict[str, Any]] = deque(maxlen=1000)
 
     # -- component
     def start(self) -> None:
@@ -230,6 +390,7 @@ class LambdaRuntime:
         # moto's Lambda models take ~0.3 s to import: patch them on the first request
         # that can create or invoke a function, not while the sandbox starts.
         self.ctx.add_intercept(_before_lambda)
+        self.ctx.add_intercept(self._stats_intercept)
         self._reaper = threading.Thread(target=self._reap_idle, name="lambda-reaper",
                                         daemon=True)
         self._reaper.start()
@@ -242,6 +403,10 @@ class LambdaRuntime:
             pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
             pool.close(kill_busy=True)
+        with self._zygote_lock:
+            zygote, self._zygote, self._forking = self._zygote, None, False
+        if zygote is not None:
+            zygote.stop()
         if self._code_root is not None:
             shutil.rmtree(self._code_root, ignore_errors=True)
 
@@ -281,6 +446,28 @@ class LambdaRuntime:
         with self._lock:
             pools = dict(self._pools)
         return {arn: {"idle": len(p.idle), "busy": p.busy} for arn, p in pools.items()}
+
+    def environments(self) -> dict[str, Any]:
+        """The zygote, every live environment's process, and the cold starts so far: what
+        ``/_sandbox/lambda`` answers (``workshop bench`` measures their memory)."""
+        with self._lock:
+            pools = list(self._pools.values())
+        workers = []
+        for pool in pools:
+            with pool.cond:
+                workers += [{"function": pool.config.name, "pid": w.proc.pid,
+                             "forked": w.forked} for w in pool.workers if w.alive]
+        zygote = self._zygote
+        return {"zygote_pid": zygote.pid if zygote is not None and not zygote.gone else None,
+                "workers": workers, "cold_starts": list(self._cold_starts),
+                "cold_start_init_ms": COLD_START_INIT_S * 1000,
+                "time_scale": self.ctx.time_scale}
+
+    def prepare(self) -> None:
+        """Start the zygote now (it imports while the stacks are created), not on the
+        first cold start."""
+        with contextlib.suppress(OSError):
+            self._zygote_now()
 
     # -- invocation
     def _invoke_async(self, fn: Any, payload: bytes) -> None:
@@ -439,13 +626,11 @@ class LambdaRuntime:
                       f"{uuid.uuid4().hex}")
         request_r, request_w = os.pipe()
         result_r, result_w = os.pipe()
+        started = time.monotonic()
         try:
-            proc = subprocess.Popen(
-                # -P: the worker's own directory stays off the function's import path.
-                [sys.executable, "-P", str(WORKER), config.handler, str(request_r),
-                 str(result_w)],
-                cwd=code_dir, env=self._environment(config, code_dir, log_stream),
-                stdin=subprocess.DEVNULL, pass_fds=(request_r, result_w))
+            proc = self._start_process(config, code_dir,
+                                       self._environment(config, code_dir, log_stream),
+                                       (request_r, result_w))
         except BaseException:
             for fd in (request_r, request_w, result_r, result_w):
                 os.close(fd)
@@ -466,14 +651,67 @@ class LambdaRuntime:
             raise RuntimeError(f"the Lambda worker for {config.name} did not start ({frame}); "
                                "see the sandbox log")
         worker.init_logs = "".join(logs)
-        worker.init_ms = frame.get("init_ms", 0.0)
         worker.init_error = bool(frame.get("init_error"))
+        # The cold start takes AWS's time on the sandbox clock, whatever this machine took:
+        # the difference is waited out, and the reported Init Duration is AWS's figure.
+        real_s = time.monotonic() - started
+        modelled_s = self.ctx.scaled(COLD_START_INIT_S)
+        if real_s < modelled_s:
+            self.ctx.stop_event.wait(modelled_s - real_s)
+        worker.init_ms = modelled_s * 1000
+        cold_start = {"function": config.name, "forked": worker.forked,
+                      "ready_ms": round(real_s * 1000, 1),
+                      "handler_import_ms": round(frame.get("init_ms", 0.0), 1),
+                      "reported_init_ms": round(worker.init_ms, 2)}
+        self._cold_starts.append(cold_start)
+        log.info("cold start of %s: %s and ready in %.0f ms (handler import %.0f ms); "
+                 "reported Init Duration %.0f ms (AWS's %.0f ms x time scale %g)",
+                 config.name, "forked" if worker.forked else "new interpreter",
+                 cold_start["ready_ms"], cold_start["handler_import_ms"], worker.init_ms,
+                 COLD_START_INIT_S * 1000, self.ctx.time_scale)
         return worker
 
+    def _start_process(self, config: _Config, code_dir: Path, env: dict[str, str],
+                       fds: tuple[int, int]) -> subprocess.Popen | _Forked:
+        """A fork of the zygote (restarted once if it died), else a new interpreter."""
+        for attempt in (1, 2):
+            try:
+                zygote = self._zygote_now()
+            except OSError as exc:
+                log.warning("could not start the Lambda zygote (%s)", exc)
+                break
+            if zygote is None:
+                break
+            try:
+                shadowed = zygote.shadowed_by(code_dir)
+                if shadowed:
+                    log.info("%s ships its own %s: its environments start as new "
+                             "interpreters, so that its code imports them", config.name,
+                             ", ".join(sorted(shadowed)))
+                    break
+                return _Forked(zygote.spawn(config.handler, code_dir, env, fds), zygote)
+            except ZygoteGone as exc:
+                with self._zygote_lock:
+                    if self._zygote is zygote:
+                        self._zygote = None
+                    if attempt == 2:
+                        self._forking = False
+                log.warning("%s; %s", exc, "starting a new one" if attempt == 1 else
+                            "Lambda environments start as new interpreters from now on")
+        return subprocess.Popen(
+            # -P: the worker's own directory stays off the function's import path.
+            [sys.executable, "-P", str(WORKER), config.handler, *map(str, fds)],
+            cwd=code_dir, env=env, stdin=subprocess.DEVNULL, pass_fds=fds)
+
+    def _zygote_now(self) -> _Zygote | None:
+        """The running zygote, started if there is none (None when forking is off)."""
+        with self._zygote_lock:
+            if self._zygote is None and self._forking and not self.ctx.stop_event.is_set():
+                self._zygote = _Zygote(self._code_root_dir())
+            return self._zygote
+
     def _environment(self, config: _Config, code_dir: Path, log_stream: str) -> dict[str, str]:
-        # Nothing of the sandbox's own environment (AWS_PROFILE, real keys, ...) leaks in.
-        env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-               "LANG": "en_US.UTF-8", "TZ": ":UTC"}
+        env = _base_environment()
         env.update(dict(config.env))
         env.update({
             "_HANDLER": config.handler,
@@ -500,16 +738,21 @@ class LambdaRuntime:
         })
         return env
 
-    def _code_dir(self, config: _Config) -> Path:
-        """The function's zip extracted once per code version (keyed by its sha256)."""
+    def _code_root_dir(self) -> Path:
         with self._lock:
             if self._code_root is None:
                 self._code_root = Path(tempfile.mkdtemp(prefix="sandbox-lambda-"))
-            target = self._code_root / (config.code_digest or "no-code")
+            return self._code_root
+
+    def _code_dir(self, config: _Config) -> Path:
+        """The function's zip extracted once per code version (keyed by its sha256)."""
+        root = self._code_root_dir()
+        with self._lock:
+            target = root / (config.code_digest or "no-code")
             if target.exists():
                 return target
             fn = self.ctx.backend("lambda", config.region).get_function(config.arn)
-            staging = Path(tempfile.mkdtemp(dir=self._code_root))
+            staging = Path(tempfile.mkdtemp(dir=root))
             code = getattr(fn, "code_bytes", b"") or b""
             if code:
                 with zipfile.ZipFile(io.BytesIO(code)) as archive:
@@ -535,6 +778,13 @@ class LambdaRuntime:
         except Exception:  # noqa: BLE001 - logging must never fail an invocation
             log.debug("could not write logs for %s", config.name, exc_info=True)
 
+    def _stats_intercept(self, request: Any) -> Any:
+        if request.path != STATS_PATH:
+            return None
+        from werkzeug.wrappers import Response
+
+        return Response(json.dumps(self.environments()), mimetype="application/json")
+
     def _reap_idle(self) -> None:
         while not self.ctx.stop_event.wait(30):
             cutoff = time.monotonic() - IDLE_WORKER_S
@@ -547,6 +797,14 @@ class LambdaRuntime:
                     pool.workers.difference_update(old)
                 for worker in old:
                     worker.close()
+
+
+def _base_environment() -> dict[str, str]:
+    """What every environment (and the zygote) starts from: nothing of the sandbox's own
+    environment (AWS_PROFILE, real keys, ...) leaks in, and no AWS config file is read."""
+    return {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8", "TZ": ":UTC",
+            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
 
 
 def _reserved(fn: Any) -> int | None:
@@ -566,6 +824,8 @@ _patch_lock = threading.Lock()
 def _before_lambda(request: Any) -> None:
     if not _patched and signing_service(request) in ("lambda", "cloudformation"):
         install_moto_patches()
+        if _active is not None:
+            _active.prepare()
 
 
 def install_moto_patches() -> None:

@@ -1,5 +1,7 @@
 """Replication under faults: 10,000 changes reach the secondary intact, except one
 record the target rejects, which the failure queue identifies and a re-drive repairs.
+The long tier runs the 10,000; `make test` runs the same story with 2,000 changes and
+every fault's counts scaled with them, so each fault still fires.
 
 The source table gets a mix of inserts, updates and deletes through
 BatchWriteItem while the sandbox's fault injection (helpers/sandbox/faults.py)
@@ -26,9 +28,6 @@ from helpers.session import client
 from workshop_cli import workshop
 from workshop_steps import tear_down
 
-pytestmark = pytest.mark.long  # minutes: scheduled early (conftest.py)
-
-CHANGES = 10_000
 INSERTS, UPDATES, DELETES = 6_000, 2_500, 1_500
 WRITE_BATCH = 25
 # Each batch pays real inter-region round trips (eu-west-1 -> ap-southeast-1, 181 ms,
@@ -38,7 +37,7 @@ SETTLE_TIMEOUT_S = 400
 TIMEOUT_DELAY_S = 10.5  # the replicator's read timeout is 10 s (lambda_src/common.py)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def config(sandbox, tmp_path_factory):
     token = secrets.token_hex(3)
     with pytest.MonkeyPatch.context() as patch:
@@ -57,13 +56,21 @@ def config(sandbox, tmp_path_factory):
                 tear_down(config)
 
 
-def plan(seed: int = 7) -> tuple[list[tuple[str, dict]], str]:
-    """10,000 changes (6,000 inserts, 2,500 updates, 1,500 deletes, interleaved) and the id
-    of the one ticket the target will reject (inserted once, never changed after)."""
+def scaled(count: int, share: float, least: int = 1) -> int:
+    """A count of the 10,000-change story at ``share`` of its size."""
+    return max(least, round(count * share))
+
+
+def plan(share: float = 1.0, seed: int = 7) -> tuple[list[tuple[str, dict]], str]:
+    """10,000 changes (6,000 inserts, 2,500 updates, 1,500 deletes, interleaved), or
+    ``share`` of each, and the id of the one ticket the target will reject (inserted once,
+    never changed after)."""
     rng = random.Random(seed)
-    kinds = ["update"] * UPDATES + ["delete"] * DELETES + ["insert"] * (INSERTS - 300)
+    inserts, updates, deletes = (scaled(n, share) for n in (INSERTS, UPDATES, DELETES))
+    first = scaled(300, share)
+    kinds = ["update"] * updates + ["delete"] * deletes + ["insert"] * (inserts - first)
     rng.shuffle(kinds)
-    kinds = ["insert"] * 300 + kinds  # something to update or delete from the start
+    kinds = ["insert"] * first + kinds  # something to update or delete from the start
     clock = datetime.now(UTC)
     live: list[str] = []
     items: dict[str, dict] = {}
@@ -78,7 +85,7 @@ def plan(seed: int = 7) -> tuple[list[tuple[str, dict]], str]:
             items[ticket_id] = {"id": {"S": ticket_id}, "description": {"S": f"ticket {step}"},
                                 "status": {"S": "open"}, "updatedAt": {"S": stamp}}
             changes.append(("put", dict(items[ticket_id])))
-            if step == 2_500:
+            if step == scaled(2_500, share):
                 rejected = ticket_id  # never touched again
             else:
                 live.append(ticket_id)
@@ -91,7 +98,7 @@ def plan(seed: int = 7) -> tuple[list[tuple[str, dict]], str]:
         else:
             ticket_id = live.pop(rng.randrange(len(live)))
             changes.append(("delete", {"id": {"S": ticket_id}}))
-    assert len(changes) == CHANGES and rejected
+    assert len(changes) == inserts + updates + deletes and rejected
     return changes, rejected
 
 
@@ -147,7 +154,18 @@ def log_lines(config: WorkshopConfig, function: str) -> list[str]:
     return [event["message"] for page in pages for event in page["events"]]
 
 
+@pytest.mark.long
 def test_ten_thousand_changes_survive_faults_and_the_rejected_one_is_redriven(config, sandbox):
+    changes_survive_faults_and_the_rejected_one_is_redriven(config, sandbox, share=1.0)
+
+
+def test_two_thousand_changes_survive_the_same_faults_scaled_and_the_rejected_one_is_redriven(
+        config, sandbox):
+    """The fast tier's stand-in: a fifth of the changes, each fault's counts a fifth too."""
+    changes_survive_faults_and_the_rejected_one_is_redriven(config, sandbox, share=0.2)
+
+
+def changes_survive_faults_and_the_rejected_one_is_redriven(config, sandbox, share: float):
     started = time.monotonic()
     endpoint = sandbox["endpoint_url"]
     primary, secondary = config.regions
@@ -155,8 +173,15 @@ def test_ten_thousand_changes_survive_faults_and_the_rejected_one_is_redriven(co
     target = deployment.stack_outputs(config, "api", secondary)["TableName"]
     function = deployment.stack_outputs(config, "replication", primary)[
         "ReplicatorFunctionName"]
-    changes, rejected = plan()
+    changes, rejected = plan(share)
     at_target = {"service": "dynamodb", "region": secondary, "table": target}
+
+    def every(n: int) -> int:
+        """Per-batch faults (one BatchGetItem a batch, a worker a batch) come as often per
+        change: their spacing scales with the changes. Per-request faults on BatchWriteItem
+        keep their spacing: a batch makes as many writes whatever the number of changes."""
+        return scaled(n, share, least=2)
+
     faults.add(
         endpoint,
         # The ticket the target refuses for good (until the cause is "fixed" below).
@@ -166,24 +191,24 @@ def test_ten_thousand_changes_survive_faults_and_the_rejected_one_is_redriven(co
         {**at_target, "id": "throttle", "operation": "BatchWriteItem", "action": "throttle",
          "every": 40},
         {**at_target, "id": "unprocessed", "operation": "BatchWriteItem",
-         "action": "unprocessed", "every": 15, "after": 3},
+         "action": "unprocessed", "every": 15, "after": scaled(3, share)},
         {**at_target, "id": "failing-reads", "operation": "BatchGetItem", "action": "error",
-         "every": 30},
+         "every": every(30)},
         # 6 failures in a row: more than the SDK's 5 attempts, so a whole batch fails
         # and the event source mapping has to retry it.
         {**at_target, "id": "outage", "operation": "BatchWriteItem", "action": "error",
-         "after": 200, "times": 6},
+         "after": scaled(200, share), "times": 6},
         {**at_target, "id": "timeout", "operation": "BatchWriteItem", "action": "delay",
-         "seconds": TIMEOUT_DELAY_S, "after": 100, "times": 1},
+         "seconds": TIMEOUT_DELAY_S, "after": scaled(100, share), "times": 1},
         {**at_target, "id": "kill-worker", "operation": "BatchWriteItem", "action": "kill",
-         "function": function, "after": 300, "every": 50, "times": 2},
+         "function": function, "after": scaled(300, share), "every": every(50), "times": 2},
         {"id": "duplicates", "action": "duplicate", "function": function, "every": 7},
     )
 
     write_all(client("dynamodb", primary), source, changes)
     written_s = time.monotonic() - started
-    deadline = time.monotonic() + SETTLE_TIMEOUT_S
-    while mapping_stats(endpoint, function)["position"] < CHANGES:
+    deadline = time.monotonic() + scaled(SETTLE_TIMEOUT_S, share, least=120)
+    while mapping_stats(endpoint, function)["position"] < len(changes):
         assert time.monotonic() < deadline, mapping_stats(endpoint, function)
         time.sleep(0.5)
     settled_s = time.monotonic() - started
@@ -196,7 +221,7 @@ def test_ten_thousand_changes_survive_faults_and_the_rejected_one_is_redriven(co
 
     # 0 lost, 0 stale, nothing extra - apart from the rejected ticket.
     source_items, target_items = scan(primary, source), scan(secondary, target)
-    assert len(source_items) == INSERTS - DELETES
+    assert len(source_items) == scaled(INSERTS, share) - scaled(DELETES, share)
     assert differences(source_items, target_items) == {
         "lost": [rejected], "extra": [], "stale": []}
 
@@ -234,6 +259,6 @@ def test_ten_thousand_changes_survive_faults_and_the_rejected_one_is_redriven(co
     assert replication.failed_batches(config) == []
     again = workshop("replication", "redrive", "--prefix", config.prefix)
     assert again.returncode == 0 and "the failure queue is empty" in again.stdout
-    print(f"\nfaults test: {CHANGES} changes written in {written_s:.1f} s, replicated in "
+    print(f"\nfaults test: {len(changes)} changes written in {written_s:.1f} s, replicated in "
           f"{settled_s:.1f} s, total {time.monotonic() - started:.1f} s; faults fired {fired}; "
           f"mapping {stats}")

@@ -22,7 +22,14 @@ Measured, in this order, on one freshly started sandbox (default time scale):
   ``global_tables``, each with ``lag_p50_ms`` and ``lag_p99_ms``): the lag
   above at 50 writes/s is the Streams replicator's; then the same tables are
   converted to a global table (:func:`helpers.global_tables.convert`, the
-  replicator retired) and the same load measured again.
+  replicator retired) and the same load measured again;
+* **one participant's memory** (``memory_mb_one_participant``, on a sandbox of its
+  own): one participant deployed through module 3.3 and each function invoked once,
+  then the proportional set size (PSS) of the sandbox, its Lambda zygote and every
+  Lambda worker, so pages the forked workers share are counted once; with the cold
+  start the sandbox reports (``lambda_cold_start_modelled_ms``, AWS's figure at time
+  scale 1.0) and the real fork-to-ready time (``lambda_fork_to_ready_ms_median``).
+  Alone: ``python -c "from helpers import bench; bench.participant_memory()"``.
 
 The replicator runs in the primary region and writes to the secondary, so each of
 its calls pays the round trip between the two regions (``inter_region_round_trip``
@@ -69,6 +76,7 @@ SPEEDUP_GOAL, SPEEDUP_TARGET = 5.0, 10.0
 POLL_S = 0.01  # between two looks for replicated items
 THROUGHPUT_LABELS = {"batching": "batching\n(the kit's)", "per_item": "one write\nper record"}
 WRITERS = 8  # threads writing at the chosen rate (a PutItem takes several ms)
+MEMORY_GOAL_MB = 300  # one participant through 3.3 (560 MB with an interpreter per worker)
 
 Say = Callable[[str], None]
 
@@ -108,6 +116,7 @@ def run(seconds: float = 10.0, workshop_run: bool = True, say: Say = print,
         for _ in range(2):
             with running_sandbox(settings) as again:
                 starts.append(again["start_seconds"])
+        results.update(participant_memory(say))
         results["sandbox"] = {"time_scale": settings.time_scale, "start_seconds": starts,
                               "start_seconds_median": round(statistics.median(starts), 3)}
     results["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
@@ -453,6 +462,85 @@ def sandbox_costs(config: WorkshopConfig, calls: int = 40) -> dict[str, float]:
             "cost_ratio_with_version_check": round(single / (batched + read), 1)}
 
 
+# ---------------------------------------------------------------- one participant's memory
+
+
+def participant_memory(say: Say = print) -> dict[str, Any]:
+    """PSS of the sandbox, its zygote and its Lambda workers once one participant is
+    deployed through 3.3 on a fresh sandbox (no saved state: the once-a-second forked
+    save would share the sandbox's pages while it runs) and each function has run."""
+    from helpers import deployment, failover, tickets
+    from helpers.sandbox import SandboxSettings, running_sandbox
+    from helpers.sandbox.lambda_runtime import COLD_START_INIT_S, STATS_PATH
+    from helpers.session import client
+
+    with _isolated_environment(), running_sandbox(SandboxSettings(persist=False)) as info:
+        config = WorkshopConfig(mode="sandbox", prefix="bench-mem",
+                                domain="bench-mem.example.com")
+        say("memory: deploying one participant through module 3.3")
+        for region in config.regions:
+            outputs = deployment.deploy_api(config, region)
+            deployment.deploy_ui(config, region, outputs["ApiUrl"])
+        deployment.deploy_replication(config)
+        zone_id = failover.hosted_zone(config, create=True)["Id"]
+        failover.request_certificates(config)
+        failover.write_validation_records(config, zone_id)
+        failover.wait_for_certificates(config, timeout=120)
+        failover.create_custom_domains(config)
+        failover.create_regional_records(config, zone_id)
+        check_id = failover.create_health_check(config)
+        failover.wait_until_healthy(config, timeout=60)
+        failover.create_failover_records(config, zone_id, check_id)
+        # Every function once (the health checks probe the health page): tickets posted
+        # and read in both regions, the primary's replicated. Each has an environment (a
+        # function called twice at once has two, as on Lambda: the count varies a little).
+        posted = [tickets.create_ticket(deployment.api_url(config, region),
+                                        description="bench memory") for region in config.regions]
+        for region in config.regions:
+            tickets.list_tickets(deployment.api_url(config, region))
+        target = deployment.stack_outputs(config, "api", config.secondary_region)["TableName"]
+        reader = client("dynamodb", config.secondary_region)
+        polling.wait_until(lambda: ticket_ids.present(reader, target, [posted[0]["id"]]), 60,
+                           interval=0.1, what="the replicator to copy a ticket")
+        lam = _sandbox_json(info["endpoint_url"] + STATS_PATH)
+        workers = [_pss_mb(w["pid"]) for w in lam["workers"]]
+        parts = {"sandbox_mb": _pss_mb(info["pid"]),
+                 "zygote_mb": _pss_mb(lam["zygote_pid"]) if lam["zygote_pid"] else 0.0,
+                 "workers": len(workers), "workers_mb": round(sum(workers), 1),
+                 "workers_forked": sum(w["forked"] for w in lam["workers"])}
+        total = round(parts["sandbox_mb"] + parts["zygote_mb"] + parts["workers_mb"], 1)
+        ready = [c["ready_ms"] for c in lam["cold_starts"] if c["forked"]]
+    result = {"memory_mb_one_participant": total, "memory_parts": parts,
+              "memory_method": "PSS from /proc/<pid>/smaps_rollup: sandbox + Lambda zygote + "
+                               "Lambda workers, one participant through 3.3, each function "
+                               "invoked once",
+              "lambda_cold_start_modelled_ms": COLD_START_INIT_S * 1000,
+              "lambda_fork_to_ready_ms_median": (round(statistics.median(ready), 1)
+                                                 if ready else None),
+              "lambda_cold_starts": len(lam["cold_starts"])}
+    say(f"  one participant: {total} MB (sandbox {parts['sandbox_mb']}, zygote "
+        f"{parts['zygote_mb']}, {parts['workers']} workers {parts['workers_mb']}); cold start "
+        f"reported {result['lambda_cold_start_modelled_ms']:.0f} ms at time scale 1, real "
+        f"fork to ready {result['lambda_fork_to_ready_ms_median']} ms (median)")
+    return result
+
+
+def _sandbox_json(url: str) -> dict[str, Any]:
+    import requests
+
+    response = requests.get(url, timeout=15)
+    response.raise_for_status()
+    return response.json()
+
+
+def _pss_mb(pid: int) -> float:
+    """Proportional set size: a page shared by N processes counts 1/N in each."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise ValueError(f"no Pss in /proc/{pid}/smaps_rollup")
+
+
 # ---------------------------------------------------------------- goals, files, chart
 
 
@@ -461,7 +549,10 @@ def goals(results: dict[str, Any]) -> dict[str, Any]:
                   if r["rate"] == 50), None)
     p99 = lag50["p99_ms"] if lag50 else None
     speedup = results.get("replicator_throughput", {}).get("replicator_speedup_vs_per_item")
+    memory = results.get("memory_mb_one_participant")
     return {
+        "memory_mb_one_participant": memory,
+        f"memory_at_most_{MEMORY_GOAL_MB}_mb": memory is not None and memory <= MEMORY_GOAL_MB,
         "lag_p99_at_50_per_s_ms": p99,
         "lag_p99_under_1_s_at_50_per_s": p99 is not None and p99 < LAG_GOAL_S * 1000,
         "replicator_speedup_vs_per_item": speedup,

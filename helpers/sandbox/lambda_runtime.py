@@ -628,7 +628,7 @@ class LambdaRuntime:
         result_r, result_w = os.pipe()
         started = time.monotonic()
         try:
-            proc = self._start_process(config, code_dir,
+            proc, forked_at = self._start_process(config, code_dir,
                                        self._environment(config, code_dir, log_stream),
                                        (request_r, result_w))
         except BaseException:
@@ -654,17 +654,18 @@ class LambdaRuntime:
         worker.init_error = bool(frame.get("init_error"))
         # The cold start takes AWS's time on the sandbox clock, whatever this machine took:
         # the difference is waited out, and the reported Init Duration is AWS's figure.
-        real_s = time.monotonic() - started
+        ready_at = time.monotonic()
+        real_s = ready_at - started
         modelled_s = self.ctx.scaled(COLD_START_INIT_S)
         if real_s < modelled_s:
             self.ctx.stop_event.wait(modelled_s - real_s)
         worker.init_ms = modelled_s * 1000
         cold_start = {"function": config.name, "forked": worker.forked,
-                      "ready_ms": round(real_s * 1000, 1),
+                      "ready_ms": round((ready_at - forked_at) * 1000, 1),
                       "handler_import_ms": round(frame.get("init_ms", 0.0), 1),
                       "reported_init_ms": round(worker.init_ms, 2)}
         self._cold_starts.append(cold_start)
-        log.info("cold start of %s: %s and ready in %.0f ms (handler import %.0f ms); "
+        log.info("cold start of %s: %s, ready in %.0f ms (handler import %.0f ms); "
                  "reported Init Duration %.0f ms (AWS's %.0f ms x time scale %g)",
                  config.name, "forked" if worker.forked else "new interpreter",
                  cold_start["ready_ms"], cold_start["handler_import_ms"], worker.init_ms,
@@ -672,8 +673,9 @@ class LambdaRuntime:
         return worker
 
     def _start_process(self, config: _Config, code_dir: Path, env: dict[str, str],
-                       fds: tuple[int, int]) -> subprocess.Popen | _Forked:
-        """A fork of the zygote (restarted once if it died), else a new interpreter."""
+                       fds: tuple[int, int]) -> tuple[subprocess.Popen | _Forked, float]:
+        """A fork of the zygote (restarted once if it died), else a new interpreter; and
+        when it was asked for (after any wait for the zygote's own start)."""
         for attempt in (1, 2):
             try:
                 zygote = self._zygote_now()
@@ -689,7 +691,9 @@ class LambdaRuntime:
                              "interpreters, so that its code imports them", config.name,
                              ", ".join(sorted(shadowed)))
                     break
-                return _Forked(zygote.spawn(config.handler, code_dir, env, fds), zygote)
+                forked_at = time.monotonic()
+                return _Forked(zygote.spawn(config.handler, code_dir, env, fds),
+                               zygote), forked_at
             except ZygoteGone as exc:
                 with self._zygote_lock:
                     if self._zygote is zygote:
@@ -698,10 +702,11 @@ class LambdaRuntime:
                         self._forking = False
                 log.warning("%s; %s", exc, "starting a new one" if attempt == 1 else
                             "Lambda environments start as new interpreters from now on")
+        started = time.monotonic()
         return subprocess.Popen(
             # -P: the worker's own directory stays off the function's import path.
             [sys.executable, "-P", str(WORKER), config.handler, *map(str, fds)],
-            cwd=code_dir, env=env, stdin=subprocess.DEVNULL, pass_fds=fds)
+            cwd=code_dir, env=env, stdin=subprocess.DEVNULL, pass_fds=fds), started
 
     def _zygote_now(self) -> _Zygote | None:
         """The running zygote, started if there is none (None when forking is off)."""

@@ -45,7 +45,9 @@ WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_worker
 # What lambda_src/ (and benchmarks/naive_replicator) import, so a handler's own imports
 # are found in sys.modules. Services: the clients they create.
 STDLIB = ("base64", "binascii", "dataclasses", "datetime", "decimal", "functools", "json",
-          "logging", "random", "re", "threading", "traceback", "uuid")
+          "logging", "random", "re", "threading", "traceback", "uuid",
+          # what a client's first request imports (host names are IDNA-encoded)
+          "encodings.idna", "stringprep", "unicodedata")
 SERVICES = ("dynamodb",)
 
 
@@ -110,26 +112,27 @@ def _warm() -> None:
 
 
 def _share_botocore_data(warm) -> None:
-    """Every botocore Loader made later with the same search paths starts with what
-    ``warm`` has parsed.
+    """Every boto3 session made later whose data files are the same starts with what
+    ``warm`` (a boto3 session's loader) has parsed.
 
     botocore caches each loaded data file per Loader (``instance_cache``), and a
     function's session makes a Loader of its own: without this each environment would
     parse dynamodb's model and the 1.2 MB endpoints.json again, ~13 MB and ~50 ms each.
-    The files depend only on the search paths (``AWS_DATA_PATH``), which are compared;
-    botocore never changes loaded data (all clients of a session already share it).
+    What a Loader loads depends only on its search paths (botocore's and boto3's data,
+    plus ``AWS_DATA_PATH``), compared once boto3 has added its own; botocore never changes
+    loaded data (all clients of one session already share it).
     """
-    from botocore import loaders
+    from boto3.session import Session
 
     cache, paths = dict(warm._cache), list(warm.search_paths)
-    original = loaders.Loader.__init__
+    setup_loader = Session._setup_loader
 
-    def __init__(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        if list(self.search_paths) == paths:
-            self._cache.update(cache)
+    def _setup_loader(self):
+        setup_loader(self)
+        if list(self._loader.search_paths) == paths and not self._loader._cache:
+            self._loader._cache.update(cache)
 
-    loaders.Loader.__init__ = __init__
+    Session._setup_loader = _setup_loader
 
 
 def serve(control: socket.socket) -> list[str] | None:

@@ -24,6 +24,32 @@ def sandbox():
         yield info
 
 
+@pytest.fixture(scope="session")
+def deployed_workshop(sandbox):
+    """One participant deployed through module 3.3 in the session's sandbox, once per test
+    process (each xdist worker), for every test that only reads a deployed workshop: both
+    API and UI stacks, replication, and Route 53 failover, the pages on api.<domain>.
+
+    Deploy once, check many: a test using it may read anything, and may change something
+    only if it puts it back before it ends (it shares the participant with the worker's
+    other test files). Cleaned up at the end of the process; the clean-up must leave
+    nothing. Yields the :class:`~helpers.config.WorkshopConfig`.
+    """
+    import secrets
+
+    from helpers.config import WorkshopConfig
+    from workshop_steps import deploy_regions, set_up_failover, tear_down
+
+    token = secrets.token_hex(3)
+    config = WorkshopConfig(mode="sandbox", prefix=f"dw-{token}", domain=f"dw-{token}.example.com")
+    try:
+        deploy_regions(config)
+        set_up_failover(config, republish_ui=True)
+        yield config
+    finally:
+        tear_down(config)
+
+
 # ---------------------------------------------------------------- test order
 #
 # The suite runs in random order (pytest-randomly): modules are shuffled, and so are the

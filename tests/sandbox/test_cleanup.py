@@ -6,6 +6,10 @@ in one sandbox, through Route 53 failover. Participant A uses a hosted zone the
 learner made (with a record of their own) and owns a certificate of their own;
 neither may be touched. The clean-up runs through the `workshop` command in a
 subprocess, as a learner or CI runs it.
+
+The tests on two participants deployed through module 3.3 for themselves take minutes: they
+are the long tier. `make test` checks the same promises on the worker's shared deployment
+(``deployed_workshop``, read only) beside a participant with only what each promise needs.
 """
 
 from __future__ import annotations
@@ -26,8 +30,6 @@ from helpers.session import client
 from helpers.stacks import tags
 from workshop_cli import workshop
 from workshop_steps import deploy_regions, set_up_failover, tear_down
-
-pytestmark = pytest.mark.long  # minutes: scheduled early (conftest.py)
 
 R53 = "us-east-1"
 
@@ -99,12 +101,14 @@ def participant(sandbox, tmp_path_factory):
                 tear_down(config)
 
 
+@pytest.mark.long
 def test_leftovers_lists_every_kind_the_workshop_creates(room):
     kinds = {item.split(" ")[0] for item in cleanup.leftovers(room["b"])}
     assert kinds >= {"stack", "bucket", "function", "event", "table", "REST", "queue", "log",
                      "IAM", "custom", "certificate", "health", "DNS", "hosted"}
 
 
+@pytest.mark.long
 def test_cleanup_twice_leaves_nothing_of_one_participant_and_the_other_untouched(room,
                                                                                sandbox):
     a, b = room["a"], room["b"]
@@ -148,6 +152,7 @@ def test_cleanup_twice_leaves_nothing_of_one_participant_and_the_other_untouched
     assert replicates(b)
 
 
+@pytest.mark.long
 def test_cleanup_resumes_after_failing_half_way(participant, sandbox):
     b = participant
     endpoint = sandbox["endpoint_url"]
@@ -264,6 +269,7 @@ def test_custom_domains_are_deleted_before_the_certificates_they_use(sandbox, tm
     assert cleanup.leftovers(config) == []
 
 
+@pytest.mark.long
 def test_a_certificate_still_in_use_is_kept_with_advice_and_holds_up_nothing(sandbox, tmp_path,
                                                                             monkeypatch):
     """A certificate the kit made but something else still uses (on AWS: its custom domain,
@@ -334,3 +340,112 @@ def test_domain_deletion_gives_up_when_the_quota_never_frees_and_says_what_it_wa
                         "account and region, for everyone in the account")
     assert f"custom domain {config.api_host()} ({region})" in cleanup.leftovers(config)
     tear_down(config)  # the quota gone, the next run finishes
+
+
+# ------------------------------------------- fast stand-ins: the shared deployment beside one
+
+
+KIT_KINDS = {"stack", "bucket", "function", "event", "table", "REST", "queue", "log", "IAM",
+             "custom", "certificate", "health", "DNS", "hosted"}
+
+
+def test_leftovers_lists_every_kind_a_deployed_workshop_has(deployed_workshop):
+    kinds = {item.split(" ")[0] for item in cleanup.leftovers(deployed_workshop)}
+    assert kinds >= KIT_KINDS
+
+
+@pytest.fixture()
+def learners_zone_and_certificate(sandbox, tmp_path, monkeypatch):
+    """A participant with what clean-up must take and must leave: a kit custom domain and
+    certificate and a kit queue, inside a hosted zone the learner made, which holds a
+    record of the learner's own, and a certificate the learner requested."""
+    monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
+    token = secrets.token_hex(3)
+    config = WorkshopConfig(prefix=f"cl-{token}", domain=f"cl-{token}.example.com")
+    r53 = client("route53", R53)
+    zone_id = r53.create_hosted_zone(Name=config.domain, CallerReference=f"learner-{token}")[
+        "HostedZone"]["Id"].split("/")[-1]
+    record = {"Name": f"learner.{config.domain}.", "Type": "TXT", "TTL": 300,
+              "ResourceRecords": [{"Value": '"mine, not the kit\'s"'}]}
+    failover.change_records(zone_id, [{"Action": "CREATE", "ResourceRecordSet": record}],
+                            "learner")
+    acm = client("acm", config.primary_region)
+    cert = acm.request_certificate(DomainName=f"www.{config.domain}",
+                                   ValidationMethod="DNS")["CertificateArn"]
+    kit_domain_with_certificate(config, config.api_host())
+    client("sqs", config.primary_region).create_queue(
+        QueueName=f"{config.prefix}-replicator-dlq",
+        tags={t["Key"]: t["Value"] for t in tags(config)})
+    try:
+        yield config, zone_id, record, cert
+    finally:
+        failover.change_records(zone_id, [{"Action": "DELETE", "ResourceRecordSet": record}],
+                                "learner")
+        r53.delete_hosted_zone(Id=zone_id)
+        acm.delete_certificate(CertificateArn=cert)
+        tear_down(config)
+
+
+def test_cleanup_twice_takes_the_kits_and_leaves_the_learners_and_the_other_participant(
+        learners_zone_and_certificate, deployed_workshop):
+    config, zone_id, record, cert = learners_zone_and_certificate
+    other = deployed_workshop
+    other_before = sorted(cleanup.leftovers(other))
+
+    first = cleanup_cli(config, "--verify")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert f"deleted custom domain {config.api_host()} ({config.primary_region})" in first.stdout
+    assert f"verified: nothing carrying the prefix {config.prefix!r} is left" in first.stdout
+    assert f"kept: hosted zone {config.domain}" in first.stdout
+    second = cleanup_cli(config, "--verify")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "nothing to delete" in second.stdout and "verified" in second.stdout
+    assert cleanup.leftovers(config) == []
+
+    # The learner's zone, record and certificate are still there.
+    records = {(r["Name"], r["Type"]) for r in failover.records(zone_id)}
+    assert records == {(f"{config.domain}.", "NS"), (f"{config.domain}.", "SOA"),
+                       (record["Name"], "TXT")}
+    assert client("acm", config.primary_region).describe_certificate(
+        CertificateArn=cert)["Certificate"]
+    # The other participant is exactly as it was, and still works end to end.
+    assert sorted(cleanup.leftovers(other)) == other_before
+    status, _, served = tickets.health(failover.api_url(other))
+    assert (status, served) == (200, other.primary_region)
+    assert replicates(other)
+
+
+def test_cleanup_resumes_after_a_stack_deletion_is_denied_half_way(sandbox, tmp_path,
+                                                                   monkeypatch):
+    """A participant with the secondary's API stack and a kit custom domain: the stack's
+    deletion is denied, everything else goes; the next run finishes."""
+    monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
+    config = WorkshopConfig(prefix=f"cr-{secrets.token_hex(3)}",
+                            domain=f"cr-{secrets.token_hex(3)}.example.com")
+    deployment.deploy_api(config, config.secondary_region)
+    kit_domain_with_certificate(config, config.api_host())
+    endpoint = sandbox["endpoint_url"]
+    faults.add(endpoint, {"id": "deny-delete", "service": "cloudformation",
+                          "region": config.secondary_region, "operation": "DeleteStack",
+                          "contains": config.stack_name("api"), "action": "error",
+                          "status": 403, "code": "AccessDenied",
+                          "message": "User is not authorized to perform: "
+                                     "cloudformation:DeleteStack"})
+    try:
+        failed = cleanup_cli(config, "--verify")
+    finally:
+        faults.clear(endpoint)
+    assert failed.returncode == 2, failed.stdout + failed.stderr
+    assert "error: AWS denied DeleteStack" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    half_way = cleanup.leftovers(config)
+    assert (f"stack {config.stack_name('api')} ({config.secondary_region}, CREATE_COMPLETE)"
+            in half_way)
+
+    resumed = cleanup_cli(config, "--verify")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert (f"deleted stack {config.stack_name('api')} ({config.secondary_region})"
+            in resumed.stdout)
+    assert cleanup.leftovers(config) == []
+    again = cleanup_cli(config, "--verify")
+    assert again.returncode == 0 and "nothing to delete" in again.stdout

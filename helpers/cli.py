@@ -179,7 +179,8 @@ def _rehearse(args: argparse.Namespace) -> int:
     config = _settings(args)
     room = rehearse.rehearse(args.participants, args.stagger, args.shared_domain, config,
                              say=lambda line: print(line, file=sys.stderr if args.json
-                                                    else sys.stdout, flush=True))
+                                                    else sys.stdout, flush=True),
+                             until=args.until)
     print(json.dumps(room.as_dict(), indent=2) if args.json else room.text())
     return 0 if room.ok else 1
 
@@ -276,6 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
                                "(scaled by the sandbox clock; default 60)")
     rehearse.add_argument("--shared-domain", action="store_true",
                           help="give everyone one domain: all but the first must be refused")
+    rehearse.add_argument("--until", help="only the notebooks up to this number, e.g. 02, "
+                                          "then each participant cleans up")
     rehearse.add_argument("--json", action="store_true", help="machine-readable")
     rehearse.set_defaults(func=_rehearse)
 

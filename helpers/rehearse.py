@@ -18,6 +18,11 @@ for a participant who got there, ``workshop cleanup`` for one who failed earlier
 participant claims it; the others start once that claim is visible and must be
 refused (preflight, notebook 00) before creating anything, while the first
 completes untouched.
+
+``until`` rehearses the room through the first notebooks only (``--until 02``: the
+morning's part, or a quick check of the room's set-up); each participant then runs
+``workshop cleanup``, as a learner stopping there would, so the room still proves it
+leaves nothing.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ DEFAULT_STAGGER_S = 60.0
 CLAIM_PATIENCE_S = 600.0  # real seconds the others wait for the first participant's claim
 NOTEBOOKS = [m.notebook for m in curriculum.CURRICULUM]
 REFUSED = "is already used by another participant"  # domain_owner's refusal, as printed
+CLAIMED_IN = "03.3"  # the notebook whose custom domains and records claim the domain
 
 
 @dataclass
@@ -57,10 +63,11 @@ class ParticipantResult:
     quota_wait_s: float = 0.0
     calls: int = 0
     left_over: list[str] = field(default_factory=list)
+    expected: list[str] = field(default_factory=lambda: list(NOTEBOOKS))  # up to --until
 
     @property
     def complete(self) -> bool:
-        return self.error is None and self.completed == NOTEBOOKS
+        return self.error is None and self.completed == self.expected
 
     @property
     def refused(self) -> bool:
@@ -75,6 +82,7 @@ class RoomResult:
     stagger_s: float
     shared_domain: bool
     time_scale: float
+    until: str | None = None
 
     @property
     def completed(self) -> int:
@@ -106,7 +114,7 @@ class RoomResult:
                 "throttled": sum(p.throttled for p in self.participants),
                 "quota_wait_s": round(sum(p.quota_wait_s for p in self.participants), 1),
                 "stagger_s": self.stagger_s, "shared_domain": self.shared_domain,
-                "time_scale": self.time_scale,
+                "time_scale": self.time_scale, "until": self.until,
                 "per_participant": [{**asdict(p), "complete": p.complete,
                                      "refused": p.refused} for p in self.participants]}
 
@@ -118,7 +126,7 @@ class RoomResult:
                  + f", {self.left_over} resource(s) left over"]
         for p in self.participants:
             state = "complete" if p.complete else "refused" if p.refused else "FAILED"
-            lines.append(f"  {p.prefix:<16} {state:<9} {len(p.completed)}/{len(NOTEBOOKS)} "
+            lines.append(f"  {p.prefix:<16} {state:<9} {len(p.completed)}/{len(p.expected)} "
                          f"notebooks  {p.seconds:6.1f} s  {p.calls} calls  {p.throttled} "
                          f"throttled ({p.quota_wait_s:.1f} s)  left over {len(p.left_over)}")
             if p.error:
@@ -129,12 +137,18 @@ class RoomResult:
 
 def rehearse(participants: int, stagger_s: float = DEFAULT_STAGGER_S,
              shared_domain: bool = False, base: WorkshopConfig | None = None,
-             work_dir: Path | None = None, say: Callable[[str], None] = print) -> RoomResult:
-    """Run ``participants`` through the workshop at once; see the module doc."""
+             work_dir: Path | None = None, say: Callable[[str], None] = print,
+             until: str | None = None) -> RoomResult:
+    """Run ``participants`` through the workshop (up to ``until``) at once; see the module
+    doc."""
     if participants < 1:
         raise UsageError(f"--participants takes 1 or more, not {participants}")
     if shared_domain and participants < 2:
         raise UsageError("--shared-domain needs at least 2 participants")
+    expected = _expected_notebooks(until)
+    if shared_domain and CLAIMED_IN not in {n.split("-", 1)[0] for n in expected}:
+        raise UsageError(f"--shared-domain needs --until {CLAIMED_IN} or later: the first "
+                         f"participant claims the domain in notebook {CLAIMED_IN}")
     base = base or WorkshopConfig()
     sandbox_file = None
     if base.mode == "sandbox":  # one sandbox for the room, whichever home it was started from
@@ -149,7 +163,8 @@ def rehearse(participants: int, stagger_s: float = DEFAULT_STAGGER_S,
     configs = [_participant_config(base, f"{room}-p{i + 1}", room, shared_domain)
                for i in range(participants)]
     work = Path(work_dir or tempfile.mkdtemp(prefix="workshop-rehearsal-"))
-    say(f"rehearsing a room of {participants} in {base.mode} mode (time scale {scale:g}), "
+    say(f"rehearsing a room of {participants} in {base.mode} mode (time scale {scale:g}"
+        + (f", notebooks up to {until}" if until else "") + "), "
         f"{stagger_s:g} s apart (AWS seconds): " + ", ".join(c.prefix for c in configs)
         + (f", all with {configs[0].domain}" if shared_domain else "") + f"; logs in {work}")
     spawn = multiprocessing.get_context("spawn")  # a clean interpreter: no inherited threads
@@ -163,20 +178,31 @@ def rehearse(participants: int, stagger_s: float = DEFAULT_STAGGER_S,
         home = work / config.prefix
         home.mkdir(parents=True, exist_ok=True)
         process = spawn.Process(target=_participant_main, name=f"rehearse-{config.prefix}",
-                                args=(config.as_dict(), str(home), sandbox_file))
+                                args=(config.as_dict(), str(home), sandbox_file, until))
         process.start()
         say(f"{config.prefix} started ({config.domain})")
         running.append((process, config, home))
     results = []
     for process, config, home in running:
         process.join()
-        results.append(_result(config, home))
+        results.append(_result(config, home, expected))
         say(f"{config.prefix} finished: "
             + ("complete" if results[-1].complete else results[-1].error or "incomplete"))
     seconds = time.monotonic() - started
     for result, (_process, config, _home) in zip(results, running, strict=True):
         result.left_over = cleanup.leftovers(config)  # after everyone: nothing still moving
-    return RoomResult(results, seconds, stagger_s, shared_domain, scale)
+    return RoomResult(results, seconds, stagger_s, shared_domain, scale, until)
+
+
+def _expected_notebooks(until: str | None) -> list[str]:
+    """The notebooks a participant runs with ``--until`` (all of them without)."""
+    try:
+        expected = [m.notebook for m in curriculum.up_to(until)]
+    except ValueError:
+        raise UsageError(f"--until takes a notebook number such as 03.2, not {until!r}") from None
+    if not expected:
+        raise UsageError(f"--until {until}: no notebook is numbered {until} or lower")
+    return expected
 
 
 def _participant_config(base: WorkshopConfig, prefix: str, room: str,
@@ -205,8 +231,9 @@ def _wait_for_claim(first: WorkshopConfig, other: WorkshopConfig, process: Any,
 
 
 def _participant_main(config_values: dict[str, Any], home: str,
-                      sandbox_file: str | None) -> None:
-    """A participant: its own workshop home, the notebooks 00-05, a result file."""
+                      sandbox_file: str | None, until: str | None = None) -> None:
+    """A participant: its own workshop home, the notebooks 00-05 (or up to ``until``, then
+    ``workshop cleanup``), a result file."""
     os.environ["WORKSHOP_HOME"] = home
     if sandbox_file:
         os.environ["WORKSHOP_SANDBOX_FILE"] = sandbox_file
@@ -229,7 +256,9 @@ def _participant_main(config_values: dict[str, Any], home: str,
     started = time.monotonic()
     error = None
     try:
-        runner.run(config, Path(home) / "out", say=say)
+        runner.run(config, Path(home) / "out", until=until, say=say)
+        if until is not None and NOTEBOOKS[-1] not in completed:
+            cleanup.cleanup(config, progress=say)  # as a learner who stops here would
     except Exception as exc:  # noqa: BLE001 - reported per participant, never raised
         error = str(exc) if isinstance(exc, runner.RunError) else f"{type(exc).__name__}: {exc}"
         # As a learner would after a failure: `workshop cleanup`, so the room's account is left
@@ -242,8 +271,8 @@ def _participant_main(config_values: dict[str, Any], home: str,
     (Path(home) / "result.json").write_text(json.dumps(result), encoding="utf-8")
 
 
-def _result(config: WorkshopConfig, home: Path) -> ParticipantResult:
-    result = ParticipantResult(config.prefix, config.domain)
+def _result(config: WorkshopConfig, home: Path, expected: list[str]) -> ParticipantResult:
+    result = ParticipantResult(config.prefix, config.domain, expected=expected)
     found = home / "result.json"
     if not found.exists():
         result.error = f"the participant's process ended without a result (see {home}/run.log)"

@@ -56,6 +56,11 @@ ARGUMENT_CASES = [
     ("C10", ["replication", "redrive", "--prefix", PREFIX],
      f"error: stack {PREFIX}-replication does not exist in eu-west-1: run the cell that "
      "deploys the replication stack there first"),
+    ("C19", ["rehearse", "--participants", "2", "--until", "3b"],
+     "error: --until takes a notebook number such as 03.2, not '3b'"),
+    ("C20", ["rehearse", "--participants", "2", "--shared-domain", "--until", "02"],
+     "error: --shared-domain needs --until 03.3 or later: the first participant claims the "
+     "domain in notebook 03.3"),
 ]
 
 

@@ -4,7 +4,9 @@ participant: minutes. A shared domain's room is tests/sandbox/test_rehearse_shar
 (a file of its own, so the two rooms run on both workers at once).
 
 On a sandbox of its own (``room_sandbox``, tests/sandbox/conftest.py) at the workshop's
-own time scale (0.1).
+own time scale (0.1). The whole room is the long tier; `make test` rehearses a room of two
+through notebook 01 (``--until``), which exercises the same machinery (a process, home and
+prefix per participant, the call logs, the room's clean-up and its proof) in seconds.
 """
 
 from __future__ import annotations
@@ -15,12 +17,11 @@ import pytest
 
 from workshop_cli import rehearse
 
-pytestmark = pytest.mark.long
-
 KEYS = {"participants", "completed", "failed", "seconds", "left_over", "throttled",
         "per_participant"}
 
 
+@pytest.mark.long
 def test_two_participants_complete_the_workshop_and_leave_nothing(room_sandbox, tmp_path):
     room = rehearse(tmp_path, "--participants", "2")
 
@@ -32,3 +33,16 @@ def test_two_participants_complete_the_workshop_and_leave_nothing(room_sandbox, 
         assert participant["completed"][-1].startswith("05-")
         assert participant["calls"] > 0 and participant["seconds"] > 0
 
+
+
+def test_two_participants_rehearse_up_to_01_then_clean_up_and_leave_nothing(room_sandbox,
+                                                                          tmp_path):
+    room = rehearse(tmp_path, "--participants", "2", "--until", "01", "--stagger", "10")
+
+    assert (room["participants"], room["completed"], room["failed"], room["left_over"],
+            room["until"]) == (2, 2, 0, 0, "01"), json.dumps(room["per_participant"], indent=2)
+    for participant in room["per_participant"]:
+        assert participant["completed"] == ["00-set-up.ipynb", "01-api-layer.ipynb"]
+        # Notebook 01 deployed a stack; the participant's clean-up left nothing of it.
+        assert participant["complete"] and participant["calls"] > 0
+        assert participant["left_over"] == []

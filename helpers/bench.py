@@ -486,7 +486,7 @@ def participant_memory(say: Say = print) -> dict[str, Any]:
         failover.request_certificates(config)
         failover.write_validation_records(config, zone_id)
         failover.wait_for_certificates(config, timeout=120)
-        failover.create_custom_domains(config)
+        failover.create_custom_domains(config, progress=say)  # --json: stdout is the JSON
         failover.create_regional_records(config, zone_id)
         check_id = failover.create_health_check(config)
         failover.wait_until_healthy(config, timeout=60)

@@ -13,8 +13,10 @@ def test_bench_json_has_both_methods_lag_at_50_writes_a_second(sandbox, capsys, 
                                                                 tmp_path):
     monkeypatch.setattr(bench, "RESULTS", tmp_path)  # never the committed results
     monkeypatch.setattr(bench, "RATES", (bench.COMPARE_RATE,))
-    # The replicator throughput benchmark is not what this test is about: skipped.
+    # The replicator throughput and memory benchmarks are not what this test is about
+    # (the memory one deploys a participant through 3.3 in a sandbox of its own): skipped.
     monkeypatch.setattr(bench, "replicator_throughput", lambda *_args: {})
+    monkeypatch.setattr(bench, "participant_memory", lambda *_args: {})
     code = cli.main(["bench", "--json", "--seconds", "2", "--skip-workshop-run"])
     assert code == 0
     results = json.loads(capsys.readouterr().out)

@@ -15,6 +15,10 @@ from botocore.exceptions import ClientError
 from helpers.net import wait_until
 from helpers.sandbox import SandboxSettings, process
 from helpers.sandbox.inter_region_latency import round_trip_ms
+from workshop_sandboxes import (
+    FAST_TIME_SCALE,
+    module_sandbox_at_fast_clock,  # noqa: F401  (our `sandbox`)
+)
 
 HOME, AWAY = "eu-west-1", "ap-southeast-1"  # 181 ms apart
 RTT_S = round_trip_ms(HOME, AWAY) / 1000
@@ -193,7 +197,7 @@ def test_the_same_ticket_written_in_both_regions_at_once_last_writer_wins(aws, g
 def test_replication_resumes_after_a_restart(aws, tmp_path, monkeypatch):
     status = tmp_path / "sandbox.json"
     monkeypatch.setenv("WORKSHOP_SANDBOX_FILE", str(status))
-    settings = SandboxSettings(time_scale=0.05, quotas=False)
+    settings = SandboxSettings(time_scale=FAST_TIME_SCALE, quotas=False)
     try:
         process.up(settings, status_file=status, stop_with_parent=True)
         name = f"gt-{uuid.uuid4().hex[:8]}"

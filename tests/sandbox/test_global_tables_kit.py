@@ -11,6 +11,7 @@ import pytest
 
 from helpers import checklist, cleanup, deployment, global_tables, net, replication, tickets
 from helpers.config import WorkshopConfig
+from workshop_sandboxes import module_sandbox_at_fast_clock  # noqa: F401  (our `sandbox`)
 from workshop_steps import deploy_regions, tear_down
 
 pytestmark = pytest.mark.story

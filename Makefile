@@ -8,11 +8,13 @@ STAMP := $(VENV)/.installed
 OUT ?= out
 PYTEST_WORKERS ?= -n 2 --dist loadfile
 
-.PHONY: workshop test lint notebooks system-packages lab bench bench-peers clean-env help
+.PHONY: workshop test test-long suite-times lint notebooks system-packages lab bench bench-peers clean-env help
 
 help:
 	@echo "make workshop   set up .venv if needed, then run the whole workshop on the sandbox"
-	@echo "make test       lint, unit, sandbox, notebook (nbval) and browser tests"
+	@echo "make test       lint, unit, sandbox, notebook (nbval) and browser tests: minutes, on every change"
+	@echo "make test-long  the tests that take minutes each: rehearsed rooms, whole workshops, 10,000 changes"
+	@echo "make suite-times  the README's table of the suite's time, from the last two runs' reports"
 	@echo "make lab        open JupyterLab on the index notebook"
 	@echo "make bench      benchmarks on a fresh sandbox (results in benchmarks/results/)"
 	@echo "make bench-peers  the notebooks on the sandbox and on MiniStack side by side (installs MiniStack under benchmarks/.peers/)"
@@ -49,10 +51,21 @@ system-packages:
 
 # Every layer in one run on two workers, each with a sandbox of its own: a test file runs
 # whole on one worker (its deployed fixtures are built once), the notebooks (nbval) in
-# order on a sandbox of their own beside the test files (conftest.py says how).
+# order on a sandbox of their own beside the test files (conftest.py says how). The tests
+# marked `long` (minutes each) are left to `make test-long`; each has a fast stand-in here.
+# Both write a JUnit report with every test's duration to $(OUT)/ (`make suite-times`).
 test: system-packages $(STAMP) lint
-	$(BIN)/pytest $(PYTEST_WORKERS) tests notebooks --nbval \
-	  --nbval-sanitize-with tests/notebooks.sanitize.cfg
+	$(BIN)/pytest $(PYTEST_WORKERS) -m "not long" tests notebooks --nbval \
+	  --nbval-sanitize-with tests/notebooks.sanitize.cfg \
+	  --junitxml=$(OUT)/junit-test.xml --durations=10
+
+test-long: system-packages $(STAMP)
+	$(BIN)/pytest $(PYTEST_WORKERS) -m long tests \
+	  --junitxml=$(OUT)/junit-long.xml --durations=10
+
+suite-times: $(STAMP)
+	$(BIN)/python tools/suite_times.py $(OUT)/junit-test.xml $(OUT)/junit-long.xml \
+	  --readme README.md
 
 LAB_STAMP := $(VENV)/.lab-installed
 

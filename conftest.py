@@ -7,8 +7,11 @@
   on one worker, first, in their numbered order and cell by cell, whatever
   order pytest-randomly gives the rest, against a fresh sandbox and workshop
   home of their own that are gone before the worker's next test file.
-- Test files marked ``pytest.mark.long`` (minutes each: whole workshops, rooms) come
-  right after the notebooks, so no worker starts one while the other is nearly done.
+- Tests marked ``pytest.mark.long`` (minutes each: whole workshops, rooms) are the long
+  tier, ``make test-long``; ``make test`` deselects them (``-m "not long"``).
+- After the notebooks, test files go out longest first, by the durations the last runs
+  recorded (``out/junit-*.xml``; files not in them first, then long-marked ones), so no
+  worker starts a long file while the other is nearly done.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
 NOTEBOOKS_GROUP = "notebooks"
+_MODULE_SECONDS = pytest.StashKey[float]()
 _home = tempfile.TemporaryDirectory(prefix="workshop-tests-home-")
 _notebooks = contextlib.ExitStack()
 _saved_environment: dict[str, str] = {}
@@ -32,12 +39,33 @@ def _is_notebook_cell(item: pytest.Item) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     os.environ["WORKSHOP_HOME"] = _home.name
     config.addinivalue_line(
-        "markers", "long: the file takes minutes (whole workshops); it is scheduled early")
+        "markers", "long: takes minutes (whole workshops, rooms): only in `make test-long`, "
+                   "with a fast stand-in in `make test`")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _notebooks.close()
     _home.cleanup()
+
+
+def _last_durations(root: Path) -> dict[str, float]:
+    """Seconds each test module took in the last recorded runs, by its JUnit class name
+    (``tests.sandbox.test_drill``): the reports `make test` and `make test-long` write."""
+    totals: dict[str, float] = defaultdict(float)
+    for report in sorted((root / "out").glob("junit-*.xml")):
+        try:
+            cases = ET.parse(report).getroot().iter("testcase")
+            for case in cases:
+                totals[case.get("classname", "")] += float(case.get("time") or 0)
+        except (ET.ParseError, ValueError):
+            continue  # a report cut short by an interrupted run: order without it
+    return totals
+
+
+def _module_seconds(dotted: str, last: dict[str, float]) -> float:
+    """A module's last duration (its classes' too); infinite when unknown: a new file first."""
+    found = [s for name, s in last.items() if name == dotted or name.startswith(dotted + ".")]
+    return sum(found) if found else float("inf")
 
 
 # pytest-randomly shuffles in a hook wrapper, before this.
@@ -46,9 +74,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     cells = sorted((i for i in items if _is_notebook_cell(i)),
                    key=lambda i: (str(i.fspath), getattr(i, "cell_num", 0)))
     rest = [i for i in items if not _is_notebook_cell(i)]
-    long = [i for i in rest if i.get_closest_marker("long") is not None]
-    # The longest groups first: with two workers, the last file to start decides the end.
-    items[:] = cells + long + [i for i in rest if i.get_closest_marker("long") is None]
+    # The longest files first: with two workers, the last file to start decides the end.
+    # sorted() is stable, so a module's tests keep the order the shuffle gave them.
+    last = _last_durations(Path(config.rootpath))
+    seconds: dict[str, float] = {}
+    for item in rest:
+        dotted = item.nodeid.split("::", 1)[0].removesuffix(".py").replace("/", ".")
+        if dotted not in seconds:
+            seconds[dotted] = _module_seconds(dotted, last) if last else 0.0
+        item.stash[_MODULE_SECONDS] = seconds[dotted]
+    rest.sort(key=lambda i: (i.get_closest_marker("long") is None, -i.stash[_MODULE_SECONDS]))
+    items[:] = cells + rest
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):

@@ -1,9 +1,9 @@
 """Modules 3.3 and 4 driven by real clients against the sandbox: the AWS CLI, dig and curl.
 
-The helpers deploy the workshop up to module 3.3 (both API stacks, the hosted
-zone, certificates, custom domains, the health check and the failover records);
-from there on everything goes through the programs a person would type, as in
-docs/real-clients.md:
+The helpers have deployed the workshop up to module 3.3 (the worker's shared deployment,
+``deployed_workshop``: both regions' stacks, the hosted zone, certificates, custom domains,
+the health check and the failover records); from there on everything goes through the
+programs a person would type, as in docs/real-clients.md:
 
 * ``aws --endpoint-url <endpoint>``: ``cloudformation describe-stacks``,
   ``route53 get-health-check-status`` and ``test-dns-answer``, and the module-4
@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -33,10 +32,9 @@ from typing import Any
 
 import pytest
 
-from helpers import deployment, failover
+from helpers import deployment, failover, tickets
 from helpers.config import WorkshopConfig
 from helpers.regions import sandbox_ip
-from workshop_steps import deploy_regions, set_up_failover, tear_down
 
 INSTALL_COMMAND = "make system-packages"
 
@@ -187,22 +185,15 @@ def clients(sandbox) -> Clients:
 
 
 @pytest.fixture(scope="module")
-def config(sandbox, tmp_path_factory):
-    token = secrets.token_hex(3)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
-        yield WorkshopConfig(mode="sandbox", prefix=f"cli-{token}",
-                             domain=f"cli-{token}.example.com")
+def config(deployed_workshop) -> WorkshopConfig:
+    return deployed_workshop
 
 
 @pytest.fixture(scope="module")
 def world(config, clients):
-    """Modules 1 and 3.3 through the helpers (what the notebooks did before)."""
-    with timed("set-up through the helpers (api stacks + module 3.3)"):
-        deploy_regions(config, ui=False, replication=False)
-        zone_id, check_id = set_up_failover(config)
-    yield {"zone_id": zone_id, "check_id": check_id}
-    tear_down(config)
+    """What the helpers deployed through module 3.3 (the notebooks' part before)."""
+    yield {"zone_id": failover.find_hosted_zone(config),
+           "check_id": failover.health_check_id(config)}
     print("\nreal-client step timings (s):", TIMINGS)
 
 
@@ -291,10 +282,19 @@ def test_curl_reaches_the_primary_through_the_proxy_and_at_the_dns_address(
     answer = clients.direct(api_host, address, "/health")
     assert (answer.status, answer.headers["x-workshop-region"]) == (200, primary)
     listed = clients.via_proxy(f"http://{api_host}/ticket")
-    assert listed.status == 200 and listed.json()["Count"] == 0
+    assert listed.status == 200
+    assert listed.json()["Count"] == len(tickets.all_tickets(failover.api_url(config)))
 
 
-def test_module_4_break_with_the_cli_fails_over_and_restore_fails_back(clients, config, world):
+@pytest.fixture()
+def restored_afterwards(config):
+    """The deployment is shared: whatever the test's outcome, the primary serves again."""
+    yield
+    failover.restore_primary(config)
+
+
+def test_module_4_break_with_the_cli_fails_over_and_restore_fails_back(clients, config, world,
+                                                                       restored_afterwards):
     primary, secondary = config.regions
     api_host = config.api_host()
     api = outputs(stack(clients, config, primary))

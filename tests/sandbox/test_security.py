@@ -8,16 +8,13 @@ import contextlib
 import ipaddress
 import json
 import os
-import secrets
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
 from helpers import cleanup, deployment
-from helpers.config import WorkshopConfig
 from helpers.session import client
-from workshop_steps import deploy_regions, tear_down
 
 TCP_LISTEN = "0A"
 
@@ -104,19 +101,14 @@ def test_the_proc_net_decoder_reads_what_the_kernel_writes():
 
 
 @pytest.fixture(scope="module")
-def website(sandbox, tmp_path_factory):
-    """The API in both regions, the UI in the primary and the replicator: every role the
-    kit's templates create."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
-        config = WorkshopConfig(prefix=f"sec-{secrets.token_hex(3)}")
-        try:
-            outputs = deploy_regions(config, ui=False)
-            api = outputs[config.primary_region]
-            ui = deployment.deploy_ui(config, config.primary_region, api["ApiUrl"])
-            yield config, ui["BucketName"], api
-        finally:
-            tear_down(config)
+def website(deployed_workshop):
+    """The worker's shared deployment (read only): the API, the UI and the replicator, every
+    role the kit's templates create. Yields (config, the primary's website bucket, the
+    primary's API stack outputs)."""
+    config = deployed_workshop
+    ui = deployment.stack_outputs(config, "ui", config.primary_region)
+    return config, ui["BucketName"], deployment.stack_outputs(config, "api",
+                                                              config.primary_region)
 
 
 def test_the_deployed_website_bucket_lets_anyone_read_objects_and_nothing_else(website):

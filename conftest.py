@@ -10,13 +10,15 @@
 - Tests marked ``pytest.mark.long`` (minutes each: whole workshops, rooms) are the long
   tier, ``make test-long``; ``make test`` deselects them (``-m "not long"``).
 - After the notebooks, test files go out longest first, by the durations the last runs
-  recorded (``out/junit-*.xml``; files not in them first, then long-marked ones), so no
-  worker starts a long file while the other is nearly done.
+  recorded (``out/junit-*.xml``, else the committed ``tests/durations.json`` that
+  ``make suite-times`` writes; files in neither first), so no worker starts a long file
+  while the other is nearly done.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 import xml.etree.ElementTree as ET
@@ -50,8 +52,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def _last_durations(root: Path) -> dict[str, float]:
     """Seconds each test module took in the last recorded runs, by its JUnit class name
-    (``tests.sandbox.test_drill``): the reports `make test` and `make test-long` write."""
+    (``tests.sandbox.test_drill``): the reports `make test` and `make test-long` write,
+    else the figures `make suite-times` committed."""
     totals: dict[str, float] = defaultdict(float)
+    if not list((root / "out").glob("junit-*.xml")):
+        try:
+            return json.loads((root / "tests" / "durations.json").read_text())
+        except (FileNotFoundError, ValueError):
+            return totals
     for report in sorted((root / "out").glob("junit-*.xml")):
         try:
             cases = ET.parse(report).getroot().iter("testcase")

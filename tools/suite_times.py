@@ -6,12 +6,15 @@ Prints, per tier (one report each), the wall time and, per test folder, the numb
 and the sum of their own durations (set-up and teardown included: pytest's ``total``), then
 the slowest tests. With ``--readme`` the table also replaces what stands between the
 README's ``<!-- suite-times -->`` and ``<!-- /suite-times -->`` lines, so the figures the
-README gives are the ones a run measured.
+README gives are the ones a run measured, and writes ``tests/durations.json`` (seconds per
+test module), from which a clone without reports of its own hands out the longest test
+files first (``conftest.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 START, END = "<!-- suite-times -->", "<!-- /suite-times -->"
+DURATIONS = Path(__file__).resolve().parent.parent / "tests" / "durations.json"
 SLOWEST = 10
 
 
@@ -117,7 +121,19 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.readme:
         update_readme(args.readme, text)
+        write_durations(args.reports)
     return 0
+
+
+def write_durations(reports: list[Path], path: Path = DURATIONS) -> None:
+    """Seconds per JUnit class name (a test module, or a class in one), summed over the
+    reports: what conftest.py orders a run by when it has no reports of its own."""
+    seconds: dict[str, float] = defaultdict(float)
+    for report in reports:
+        for case in ET.parse(report).getroot().iter("testcase"):
+            seconds[case.get("classname", "")] += float(case.get("time") or 0)
+    path.write_text(json.dumps({name: round(value, 1) for name, value in sorted(
+        seconds.items())}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -51,46 +51,51 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _last_durations(root: Path) -> dict[str, float]:
-    """Seconds each test module took in the last recorded runs, by its JUnit class name
-    (``tests.sandbox.test_drill``): the reports `make test` and `make test-long` write,
-    else the figures `make suite-times` committed."""
-    totals: dict[str, float] = defaultdict(float)
-    if not list((root / "out").glob("junit-*.xml")):
+    """Seconds each test took in the last recorded runs, by ``<JUnit class name>::<name>``
+    (``tests.sandbox.test_drill::test_...``): the reports `make test` and `make test-long`
+    write, else the figures `make suite-times` committed."""
+    reports = sorted((root / "out").glob("junit-*.xml"))
+    if not reports:
         try:
             return json.loads((root / "tests" / "durations.json").read_text())
         except (FileNotFoundError, ValueError):
-            return totals
-    for report in sorted((root / "out").glob("junit-*.xml")):
+            return {}
+    seconds: dict[str, float] = defaultdict(float)
+    for report in reports:
         try:
-            cases = ET.parse(report).getroot().iter("testcase")
-            for case in cases:
-                totals[case.get("classname", "")] += float(case.get("time") or 0)
+            for case in ET.parse(report).getroot().iter("testcase"):
+                seconds[f"{case.get('classname')}::{case.get('name')}"] += float(
+                    case.get("time") or 0)
         except (ET.ParseError, ValueError):
             continue  # a report cut short by an interrupted run: order without it
-    return totals
+    return seconds
 
 
-def _module_seconds(dotted: str, last: dict[str, float]) -> float:
-    """A module's last duration (its classes' too); infinite when unknown: a new file first."""
-    found = [s for name, s in last.items() if name == dotted or name.startswith(dotted + ".")]
-    return sum(found) if found else float("inf")
+def _junit_key(item: pytest.Item) -> str:
+    """The item's key in :func:`_last_durations`, as pytest's JUnit report names it."""
+    module = item.nodeid.split("::", 1)[0].removesuffix(".py").replace("/", ".")
+    cls = getattr(item, "cls", None)
+    return f"{module}{'.' + cls.__name__ if cls else ''}::{item.name}"
 
 
-# pytest-randomly shuffles in a hook wrapper, before this.
-@pytest.hookimpl(tryfirst=True)
+# After pytest-randomly's shuffle, the story modules' file order (tests/conftest.py) and
+# `-m`'s deselection, so only the tests that will run count.
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     cells = sorted((i for i in items if _is_notebook_cell(i)),
                    key=lambda i: (str(i.fspath), getattr(i, "cell_num", 0)))
     rest = [i for i in items if not _is_notebook_cell(i)]
     # The longest files first: with two workers, the last file to start decides the end.
-    # sorted() is stable, so a module's tests keep the order the shuffle gave them.
+    # A file's time is its selected tests' last durations (a new file, none known, first).
     last = _last_durations(Path(config.rootpath))
-    seconds: dict[str, float] = {}
+    known: dict[str, list[float]] = defaultdict(list)
     for item in rest:
-        dotted = item.nodeid.split("::", 1)[0].removesuffix(".py").replace("/", ".")
-        if dotted not in seconds:
-            seconds[dotted] = _module_seconds(dotted, last) if last else 0.0
-        item.stash[_MODULE_SECONDS] = seconds[dotted]
+        if _junit_key(item) in last:
+            known[item.nodeid.split("::", 1)[0]].append(last[_junit_key(item)])
+    for item in rest:
+        found = known.get(item.nodeid.split("::", 1)[0])
+        item.stash[_MODULE_SECONDS] = sum(found) if found else float("inf") if last else 0.0
+    # sorted() is stable: a module's tests keep the order they were given.
     rest.sort(key=lambda i: (i.get_closest_marker("long") is None, -i.stash[_MODULE_SECONDS]))
     items[:] = cells + rest
 

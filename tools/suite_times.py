@@ -126,12 +126,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_durations(reports: list[Path], path: Path = DURATIONS) -> None:
-    """Seconds per JUnit class name (a test module, or a class in one), summed over the
-    reports: what conftest.py orders a run by when it has no reports of its own."""
+    """Seconds per test (``<JUnit class name>::<name>``) in the reports: what conftest.py
+    orders a run by when it has no reports of its own."""
     seconds: dict[str, float] = defaultdict(float)
     for report in reports:
         for case in ET.parse(report).getroot().iter("testcase"):
-            seconds[case.get("classname", "")] += float(case.get("time") or 0)
+            seconds[f"{case.get('classname')}::{case.get('name')}"] += float(
+                case.get("time") or 0)
     path.write_text(json.dumps({name: round(value, 1) for name, value in sorted(
         seconds.items())}, indent=1) + "\n")
 

@@ -51,9 +51,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _last_durations(root: Path) -> dict[str, float]:
-    """Seconds each test took in the last recorded runs, by ``<JUnit class name>::<name>``
-    (``tests.sandbox.test_drill::test_...``): the reports `make test` and `make test-long`
-    write, else the figures `make suite-times` committed."""
+    """Seconds each test took in the last recorded runs (all its parameters together), by
+    ``<JUnit class name>::<name>`` (``tests.sandbox.test_drill::test_...``): the reports
+    `make test` and `make test-long` write, else the figures `make suite-times` committed."""
     reports = sorted((root / "out").glob("junit-*.xml"))
     if not reports:
         try:
@@ -64,8 +64,8 @@ def _last_durations(root: Path) -> dict[str, float]:
     for report in reports:
         try:
             for case in ET.parse(report).getroot().iter("testcase"):
-                seconds[f"{case.get('classname')}::{case.get('name')}"] += float(
-                    case.get("time") or 0)
+                name = case.get("name", "").split("[", 1)[0]
+                seconds[f"{case.get('classname')}::{name}"] += float(case.get("time") or 0)
         except (ET.ParseError, ValueError):
             continue  # a report cut short by an interrupted run: order without it
     return seconds
@@ -75,7 +75,8 @@ def _junit_key(item: pytest.Item) -> str:
     """The item's key in :func:`_last_durations`, as pytest's JUnit report names it."""
     module = item.nodeid.split("::", 1)[0].removesuffix(".py").replace("/", ".")
     cls = getattr(item, "cls", None)
-    return f"{module}{'.' + cls.__name__ if cls else ''}::{item.name}"
+    name = getattr(item, "originalname", None) or item.name
+    return f"{module}{'.' + cls.__name__ if cls else ''}::{name}"
 
 
 # After pytest-randomly's shuffle, the story modules' file order (tests/conftest.py) and
@@ -88,13 +89,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # The longest files first: with two workers, the last file to start decides the end.
     # A file's time is its selected tests' last durations (a new file, none known, first).
     last = _last_durations(Path(config.rootpath))
-    known: dict[str, list[float]] = defaultdict(list)
+    known: dict[str, set[str]] = defaultdict(set)
     for item in rest:
         if _junit_key(item) in last:
-            known[item.nodeid.split("::", 1)[0]].append(last[_junit_key(item)])
+            known[item.nodeid.split("::", 1)[0]].add(_junit_key(item))
     for item in rest:
         found = known.get(item.nodeid.split("::", 1)[0])
-        item.stash[_MODULE_SECONDS] = sum(found) if found else float("inf") if last else 0.0
+        item.stash[_MODULE_SECONDS] = (sum(last[key] for key in found) if found
+                                       else float("inf") if last else 0.0)
     # sorted() is stable: a module's tests keep the order they were given.
     rest.sort(key=lambda i: (i.get_closest_marker("long") is None, -i.stash[_MODULE_SECONDS]))
     items[:] = cells + rest

@@ -126,13 +126,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_durations(reports: list[Path], path: Path = DURATIONS) -> None:
-    """Seconds per test (``<JUnit class name>::<name>``) in the reports: what conftest.py
-    orders a run by when it has no reports of its own."""
+    """Seconds per test (``<JUnit class name>::<name>``, its parameters together: their ids
+    are test data) in the reports: what conftest.py orders a run by when it has no reports
+    of its own."""
     seconds: dict[str, float] = defaultdict(float)
     for report in reports:
         for case in ET.parse(report).getroot().iter("testcase"):
-            seconds[f"{case.get('classname')}::{case.get('name')}"] += float(
-                case.get("time") or 0)
+            name = case.get("name", "").split("[", 1)[0]
+            seconds[f"{case.get('classname')}::{name}"] += float(case.get("time") or 0)
     path.write_text(json.dumps({name: round(value, 1) for name, value in sorted(
         seconds.items())}, indent=1) + "\n")
 

@@ -28,7 +28,6 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS_GROUP = "notebooks"
-_MODULE_SECONDS = pytest.StashKey[float]()
 _home = tempfile.TemporaryDirectory(prefix="workshop-tests-home-")
 _notebooks = contextlib.ExitStack()
 _saved_environment: dict[str, str] = {}
@@ -92,14 +91,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     known: dict[str, set[str]] = defaultdict(set)
     for item in rest:
         if _junit_key(item) in last:
-            known[item.nodeid.split("::", 1)[0]].add(_junit_key(item))
-    for item in rest:
-        found = known.get(item.nodeid.split("::", 1)[0])
-        item.stash[_MODULE_SECONDS] = (sum(last[key] for key in found) if found
-                                       else float("inf") if last else 0.0)
+            known[_file(item)].add(_junit_key(item))
+    seconds = {_file(i): sum(last[key] for key in known[_file(i)]) if known[_file(i)]
+               else float("inf") if last else 0.0 for i in rest}
     # sorted() is stable: a module's tests keep the order they were given.
-    rest.sort(key=lambda i: (i.get_closest_marker("long") is None, -i.stash[_MODULE_SECONDS]))
+    rest.sort(key=lambda i: (i.get_closest_marker("long") is None, -seconds[_file(i)]))
     items[:] = cells + rest
+
+
+def _file(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):

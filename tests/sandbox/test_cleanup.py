@@ -14,6 +14,7 @@ are the long tier. `make test` checks the same promises on the worker's shared d
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import secrets
@@ -54,6 +55,33 @@ def replicates(config: WorkshopConfig) -> bool:
     return True
 
 
+KIT_KINDS = {"stack", "bucket", "function", "event", "table", "REST", "queue", "log", "IAM",
+             "custom", "certificate", "health", "DNS", "hosted"}
+
+
+@contextlib.contextmanager
+def learners_own(config: WorkshopConfig, token: str):
+    """What the learner made, not the kit, which no clean-up may touch: a hosted zone for
+    the participant's domain holding a record of the learner's own, and a certificate the
+    learner requested. Yields (zone id, record, certificate ARN); removed afterwards."""
+    r53, acm = client("route53", R53), client("acm", config.primary_region)
+    zone_id = r53.create_hosted_zone(Name=config.domain, CallerReference=f"learner-{token}")[
+        "HostedZone"]["Id"].split("/")[-1]
+    record = {"Name": f"learner.{config.domain}.", "Type": "TXT", "TTL": 300,
+              "ResourceRecords": [{"Value": '"mine, not the kit\'s"'}]}
+    failover.change_records(zone_id, [{"Action": "CREATE", "ResourceRecordSet": record}],
+                            "learner")
+    cert = acm.request_certificate(DomainName=f"www.{config.domain}",
+                                   ValidationMethod="DNS")["CertificateArn"]
+    try:
+        yield zone_id, record, cert
+    finally:
+        failover.change_records(zone_id, [{"Action": "DELETE", "ResourceRecordSet": record}],
+                                "learner")
+        r53.delete_hosted_zone(Id=zone_id)
+        acm.delete_certificate(CertificateArn=cert)
+
+
 @pytest.fixture(scope="module")
 def room(sandbox, tmp_path_factory):
     """Participants A and B, deployed through module 3.3; A in the learner's own zone."""
@@ -62,26 +90,14 @@ def room(sandbox, tmp_path_factory):
         patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
         a = WorkshopConfig(prefix=f"ca-{token}", domain=f"ca-{token}.example.com")
         b = WorkshopConfig(prefix=f"cb-{token}", domain=f"cb-{token}.example.com")
-        r53 = client("route53", R53)
-        zone_id = r53.create_hosted_zone(Name=a.domain, CallerReference=f"learner-{token}")[
-            "HostedZone"]["Id"].split("/")[-1]
-        learners_record = {"Name": f"learner.{a.domain}.", "Type": "TXT", "TTL": 300,
-                           "ResourceRecords": [{"Value": '"mine, not the kit\'s"'}]}
-        failover.change_records(zone_id, [{"Action": "CREATE",
-                                           "ResourceRecordSet": learners_record}], "learner")
-        learners_cert = client("acm", a.primary_region).request_certificate(
-            DomainName=f"www.{a.domain}", ValidationMethod="DNS")["CertificateArn"]
-        deploy_everything(a, create_zone=False)
-        deploy_everything(b, create_zone=True)
-        yield {"a": a, "b": b, "zone_id": zone_id, "learners_record": learners_record,
-               "learners_cert": learners_cert}
-        faults.clear(sandbox["endpoint_url"])
-        tear_down(a)
-        tear_down(b)
-        failover.change_records(zone_id, [{"Action": "DELETE",
-                                           "ResourceRecordSet": learners_record}], "learner")
-        r53.delete_hosted_zone(Id=zone_id)
-        client("acm", a.primary_region).delete_certificate(CertificateArn=learners_cert)
+        with learners_own(a, token) as (zone_id, learners_record, learners_cert):
+            deploy_everything(a, create_zone=False)
+            deploy_everything(b, create_zone=True)
+            yield {"a": a, "b": b, "zone_id": zone_id, "learners_record": learners_record,
+                   "learners_cert": learners_cert}
+            faults.clear(sandbox["endpoint_url"])
+            tear_down(a)
+            tear_down(b)
 
 
 @pytest.fixture()
@@ -104,8 +120,7 @@ def participant(sandbox, tmp_path_factory):
 @pytest.mark.long
 def test_leftovers_lists_every_kind_the_workshop_creates(room):
     kinds = {item.split(" ")[0] for item in cleanup.leftovers(room["b"])}
-    assert kinds >= {"stack", "bucket", "function", "event", "table", "REST", "queue", "log",
-                     "IAM", "custom", "certificate", "health", "DNS", "hosted"}
+    assert kinds >= KIT_KINDS
 
 
 @pytest.mark.long
@@ -358,10 +373,6 @@ def test_domain_deletion_gives_up_when_the_quota_never_frees_and_says_what_it_wa
 # ------------------------------------------- fast stand-ins: the shared deployment beside one
 
 
-KIT_KINDS = {"stack", "bucket", "function", "event", "table", "REST", "queue", "log", "IAM",
-             "custom", "certificate", "health", "DNS", "hosted"}
-
-
 def test_leftovers_lists_every_kind_a_deployed_workshop_has(deployed_workshop):
     kinds = {item.split(" ")[0] for item in cleanup.leftovers(deployed_workshop)}
     assert kinds >= KIT_KINDS
@@ -375,28 +386,15 @@ def learners_zone_and_certificate(sandbox, tmp_path, monkeypatch):
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
     token = secrets.token_hex(3)
     config = WorkshopConfig(prefix=f"cl-{token}", domain=f"cl-{token}.example.com")
-    r53 = client("route53", R53)
-    zone_id = r53.create_hosted_zone(Name=config.domain, CallerReference=f"learner-{token}")[
-        "HostedZone"]["Id"].split("/")[-1]
-    record = {"Name": f"learner.{config.domain}.", "Type": "TXT", "TTL": 300,
-              "ResourceRecords": [{"Value": '"mine, not the kit\'s"'}]}
-    failover.change_records(zone_id, [{"Action": "CREATE", "ResourceRecordSet": record}],
-                            "learner")
-    acm = client("acm", config.primary_region)
-    cert = acm.request_certificate(DomainName=f"www.{config.domain}",
-                                   ValidationMethod="DNS")["CertificateArn"]
-    kit_domain_with_certificate(config, config.api_host())
-    client("sqs", config.primary_region).create_queue(
-        QueueName=f"{config.prefix}-replicator-dlq",
-        tags={t["Key"]: t["Value"] for t in tags(config)})
-    try:
-        yield config, zone_id, record, cert
-    finally:
-        failover.change_records(zone_id, [{"Action": "DELETE", "ResourceRecordSet": record}],
-                                "learner")
-        r53.delete_hosted_zone(Id=zone_id)
-        acm.delete_certificate(CertificateArn=cert)
-        tear_down(config)
+    with learners_own(config, token) as (zone_id, record, cert):
+        kit_domain_with_certificate(config, config.api_host())
+        client("sqs", config.primary_region).create_queue(
+            QueueName=f"{config.prefix}-replicator-dlq",
+            tags={t["Key"]: t["Value"] for t in tags(config)})
+        try:
+            yield config, zone_id, record, cert
+        finally:
+            tear_down(config)
 
 
 def test_cleanup_twice_takes_the_kits_and_leaves_the_learners_and_the_other_participant(

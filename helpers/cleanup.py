@@ -41,9 +41,10 @@ from botocore.exceptions import ClientError
 
 from helpers import deployment, failover, global_tables, net, polling, state
 from helpers.config import WorkshopConfig
+from helpers.ownership import kit_tagged, tags
 from helpers.session import account_id, client
 from helpers.stacks import delete as delete_stack
-from helpers.stacks import stack_status, tags
+from helpers.stacks import stack_status
 
 KINDS = ("replication", "ui", "api")  # deletion order
 FUNCTIONS = ("ticket-get", "ticket-post", "health-check", "replicator")
@@ -186,7 +187,7 @@ def _kit_records(config: WorkshopConfig, zone_id: str) -> tuple[list[dict], set[
 
 def _regional_name_is_ours(config: WorkshopConfig, region: str) -> bool:
     domain = failover.custom_domain(client("apigateway", region), config.regional_host(region))
-    return domain is None or failover.kit_tagged(config, domain.get("tags", {}))
+    return domain is None or kit_tagged(config, domain.get("tags", {}))
 
 
 def _validation_names(config: WorkshopConfig) -> tuple[set[str], set[str]]:
@@ -246,7 +247,7 @@ def _kit_custom_domains(config: WorkshopConfig, region: str,
             domain = failover.custom_domain(apigw, item["domainName"])
             if domain is None:
                 continue  # deleted meanwhile
-            if failover.kit_tagged(config, domain.get("tags", {})):
+            if kit_tagged(config, domain.get("tags", {})):
                 found.append(domain["domainName"])
             elif report is not None:
                 report.kept.append(f"custom domain {domain['domainName']} ({region}): not "
@@ -294,7 +295,7 @@ def _kit_certificates(config: WorkshopConfig, region: str) -> list[str]:
 
 
 def _is_kit_certificate(config: WorkshopConfig, acm: Any, arn: str) -> bool:
-    return failover.kit_tagged(config, acm.list_tags_for_certificate(CertificateArn=arn)
+    return kit_tagged(config, acm.list_tags_for_certificate(CertificateArn=arn)
                                .get("Tags", []))
 
 
@@ -447,7 +448,7 @@ def _delete_orphans(config: WorkshopConfig, region: str) -> list[str]:
     sqs = client("sqs", region)
     queue = f"{config.prefix}-replicator-dlq"
     for url in sqs.list_queues(QueueNamePrefix=queue).get("QueueUrls", []):
-        if url.rsplit("/", 1)[-1] == queue and failover.kit_tagged(
+        if url.rsplit("/", 1)[-1] == queue and kit_tagged(
                 config, sqs.list_queue_tags(QueueUrl=url).get("Tags", {})):
             sqs.delete_queue(QueueUrl=url)
             gone.append(f"queue {queue} ({region})")
@@ -458,7 +459,7 @@ def _delete_orphans(config: WorkshopConfig, region: str) -> list[str]:
         for group in page["logGroups"]:
             name = group["logGroupName"]
             arn = group["arn"].removesuffix(":*")
-            if name in groups and failover.kit_tagged(
+            if name in groups and kit_tagged(
                     config, logs.list_tags_for_resource(resourceArn=arn).get("tags", {})):
                 logs.delete_log_group(logGroupName=name)
                 gone.append(f"log group {name} ({region})")
@@ -494,4 +495,4 @@ def _kit_roles(config: WorkshopConfig) -> list[str]:
     return [role["RoleName"]
             for page in iam.get_paginator("list_roles").paginate()
             for role in page["Roles"] if role["RoleName"].startswith(stems)
-            and failover.kit_tagged(config, iam.list_role_tags(RoleName=role["RoleName"])["Tags"])]
+            and kit_tagged(config, iam.list_role_tags(RoleName=role["RoleName"])["Tags"])]

@@ -20,10 +20,10 @@ from botocore.exceptions import ClientError
 
 from helpers.config import WorkshopConfig
 from helpers.errors import WorkshopError
+from helpers.ownership import PARTICIPANT_TAG
+from helpers.regions import ROUTE53_REGION
 from helpers.session import client
 
-ROUTE53_REGION = "us-east-1"  # Route 53 is global; its API lives in us-east-1
-PARTICIPANT_TAG = "workshop:participant"  # helpers.stacks.tags
 _CALLER_MARK = "workshop:"  # a health check's CallerReference: workshop:<prefix>:<random>
 
 

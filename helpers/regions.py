@@ -6,6 +6,9 @@ workshop does for its two default regions.
 
 from __future__ import annotations
 
+# Route 53 is global: its API is called in us-east-1.
+ROUTE53_REGION = "us-east-1"
+
 # region -> city label used for the regional DNS name
 CITY_LABELS: dict[str, str] = {
     "us-east-1": "virginia",

@@ -12,11 +12,11 @@ from botocore.exceptions import ClientError, WaiterError
 
 from helpers.config import WorkshopConfig
 from helpers.errors import WorkshopError
+from helpers.ownership import tags
 from helpers.packaging import build_zip, code_key
 from helpers.paths import TEMPLATES
 from helpers.session import client
 
-KIT_TAG = ("workshop:kit", "multi-region-resilience")
 # A stack wait reads DescribeStacks and DescribeStackEvents once per poll: every 2 s on AWS
 # (scaled in the sandbox) keeps a room of participants under CloudFormation's request rate.
 POLL_S = 2.0
@@ -33,11 +33,6 @@ _DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 
 class StackError(WorkshopError):
     """A stack did not reach the state asked for; the message says why and what to do."""
-
-
-def tags(config: WorkshopConfig) -> list[dict[str, str]]:
-    return [{"Key": KIT_TAG[0], "Value": KIT_TAG[1]},
-            {"Key": "workshop:participant", "Value": config.prefix}]
 
 
 def artifacts_bucket(config: WorkshopConfig, region: str) -> str:

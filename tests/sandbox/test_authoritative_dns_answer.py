@@ -25,7 +25,7 @@ def config(sandbox, tmp_path, monkeypatch):
     records = [r for r in failover.records(zone["Id"]) if r["Type"] not in ("NS", "SOA")]
     failover.change_records(zone["Id"], [{"Action": "DELETE", "ResourceRecordSet": r}
                                          for r in records], "test clean-up")
-    failover._route53().delete_hosted_zone(Id=zone["Id"])
+    failover.route53().delete_hosted_zone(Id=zone["Id"])
 
 
 def test_the_zone_name_servers_answer_a_new_record_while_a_client_cache_holds_nxdomain(config):
@@ -63,7 +63,7 @@ def test_a_failover_alias_without_evaluate_target_health_is_refused(config):
     secondary["AliasTarget"]["EvaluateTargetHealth"] = False
 
     with pytest.raises(ClientError) as refused:
-        failover._route53().change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
+        failover.route53().change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
             "Changes": [{"Action": "UPSERT", "ResourceRecordSet": secondary}]})
 
     assert refused.value.response["Error"]["Code"] == "InvalidChangeBatch"

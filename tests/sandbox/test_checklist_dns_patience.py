@@ -23,7 +23,7 @@ def config(sandbox, tmp_path, monkeypatch):
     records = [r for r in failover.records(zone["Id"]) if r["Type"] not in ("NS", "SOA")]
     failover.change_records(zone["Id"], [{"Action": "DELETE", "ResourceRecordSet": r}
                                          for r in records], "test clean-up")
-    failover._route53().delete_hosted_zone(Id=zone["Id"])
+    failover.route53().delete_hosted_zone(Id=zone["Id"])
 
 
 def test_a_regional_name_checked_before_its_record_resolves_once_the_record_exists(config):

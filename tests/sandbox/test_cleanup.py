@@ -26,9 +26,9 @@ from botocore.exceptions import ClientError
 
 from helpers import cleanup, deployment, failover, net, tickets
 from helpers.config import WorkshopConfig
+from helpers.ownership import tags
 from helpers.sandbox import faults
 from helpers.session import client
-from helpers.stacks import tags
 from workshop_cli import workshop
 from workshop_steps import deploy_regions, set_up_failover, tear_down
 

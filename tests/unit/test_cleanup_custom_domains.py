@@ -8,7 +8,7 @@ from botocore.stub import Stubber
 
 from helpers import cleanup
 from helpers.config import WorkshopConfig
-from helpers.stacks import tags
+from helpers.ownership import tags
 
 CONFIG = WorkshopConfig(prefix="carol", domain="carol.example.com")
 REGION = CONFIG.primary_region

@@ -31,6 +31,7 @@ from helpers import domain_owner, net, pacing, state, tickets
 from helpers.config import WorkshopConfig
 from helpers.deployment import stack_outputs
 from helpers.errors import WorkshopError
+from helpers.sandbox.clock import aws_seconds
 from helpers.session import client
 from helpers.stacks import tags
 
@@ -239,7 +240,7 @@ def custom_domain_names(config: WorkshopConfig, region: str) -> tuple[str, str]:
 # API Gateway creates at most one custom domain name per 30 s in an account and region
 # (fixed quota, shared by the whole room): creation waits it out and says so, as clean-up
 # does for deletion (helpers.pacing).
-DOMAIN_CREATION_WINDOW_S = 30
+DOMAIN_CREATION_WINDOW_S = aws_seconds("apigateway_quota_window")  # AWS seconds
 DOMAIN_CREATION_PATIENCE_S = 45 * 60
 
 
@@ -274,7 +275,7 @@ def create_custom_domains(config: WorkshopConfig, progress: Progress = print
                         patience_s=DOMAIN_CREATION_PATIENCE_S,
                         waiting_for=f"to create custom domain {host} ({region})",
                         quota=f"API Gateway creates one custom domain per "
-                              f"{DOMAIN_CREATION_WINDOW_S} s in an account and region, for "
+                              f"{DOMAIN_CREATION_WINDOW_S:g} s in an account and region, for "
                               "everyone in the account", say=say)
                 except ClientError as exc:
                     if exc.response["Error"]["Code"] == "ConflictException":
@@ -341,7 +342,7 @@ def create_regional_records(config: WorkshopConfig, zone_id: str) -> dict[str, s
 
 # A Route 53 public zone's SOA has TTL 900 and MINIMUM 86400: resolvers keep a "no such name"
 # for 900 s (RFC 2308), so a name asked for before its record existed resolves that much later.
-NEGATIVE_TTL_S = 900
+NEGATIVE_TTL_S = aws_seconds("dns_negative_ttl")
 
 
 def wait_until_resolves(host: str) -> net.DnsAnswer:
@@ -357,9 +358,10 @@ def wait_until_resolves(host: str) -> net.DnsAnswer:
             return None
         return answer if answer.records else None
 
-    scale = net.time_scale()
+    scale, on = net.time_scale(), net.clock()
     return net.wait_until(
-        answered, (NEGATIVE_TTL_S + REGIONAL_TTL) * scale, interval=max(0.1, 5 * scale),
+        answered, on.seconds("dns_negative_ttl") + on.seconds("dns_record_ttl", REGIONAL_TTL),
+        interval=max(0.1, 5 * scale),
         what=f"{host} to resolve: its record is in the zone, but a resolver that was asked "
              "for the name before it existed keeps answering 'no such name' for up to 15 "
              "minutes")

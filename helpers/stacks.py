@@ -14,6 +14,7 @@ from helpers.config import WorkshopConfig
 from helpers.errors import WorkshopError
 from helpers.packaging import build_zip, code_key
 from helpers.paths import TEMPLATES
+from helpers.sandbox.clock import aws_seconds
 from helpers.session import client
 
 KIT_TAG = ("workshop:kit", "multi-region-resilience")
@@ -23,7 +24,7 @@ POLL_S = 2.0
 TIMEOUT_S = 1800
 # A stack deletion can fail on API Gateway's DeleteRestApi quota (one per 30 s per account
 # and region, shared by the room): it is retried after the quota's window, saying so.
-DELETE_REST_API_WINDOW_S = 30
+DELETE_REST_API_WINDOW_S = aws_seconds("apigateway_quota_window")  # AWS seconds
 DELETE_PATIENCE_S = 45 * 60
 _THROTTLE_REASON = re.compile(r"TooManyRequests|Throttl|Rate exceeded|Too Many Requests|"
                               r"Status Code: 429", re.IGNORECASE)
@@ -162,7 +163,7 @@ def delete(region: str, stack_name: str, progress: Callable[[str], None] | None 
                                  "tab shows it), then run the cleanup again") from None
         pause = DELETE_REST_API_WINDOW_S * scale
         say(f"waiting to delete {stack_name} again ({region}): {throttled[0]}; API Gateway "
-            f"deletes one REST API per {DELETE_REST_API_WINDOW_S} s in an account and region, "
+            f"deletes one REST API per {DELETE_REST_API_WINDOW_S:g} s in an account and region, "
             "for everyone in the account")
         time.sleep(pause)
         waited += pause

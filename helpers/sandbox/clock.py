@@ -49,13 +49,13 @@ DURATIONS: tuple[Duration, ...] = (
     # -- Route 53 health checks
     Duration("health_check_interval", 30, SCALED, _HEALTH,
              f"Route 53's standard RequestInterval; {_FAILOVER_FITS}. A check's own interval is "
-             "scaled alike, and so is detection (interval x FailureThreshold); no checker "
-             "probes more often than every 0.25 s, whatever the scale", least_s=0.25),
+             "scaled alike, and so is detection (interval x FailureThreshold); the floor: "
+             "eight checkers a check must not cost CPU at a fast scale", least_s=0.25),
     Duration("health_check_fast_interval", 10, SCALED, _HEALTH,
              "the fast RequestInterval, the kit's; as the standard one", least_s=0.25),
     Duration("health_check_connect_timeout", 4, SCALED, _HEALTH,
-             "an HTTP(S) check's TCP connection; scaled with the interval it must fit in, "
-             "at least 0.5 s", least_s=0.5),
+             "an HTTP(S) check's TCP connection; scaled with the interval it must fit in",
+             least_s=0.5),
     Duration("health_check_tcp_connect_timeout", 10, SCALED, _HEALTH,
              "a TCP check's connection; as the HTTP(S) one", least_s=0.5),
     Duration("health_check_response_timeout", 2, REAL, _HEALTH,
@@ -63,8 +63,8 @@ DURATIONS: tuple[Duration, ...] = (
              "rehearsed room on two cores) must not fail a check AWS would pass"),
     # -- DNS
     Duration("dns_record_ttl", 60, SCALED, "dns_records.py",
-             "a record's own TTL (the kit's records: 60 s), rounded to whole seconds, at "
-             f"least 1 s (0 stays 0); {_FAILOVER_FITS}", least_s=1),
+             "a record's own TTL (the kit's records: 60 s), in whole seconds (0 stays 0); "
+             f"{_FAILOVER_FITS}", least_s=1),
     Duration("service_name_ttl", 60, SCALED, "dns_records.py",
              "what AWS gives execute-api and S3 website names; as a record's TTL", least_s=1),
     Duration("name_server_ttl", 172800, SCALED, "dns_records.py",

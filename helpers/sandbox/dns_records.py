@@ -35,7 +35,7 @@ through a recursive resolver in front of Route 53:
   offline; there is no internet to recurse into).
 
 TTLs are on the sandbox's clock (:mod:`helpers.sandbox.clock`, ``dns_record_ttl``
-and its kin): ``ttl * time_scale`` rounded to the nearest second, at least 1 s (a
+and its kin): the TTL times the time scale, rounded to the nearest second, at least 1 s (a
 TTL of 0 stays 0). SOA timers (refresh, retry, expire, minimum) are scaled the
 same way (``dns_negative_ttl``) so negative caching scales too.
 """

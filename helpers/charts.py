@@ -11,6 +11,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from helpers.sandbox import clock
+
 # Figures are built without pyplot: nothing is shown twice in a notebook and
 # no global state leaks between charts. A notebook displays the returned Figure.
 
@@ -35,21 +37,19 @@ REGION_COLOURS = ["#1565c0", "#ef6c00", "#6a1b9a", "#00838f"]
 
 
 def scale_note(time_scale: float | None) -> str:
-    """What the x axis's seconds mean: on the sandbox, AWS's durations times its time scale."""
-    if time_scale is None or time_scale == 1.0:
-        return ""
-    return f"  (sandbox time scale {time_scale:g}: AWS durations x {time_scale:g})"
+    """What the x axis's seconds mean: on the sandbox, its clock (AWS's durations x its time
+    scale); "" on AWS. :func:`helpers.sandbox.clock.scale_note`."""
+    return clock.scale_note(time_scale)
 
 
 def duration(seconds: float, time_scale: float | None = None) -> str:
-    """A measured duration with, on the sandbox, what it stands for on AWS's clock.
+    """A measured duration with, on the sandbox, its clock and what it stands for on AWS's.
 
-    ``duration(5.1, 0.1)`` -> ``"5.1 s (51.0 s on AWS at time scale 0.1)"``; on AWS
-    (scale 1) just ``"5.1 s"``. One decimal each, so notebook outputs compare stably.
+    ``duration(5.1, 0.1)`` -> ``"5.1 s on the sandbox's clock (51.0 s on AWS at time scale
+    0.1)"``; on AWS (scale 1) just ``"5.1 s"``. One decimal each, so notebook outputs compare
+    stably. :func:`helpers.sandbox.clock.describe`, which also says a real-time one.
     """
-    if time_scale is None or time_scale == 1.0:
-        return f"{seconds:.1f} s"
-    return f"{seconds:.1f} s ({seconds / time_scale:.1f} s on AWS at time scale {time_scale:g})"
+    return clock.describe(seconds, time_scale)
 
 
 def health_status(samples: pd.DataFrame, time_scale: float | None = None,
@@ -101,9 +101,9 @@ def lag_histogram(lags_s: list[float], time_scale: float | None = None) -> Figur
         p50 = pd.Series(ms).quantile(0.5)
         ax.axvline(p50, color="#263238", linestyle="--", label=f"median {p50:.0f} ms")
         ax.legend(fontsize="small")
-    # Lambda's stream polling and the writes are not on the sandbox's scaled clock: these are
+    # Lambda's stream polling and the round trips are in real time (helpers.sandbox.clock):
     # real milliseconds whatever the time scale.
-    ax.set_xlabel("replication lag (ms, real time: stream polling is not scaled)"
+    ax.set_xlabel(f"replication lag (ms, {clock.REAL}, as on AWS)"
                   if time_scale not in (None, 1.0) else "replication lag (ms)")
     ax.set_ylabel("tickets")
     ax.set_title(f"Replication lag, primary to secondary ({len(ms)} tickets)")

@@ -42,6 +42,7 @@ from botocore.exceptions import ClientError
 from helpers import deployment, failover, global_tables, net, polling, state
 from helpers.config import WorkshopConfig
 from helpers.ownership import kit_tagged, tags
+from helpers.sandbox.clock import aws_seconds
 from helpers.session import account_id, client
 from helpers.stacks import delete as delete_stack
 from helpers.stacks import stack_status
@@ -259,7 +260,7 @@ def _kit_custom_domains(config: WorkshopConfig, region: str,
 # quota the whole room shares when everybody cleans up at the end of a workshop. The SDK's
 # own retries would wait silently and then give up; this waits the quota's window, says so,
 # and keeps trying for as long as a room could need.
-DOMAIN_DELETION_WINDOW_S = 30
+DOMAIN_DELETION_WINDOW_S = aws_seconds("apigateway_quota_window")  # AWS seconds
 DOMAIN_DELETION_PATIENCE_S = 45 * 60
 
 
@@ -281,7 +282,7 @@ def _delete_custom_domain(region: str, host: str, say: Callable[[str], None]) ->
                 raise
         pause = DOMAIN_DELETION_WINDOW_S * scale
         say(f"waiting {pause:.0f} s to delete custom domain {host} ({region}): API Gateway "
-            f"deletes one custom domain per {DOMAIN_DELETION_WINDOW_S} s in an account and "
+            f"deletes one custom domain per {DOMAIN_DELETION_WINDOW_S:g} s in an account and "
             "region, for everyone in the account")
         time.sleep(pause)
         waited += pause

@@ -65,8 +65,8 @@ def _print_sandbox(info: dict) -> None:
     print(f"  HTTP          port {info['http_port']}, proxy {info['http_proxy']}")
     if info.get("ca_cert"):
         print(f"  proxy CA      {info['ca_cert']}   (curl --cacert {info['ca_cert']} ...)")
-    print(f"  time scale    {info['time_scale']} (health-check intervals and TTLs x "
-          f"{info['time_scale']})")
+    print(f"  time scale    {info['time_scale']} (intervals, TTLs, quotas, pending changes x "
+          f"{info['time_scale']}; round trips and polling in real time: docs/aws-limits.md)")
     state = (info.get("state") or {}).get("file")
     if state:
         print(f"  state         {state}   (kept across restarts; `workshop sandbox down "

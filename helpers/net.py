@@ -24,6 +24,7 @@ import requests
 
 from helpers import endpoint_urls
 from helpers.polling import wait_until  # noqa: F401 - the name the tests call
+from helpers.sandbox.clock import Clock
 from helpers.session import current_mode, endpoint_url
 
 TIMEOUT_S = 10
@@ -147,3 +148,9 @@ def time_scale() -> float:
     """The sandbox's clock scale (1.0 on AWS): charts and reports state it."""
     box = _sandbox()
     return float(box["time_scale"]) if box else 1.0
+
+
+def clock() -> Clock:
+    """The account's clock: AWS's own on AWS, the sandbox's in the sandbox
+    (:mod:`helpers.sandbox.clock`: which durations are scaled, which in real time)."""
+    return Clock(time_scale())

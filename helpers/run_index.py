@@ -135,8 +135,10 @@ def write(out_dir: Path, config: WorkshopConfig, runs: list[NotebookRun],
         rows.append(f"<tr><td><div class='title'>{link}</div><div class='file'>{name}</div>"
                     f"<div class='purpose'>{purpose}</div></td><td class='time'>{when}</td>"
                     f"<td><ul>{turned}</ul></td></tr>")
-    scale = (f"<p>Sandbox time scale {time_scale:g}: health-check intervals and DNS TTLs run "
-             f"{time_scale:g}&times; AWS's; every chart states it.</p>"
+    scale = (f"<p>Sandbox time scale {time_scale:g}: on the sandbox's clock, health-check "
+             f"intervals, DNS TTLs, quota windows and pending changes run {time_scale:g}&times; "
+             "AWS's, while round trips between regions and stream polling run in real time, "
+             "as on AWS (docs/aws-limits.md); every chart states it.</p>"
              if time_scale is not None and config.mode == "sandbox" else "")
     total = sum(r.seconds or 0 for r in runs)
     checklist = ("<h2>Checklist after the run</h2><div class='checklist'>"

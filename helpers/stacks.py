@@ -15,6 +15,7 @@ from helpers.errors import WorkshopError
 from helpers.ownership import tags
 from helpers.packaging import build_zip, code_key
 from helpers.paths import TEMPLATES
+from helpers.sandbox.clock import aws_seconds
 from helpers.session import client
 
 # A stack wait reads DescribeStacks and DescribeStackEvents once per poll: every 2 s on AWS
@@ -23,7 +24,7 @@ POLL_S = 2.0
 TIMEOUT_S = 1800
 # A stack deletion can fail on API Gateway's DeleteRestApi quota (one per 30 s per account
 # and region, shared by the room): it is retried after the quota's window, saying so.
-DELETE_REST_API_WINDOW_S = 30
+DELETE_REST_API_WINDOW_S = aws_seconds("apigateway_quota_window")  # AWS seconds
 DELETE_PATIENCE_S = 45 * 60
 _THROTTLE_REASON = re.compile(r"TooManyRequests|Throttl|Rate exceeded|Too Many Requests|"
                               r"Status Code: 429", re.IGNORECASE)
@@ -157,7 +158,7 @@ def delete(region: str, stack_name: str, progress: Callable[[str], None] | None 
                                  "tab shows it), then run the cleanup again") from None
         pause = DELETE_REST_API_WINDOW_S * scale
         say(f"waiting to delete {stack_name} again ({region}): {throttled[0]}; API Gateway "
-            f"deletes one REST API per {DELETE_REST_API_WINDOW_S} s in an account and region, "
+            f"deletes one REST API per {DELETE_REST_API_WINDOW_S:g} s in an account and region, "
             "for everyone in the account")
         time.sleep(pause)
         waited += pause

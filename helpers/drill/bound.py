@@ -31,6 +31,9 @@ def theoretical_bound(config: WorkshopConfig) -> dict[str, float]:
         host = f"{config.regional_host(config.primary_region)}."
         ttl = next((float(r["TTL"]) for r in failover.records(zone_id)
                     if r["Name"] == host and "TTL" in r), ttl)
-    scale = net.time_scale()
+    # Each on the sandbox's clock as the sandbox runs it (helpers.sandbox.clock), floors too.
+    on = net.clock()
+    seconds = (on.seconds("health_check_interval", interval) * threshold
+               + on.seconds("dns_record_ttl", ttl))
     return {"request_interval": interval, "failure_threshold": threshold, "ttl": ttl,
-            "time_scale": scale, "seconds": round((interval * threshold + ttl) * scale, 3)}
+            "time_scale": on.time_scale, "seconds": round(seconds, 3)}

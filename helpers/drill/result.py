@@ -42,9 +42,10 @@ class DrillResult:
     def rto_aws_seconds(self) -> float | None:
         """The RTO divided by the time scale: roughly what it would be on AWS's clock.
 
-        Only health-check intervals and TTLs are scaled in the sandbox, so this
-        overstates what does not scale (a cold start in the secondary, request
-        latency); on AWS (scale 1) it is the RTO itself.
+        Only the durations :mod:`helpers.sandbox.clock` declares scaled (health-check
+        intervals, TTLs, a cold start's init) shrink in the sandbox, so this overstates
+        what runs in real time (request latency, this machine's own work); on AWS
+        (scale 1) it is the RTO itself.
         """
         if self.rto_seconds is None:
             return None

@@ -13,6 +13,7 @@ from helpers.deployment import stack_outputs
 from helpers.failover.certificates import certificate
 from helpers.failover.common import STAGE, FailoverSetupError, Progress, remember
 from helpers.ownership import tags
+from helpers.sandbox.clock import aws_seconds
 from helpers.session import client
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def custom_domain_names(config: WorkshopConfig, region: str) -> tuple[str, str]:
 # API Gateway creates at most one custom domain name per 30 s in an account and region
 # (fixed quota, shared by the whole room): creation waits it out and says so, as clean-up
 # does for deletion (helpers.pacing).
-DOMAIN_CREATION_WINDOW_S = 30
+DOMAIN_CREATION_WINDOW_S = aws_seconds("apigateway_quota_window")  # AWS seconds
 DOMAIN_CREATION_PATIENCE_S = 45 * 60
 
 
@@ -62,7 +63,7 @@ def create_custom_domains(config: WorkshopConfig, progress: Progress = print
                         patience_s=DOMAIN_CREATION_PATIENCE_S,
                         waiting_for=f"to create custom domain {host} ({region})",
                         quota=f"API Gateway creates one custom domain per "
-                              f"{DOMAIN_CREATION_WINDOW_S} s in an account and region, for "
+                              f"{DOMAIN_CREATION_WINDOW_S:g} s in an account and region, for "
                               "everyone in the account", say=say)
                 except ClientError as exc:
                     if exc.response["Error"]["Code"] == "ConflictException":

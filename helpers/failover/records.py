@@ -23,6 +23,7 @@ from helpers.failover.zone import (
     name_servers,
     records,
 )
+from helpers.sandbox.clock import aws_seconds
 from helpers.session import client
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def create_regional_records(config: WorkshopConfig, zone_id: str) -> dict[str, s
 
 # A Route 53 public zone's SOA has TTL 900 and MINIMUM 86400: resolvers keep a "no such name"
 # for 900 s (RFC 2308), so a name asked for before its record existed resolves that much later.
-NEGATIVE_TTL_S = 900
+NEGATIVE_TTL_S = aws_seconds("dns_negative_ttl")
 
 
 def wait_until_resolves(host: str) -> net.DnsAnswer:
@@ -71,9 +72,10 @@ def wait_until_resolves(host: str) -> net.DnsAnswer:
             return None
         return answer if answer.records else None
 
-    scale = net.time_scale()
+    scale, on = net.time_scale(), net.clock()
     return net.wait_until(
-        answered, (NEGATIVE_TTL_S + REGIONAL_TTL) * scale, interval=max(0.1, 5 * scale),
+        answered, on.seconds("dns_negative_ttl") + on.seconds("dns_record_ttl", REGIONAL_TTL),
+        interval=max(0.1, 5 * scale),
         what=f"{host} to resolve: its record is in the zone, but a resolver that was asked "
              "for the name before it existed keeps answering 'no such name' for up to 15 "
              "minutes")

@@ -11,7 +11,8 @@ As on AWS, ``example.com`` and ``*.example.com`` share one validation record
 (moto derives the record name from the domain without ``*.``).
 
 Checks happen whenever moto looks at a certificate (Describe/List/Get all go
-through ``CertBundle.check``) and in a background loop a few times a second.
+through ``CertBundle.check``) and in a background loop four times a second, in real
+time (:mod:`helpers.sandbox.clock`, ``certificate_validation_check``).
 Certificates requested with ``ValidationMethod=EMAIL`` keep moto's behaviour
 (issued after ``MOTO_ACM_VALIDATION_WAIT``, as if the owner approved the email).
 
@@ -72,7 +73,6 @@ def _in_use_error(arn: str, users: list[str]) -> Exception:
     return ResourceInUse(message=f"Certificate {arn} is in use by {', '.join(users)}. "
                          "Remove the association and try again.")
 
-CHECK_EVERY_S = 0.25
 METHOD_ATTR = "sandbox_validation_method"
 
 
@@ -185,7 +185,7 @@ class CertificateValidator:
             return True
 
     def _run(self) -> None:
-        while not self._stop.wait(CHECK_EVERY_S):
+        while not self._stop.wait(self.ctx.clock.seconds("certificate_validation_check")):
             try:
                 for bundle in self._pending():
                     self.try_issue(bundle)

@@ -40,6 +40,7 @@ from typing import Any
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
+from helpers.sandbox.clock import real_seconds
 from helpers.sandbox.context import SandboxContext, signing_service
 
 log = logging.getLogger("helpers.sandbox.apigateway")
@@ -49,7 +50,7 @@ LAMBDA_URI = re.compile(
     r"^arn:aws[a-z-]*:apigateway:([a-z0-9-]+):lambda:path/2015-03-31/functions/(.+)/invocations$")
 STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 MOCK_STATUS = re.compile(r"[\"']?statusCode[\"']?\s*:\s*[\"']?(\d{3})")
-DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
+DEFAULT_INTEGRATION_TIMEOUT_MS = round(real_seconds("apigateway_integration_timeout") * 1000)
 SNAPSHOT_ATTR = "sandbox_snapshot"
 
 

@@ -10,10 +10,10 @@
   ACM's DeleteCertificate answers ``ResourceInUseException``. AWS publishes no
   figure ("Deleting a certificate is eventually consistent") and reports run
   from a minute to half an hour; the sandbox keeps the certificate in use for
-  ``CERTIFICATE_RELEASE_S`` (one minute, scaled): long enough that clean-up must
-  wait for it as it does on AWS (up to ten minutes there, then it keeps the
-  certificate with advice), short enough not to dominate a workshop run.
-  :func:`lingering_users` is what
+  ``certificate_release`` (one minute, scaled: :mod:`helpers.sandbox.clock`): long
+  enough that clean-up must wait for it as it does on AWS (up to ten minutes there,
+  then it keeps the certificate with advice), short enough not to dominate a workshop
+  run. :func:`lingering_users` is what
   :mod:`helpers.sandbox.acm` adds to a certificate's users.
 
 Deleted domains are remembered in memory only: after a restart their
@@ -29,9 +29,10 @@ import threading
 import time
 from typing import Any
 
+from helpers.sandbox.clock import aws_seconds
 from helpers.sandbox.context import SandboxContext
 
-CERTIFICATE_RELEASE_S = 60.0
+CERTIFICATE_RELEASE_S = aws_seconds("certificate_release")  # AWS seconds (the clock's table)
 
 _released: dict[str, tuple[str, float]] = {}  # domain ARN -> (certificate ARN, in use until)
 _lock = threading.Lock()
@@ -63,7 +64,7 @@ class CustomDomainNames:
         original_create = APIGatewayBackend.create_domain_name
         original_delete = APIGatewayBackend.delete_domain_name
         self._originals = {"create": original_create, "delete": original_delete}
-        release_s = self.ctx.scaled(CERTIFICATE_RELEASE_S)
+        release_s = self.ctx.clock.seconds("certificate_release")
 
         def create_domain_name(backend: Any, domain_name: str, *args: Any, **kwargs: Any) -> Any:
             if domain_name in backend.domain_names:

@@ -1,4 +1,4 @@
-"""What every sandbox component shares: settings, moto's backends, the clock scale.
+"""What every sandbox component shares: settings, moto's backends, the clock.
 
 The sandbox is one process. moto keeps the control plane in memory; the data
 plane components (Lambda runtime, API execution, stream pollers, website
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from helpers.errors import UsageError
 from helpers.regions import CITY_LABELS, sandbox_ip
+from helpers.sandbox.clock import Clock
 
 if TYPE_CHECKING:  # pragma: no cover
     from werkzeug.wrappers import Request, Response
@@ -39,7 +40,7 @@ def signing_service(request: Request) -> str:
 
 @dataclass
 class SandboxSettings:
-    time_scale: float = 0.1  # 1.0 = AWS timings; 0.1 = health checks and TTLs 10x faster
+    time_scale: float = 0.1  # 1.0 = AWS timings; 0.1 = scaled durations (sandbox.clock) 10x faster
     endpoint_port: int = 0  # 0 = any free port
     http_port: int = 0
     dns_port: int = 0
@@ -88,8 +89,15 @@ class SandboxContext:
     def time_scale(self) -> float:
         return self.settings.time_scale
 
+    @property
+    def clock(self) -> Clock:
+        """The sandbox's clock: every AWS duration, scaled or in real time
+        (:mod:`helpers.sandbox.clock` declares which)."""
+        return Clock(self.settings.time_scale)
+
     def scaled(self, seconds: float) -> float:
-        """An AWS duration (health-check interval, TTL, ...) on the sandbox clock."""
+        """``seconds`` AWS seconds times the time scale. Prefer ``clock.seconds(name)``,
+        which says which duration it is and keeps it on its declared clock."""
         return seconds * self.settings.time_scale
 
     @staticmethod

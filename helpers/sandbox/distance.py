@@ -13,8 +13,9 @@ each function's environment a session token naming the function's region
 SigV4 credential scope (``Credential=<key>/<date>/<region>/<service>/...``). A
 call whose two regions differ waits the round trip of
 :mod:`helpers.sandbox.inter_region_latency` before it is answered, in real time
-(not scaled). Calls without a region token (the learner's own clients, whose
-location the sandbox does not know) pay nothing. Stateless.
+(not scaled: ``inter_region_round_trip`` in :mod:`helpers.sandbox.clock`). Calls
+without a region token (the learner's own clients, whose location the sandbox does
+not know) pay nothing. Stateless.
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ class Distance:
         caller = caller_region(request)
         if not caller:
             return None
-        rtt_ms = round_trip_ms(caller, called_region(request))
-        if rtt_ms:
+        rtt_s = self.ctx.clock.seconds("inter_region_round_trip",
+                                       aws_s=round_trip_ms(caller, called_region(request)) / 1000)
+        if rtt_s:
             # The request's own time on the wire: before moto sees it, outside any lock.
-            self.ctx.stop_event.wait(rtt_ms / 1000)
+            self.ctx.stop_event.wait(rtt_s)
         return None  # only delayed; moto answers it

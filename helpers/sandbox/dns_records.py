@@ -34,9 +34,10 @@ through a recursive resolver in front of Route 53:
 * A name in no zone and not a service name is **NXDOMAIN** (the sandbox is
   offline; there is no internet to recurse into).
 
-TTLs are scaled by the sandbox time scale: ``ttl * time_scale`` rounded to
-the nearest second, at least 1 s (a TTL of 0 stays 0). SOA timers (refresh,
-retry, expire, minimum) are scaled the same way so negative caching scales too.
+TTLs are on the sandbox's clock (:mod:`helpers.sandbox.clock`, ``dns_record_ttl``
+and its kin): the TTL times the time scale, rounded to the nearest second, at least 1 s (a
+TTL of 0 stays 0). SOA timers (refresh, retry, expire, minimum) are scaled the
+same way (``dns_negative_ttl``) so negative caching scales too.
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from helpers.regions import sandbox_ip
+from helpers.sandbox.clock import aws_seconds
 from helpers.sandbox.context import LOOPBACK, SandboxContext
 
-BUILTIN_TTL_S = 60  # what AWS gives execute-api and S3 website names
 MAX_CHAIN = 8  # CNAME / alias hops followed before giving up (SERVFAIL)
 MAX_MULTIVALUE = 8  # Route 53 answers at most eight healthy multivalue records
 
@@ -61,7 +62,6 @@ _SERVICE_NAMES = (
 )
 # Route 53's name servers (a zone's delegation set): the authoritative DnsServer's address.
 _NAME_SERVER = re.compile(r"^ns-\d+\.awsdns-\d+\.(?:com|net|org|co\.uk)\.$")
-NAME_SERVER_TTL_S = 172800  # what Route 53 gives its name servers' records
 # Record types whose value ends with (or is) a domain name.
 _NAME_LAST = {"CNAME", "NS", "PTR", "MX", "SRV"}
 
@@ -135,14 +135,16 @@ class Resolver:
         """
         return self._resolve(normalize_name(qname), qtype.upper(), 0, zone_id, chase)
 
-    def scaled_ttl(self, ttl: Any) -> int:
+    def scaled_ttl(self, ttl: Any, kind: str = "dns_record_ttl") -> int:
+        """A TTL of AWS seconds on the sandbox's clock, in whole seconds (its table entry:
+        ``kind``)."""
         try:
             seconds = float(ttl)
         except (TypeError, ValueError):
             seconds = 300.0
         if seconds <= 0:
             return 0
-        return max(1, math.floor(seconds * self.ctx.time_scale + 0.5))
+        return max(1, math.floor(self.ctx.clock.seconds(kind, aws_s=seconds) + 0.5))
 
     def zone_for(self, name: str) -> Any | None:
         """The public hosted zone that is authoritative for ``name`` (longest match)."""
@@ -213,14 +215,14 @@ class Resolver:
     def _service_name(self, name: str, qtype: str) -> _Step:
         if _NAME_SERVER.match(name):
             if qtype in ("A", "ANY"):
-                ttl = self.scaled_ttl(NAME_SERVER_TTL_S)
+                ttl = self.scaled_ttl(aws_seconds("name_server_ttl"), "name_server_ttl")
                 return _Step(records=[Record(name, "A", ttl, LOOPBACK)])
             return _Step()
         for pattern in _SERVICE_NAMES:
             match = pattern.match(name)
             if match and match.group("region") in self.ctx.settings.regions:
                 if qtype in ("A", "ANY"):
-                    ttl = self.scaled_ttl(BUILTIN_TTL_S)
+                    ttl = self.scaled_ttl(aws_seconds("service_name_ttl"), "service_name_ttl")
                     return _Step(records=[Record(name, "A", ttl, sandbox_ip(match["region"]))])
                 return _Step()  # the name exists; no records of that type (NODATA)
         return _Step(rcode="NXDOMAIN")
@@ -307,7 +309,8 @@ class Resolver:
             parts = value.split()
             if len(parts) == 7:
                 mname, rname = _absolute(parts[0]), _absolute(parts[1])
-                timers = [str(self.scaled_ttl(p)) if p.isdigit() else p for p in parts[3:]]
+                timers = [str(self.scaled_ttl(p, "dns_negative_ttl")) if p.isdigit() else p
+                          for p in parts[3:]]
                 return " ".join([mname, rname, parts[2], *timers])
         return value
 

@@ -9,11 +9,12 @@ removes a replica, as DynamoDB does for the current version of global tables
   (a table cannot be adopted as a replica, so the kit's conversion deletes the
   secondary's own table first); the region is another region the sandbox has;
   no replica of the table is being created or deleted. The replica is
-  ``CREATING`` for ``REPLICA_CREATION_S`` (scaled), the table it was added to
-  ``UPDATING``; then the replica exists in its region with the same key schema,
-  attributes, secondary indexes, billing mode and a ``NEW_AND_OLD_IMAGES``
-  stream, and every item the table holds at that moment; and it is ``ACTIVE``.
-* **Delete** makes the replica ``DELETING`` for ``REPLICA_DELETION_S`` (scaled),
+  ``CREATING`` for ``replica_creation`` (scaled: :mod:`helpers.sandbox.clock`), the
+  table it was added to ``UPDATING``; then the replica exists in its region with
+  the same key schema, attributes, secondary indexes, billing mode and a
+  ``NEW_AND_OLD_IMAGES`` stream, and every item the table holds at that moment; and
+  it is ``ACTIVE``.
+* **Delete** makes the replica ``DELETING`` for ``replica_deletion`` (scaled),
   then deletes its table. ``DeleteTable`` on a replica deletes that replica
   (both refused while a replica is being created or deleted). The last table
   left is a plain table again.
@@ -21,7 +22,8 @@ removes a replica, as DynamoDB does for the current version of global tables
   ``RegionName`` and ``ReplicaStatus``) and ``GlobalTableVersion``.
 * **Replication**: every write to a replica (put, update, delete) reaches every
   other ``ACTIVE`` replica asynchronously, in both directions, one inter-region
-  round trip (:mod:`helpers.sandbox.inter_region_latency`, real time) after it
+  round trip (:mod:`helpers.sandbox.inter_region_latency`, real time:
+  ``inter_region_round_trip`` in :mod:`helpers.sandbox.clock`) after it
   was made. A conflict is settled per item by **last writer wins**: a change is
   applied only if it was written later than the version the replica holds
   (ties: the higher region name), so replicas converge on the same item. A
@@ -49,15 +51,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from helpers.sandbox import streams
+from helpers.sandbox.clock import Clock, aws_seconds
 from helpers.sandbox.context import ACCOUNT_ID, SandboxContext, signing_service
 from helpers.sandbox.inter_region_latency import round_trip_ms
 
 log = logging.getLogger("helpers.sandbox.global_tables")
 
 VERSION = "2019.11.21"
-# AWS gives no figure; adding a replica to a small table takes a few minutes in the console.
-REPLICA_CREATION_S = 120.0
-REPLICA_DELETION_S = 60.0
+# AWS seconds (helpers.sandbox.clock's table, which gives the reasons).
+REPLICA_CREATION_S = aws_seconds("replica_creation")
+REPLICA_DELETION_S = aws_seconds("replica_deletion")
 POLL_S = 0.02  # how often the replication loop looks for changes (real time)
 STATS_PATH = "/_sandbox/global-tables"
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
@@ -223,8 +226,8 @@ def _create_replica(backend: Any, table: Any, region: str) -> None:
         group = GlobalTable(table.name, {table.region_name: Replica(table.region_name,
                                                                     "ACTIVE")})
         table.sandbox_global_table = group
-    group.replicas[region] = Replica(region, "CREATING", until=time.time() + _scaled(
-        REPLICA_CREATION_S), copy_from=table.region_name)
+    group.replicas[region] = Replica(region, "CREATING", until=time.time() + _clock.seconds(
+        "replica_creation"), copy_from=table.region_name)
     group.updating = table.region_name
     log.info("replica of %s in %s: CREATING", table.name, region)
 
@@ -236,7 +239,7 @@ def _delete_replica(table: Any, region: str) -> None:
                           "(DescribeTable lists its replicas)")
     _refuse_while_busy(group, table.name)
     replica = group.replicas[region]
-    replica.status, replica.until = "DELETING", time.time() + _scaled(REPLICA_DELETION_S)
+    replica.status, replica.until = "DELETING", time.time() + _clock.seconds("replica_deletion")
     group.updating = table.region_name
 
 
@@ -276,11 +279,7 @@ def _newer(change: tuple[float, str], held: tuple[float, str] | None) -> bool:
 
 # ---------------------------------------------------------------- the component
 _REGIONS: tuple[str, ...] = ()
-_time_scale = 1.0
-
-
-def _scaled(seconds: float) -> float:
-    return seconds * _time_scale
+_clock = Clock()  # the sandbox's, once started
 
 
 def _table(region: str, name: str) -> Any:
@@ -296,8 +295,8 @@ class GlobalTables:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        global _REGIONS, _time_scale
-        _REGIONS, _time_scale = tuple(self.ctx.settings.regions), self.ctx.time_scale
+        global _REGIONS, _clock
+        _REGIONS, _clock = tuple(self.ctx.settings.regions), self.ctx.clock
         if "moto.dynamodb.models" in sys.modules:  # a restored state: tables before requests
             install()
         self.ctx.add_intercept(self._intercept)
@@ -411,7 +410,8 @@ class GlobalTables:
                 if target_region == source_region:
                     continue
                 position = source.positions.setdefault(target_region, len(records))
-                delay = round_trip_ms(source_region, target_region) / 1000
+                delay = _clock.seconds("inter_region_round_trip",
+                                       aws_s=round_trip_ms(source_region, target_region) / 1000)
                 sent = self._send(group, source, target_region, records, position, delay)
                 if sent != position:
                     source.positions[target_region] = sent

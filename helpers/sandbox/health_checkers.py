@@ -8,7 +8,7 @@ a health check is healthy"):
   ap-southeast-1, ap-southeast-2, ap-northeast-1, sa-east-1; or the health
   check's ``Regions`` when it names at least three). Checkers do not
   coordinate: each starts at a random phase of the request interval.
-* Every ``RequestInterval`` (10 or 30 s, scaled by the sandbox time scale) a
+* Every ``RequestInterval`` (10 or 30 s, scaled: :mod:`helpers.sandbox.clock`) a
   checker probes: HTTP/HTTPS — a TCP connection within 4 s, then a 2xx/3xx
   status within 2 s; ``*_STR_MATCH`` — also ``SearchString`` in the first
   5,120 bytes of the body; TCP — a connection within 10 s. Connection
@@ -80,12 +80,10 @@ CHECKER_LOCATIONS: tuple[tuple[str, str], ...] = (
 )
 HEALTHY_FRACTION = 0.18  # healthy while MORE than 18 % of checkers say healthy
 MIN_REGIONS = 3
-CONNECT_TIMEOUT_S, CONNECT_FLOOR_S = 4.0, 0.5
-TCP_CONNECT_TIMEOUT_S = 10.0
-RESPONSE_TIMEOUT_S, RESPONSE_FLOOR_S = 2.0, 2.0  # the answer comes at real speed: not scaled
-# No checker probes more often than this, whatever the time scale: eight checkers a health
-# check, so a faster clock (tests) would otherwise cost CPU without testing anything more.
-MIN_INTERVAL_S = 0.25
+# The interval, the connection and response timeouts and their floors are on the sandbox's
+# clock (helpers.sandbox.clock: health_check_*). No checker probes more often than every
+# 0.25 s, whatever the time scale: eight checkers a health check, so a faster clock (tests)
+# would otherwise cost CPU without testing anything more.
 SEARCH_BYTES = 5120
 HISTORY_LEN = 2000
 METRICS_REGION = "us-east-1"  # where Route 53 publishes health-check metrics
@@ -293,7 +291,7 @@ class HealthCheckers:
         return healthy != cfg.inverted
 
     def _interval(self, cfg: HealthCheckConfig) -> float:
-        return max(MIN_INTERVAL_S, self.ctx.scaled(cfg.request_interval))
+        return self.ctx.clock.seconds("health_check_interval", aws_s=cfg.request_interval)
 
     def _sync(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -433,11 +431,11 @@ class HealthCheckers:
     # ---------------------------------------------------------------- probes
 
     def _connect_timeout(self, cfg: HealthCheckConfig) -> float:
-        limit = TCP_CONNECT_TIMEOUT_S if cfg.type == "TCP" else CONNECT_TIMEOUT_S
-        return min(limit, max(CONNECT_FLOOR_S, self.ctx.scaled(limit)))
+        return self.ctx.clock.seconds("health_check_tcp_connect_timeout" if cfg.type == "TCP"
+                                      else "health_check_connect_timeout")
 
     def _response_timeout(self) -> float:
-        return min(RESPONSE_TIMEOUT_S, max(RESPONSE_FLOOR_S, self.ctx.scaled(RESPONSE_TIMEOUT_S)))
+        return self.ctx.clock.seconds("health_check_response_timeout")
 
     def _target(self, cfg: HealthCheckConfig) -> tuple[str | None, str]:
         """(address to connect to, or None with the failure status)."""

@@ -3,7 +3,8 @@
 A request from one region to another (the replicator in the primary writing to
 the secondary's table; a client far from a region) crosses the distance between
 them. The sandbox's regions are loopback addresses on one machine, so it adds the
-round trip itself, in real time: distance does not shrink with the sandbox clock.
+round trip itself, in real time: distance does not shrink with the sandbox clock
+(``inter_region_round_trip`` in :mod:`helpers.sandbox.clock`).
 
 Source: CloudPing (https://www.cloudping.co/grid), median (p50) round-trip times
 in milliseconds between AWS regions measured from EC2 in each region, in the

@@ -24,7 +24,8 @@ Unhandled`` with ``{"errorMessage", "errorType", "stackTrace"}``; a timeout
 kills the environment and reports ``Task timed out after N seconds``;
 ``X-Amz-Log-Result`` carries the last 4 KB of the invocation's log (also
 written to the function's CloudWatch log group when that group exists).
-Function timeouts are not time-scaled: code runs at real speed.
+Function timeouts are not time-scaled: code runs at real speed (which of the
+runtime's durations are scaled is declared in :mod:`helpers.sandbox.clock`).
 
 Callers: the API Gateway data plane and the stream pollers call
 :meth:`LambdaRuntime.invoke`; boto3's ``lambda.invoke`` (and moto's own
@@ -62,6 +63,7 @@ from typing import Any
 
 from moto.core.exceptions import JsonRESTError
 
+from helpers.sandbox.clock import aws_seconds, real_seconds
 from helpers.sandbox.context import SandboxContext, signing_service
 from helpers.sandbox.distance import caller_token
 from helpers.sandbox.lambda_zygote import receive, send
@@ -75,19 +77,19 @@ ZYGOTE = Path(__file__).with_name("lambda_zygote.py")
 # "from under 100 ms to over 1 second" (AWS Compute Blog, "Understanding and Remediating
 # Cold Starts: An AWS Lambda Perspective", 2022); public measurements put the Python
 # runtime's own init at about 100 ms (e.g. the daily lambda-perf benchmark's hello-world)
-# and importing boto3 at roughly 150-250 ms more. An AWS duration: scaled by time_scale.
-COLD_START_INIT_S = 0.3
+# and importing boto3 at roughly 150-250 ms more. AWS seconds; scaled (helpers.sandbox.clock).
+COLD_START_INIT_S = aws_seconds("lambda_cold_start")
 ZYGOTE_START_TIMEOUT_S = 60.0  # importing boto3 on a loaded two-core machine takes seconds
 ZYGOTE_REPLY_TIMEOUT_S = 10.0  # a fork or a reap answers in milliseconds
 STATS_PATH = "/_sandbox/lambda"
 # pidfds (Linux >= 5.3) let the runtime signal and wait for a process it did not start.
 FORK_SUPPORTED = hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")
 MAX_WORKERS_PER_FUNCTION = 4  # the sandbox's own cap when no reserved concurrency is set
-INIT_TIMEOUT_S = 10.0  # Lambda's limit for the init phase of an on-demand environment
-IDLE_WORKER_S = 300.0  # an unused environment is reclaimed, as Lambda does after a while
+INIT_TIMEOUT_S = real_seconds("lambda_init_timeout")  # Lambda's limit for the init phase
+IDLE_WORKER_S = real_seconds("lambda_idle_environment")  # an unused environment is reclaimed
 LOG_TAIL_BYTES = 4096  # X-Amz-Log-Result holds the last 4 KB of the log
 # Asynchronous invocations: Lambda retries a failed event twice, after 1 and 2 minutes.
-ASYNC_RETRY_DELAYS_S = (60.0, 120.0)
+ASYNC_RETRIES = ("lambda_async_retry_first", "lambda_async_retry_second")  # the clock's names
 _HEADER = struct.Struct(">I")
 
 _active: LambdaRuntime | None = None  # the runtime moto's patched invoke delegates to
@@ -472,8 +474,8 @@ class LambdaRuntime:
     # -- invocation
     def _invoke_async(self, fn: Any, payload: bytes) -> None:
         """Event invocations run in the background; failures are retried twice."""
-        for delay in (0.0, *ASYNC_RETRY_DELAYS_S):
-            if delay and self.ctx.stop_event.wait(self.ctx.scaled(delay)):
+        for delay in (0.0, *map(self.ctx.clock.seconds, ASYNC_RETRIES)):
+            if delay and self.ctx.stop_event.wait(delay):
                 return
             try:
                 if self._invoke_sync(fn, payload).function_error is None:
@@ -656,7 +658,7 @@ class LambdaRuntime:
         # the difference is waited out, and the reported Init Duration is AWS's figure.
         ready_at = time.monotonic()
         real_s = ready_at - started
-        modelled_s = self.ctx.scaled(COLD_START_INIT_S)
+        modelled_s = self.ctx.clock.seconds("lambda_cold_start")
         if real_s < modelled_s:
             self.ctx.stop_event.wait(modelled_s - real_s)
         worker.init_ms = modelled_s * 1000

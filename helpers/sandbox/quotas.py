@@ -5,8 +5,9 @@ breaks first; the sandbox answers a request over a quota as AWS does, with the
 service's own error code and HTTP status, so the kit's pacing and retries are
 exercised before a real room meets them. Each quota is a sliding window per
 account (and per region where AWS counts per region): at most ``requests`` in
-any ``per_s`` AWS seconds, the window scaled by the sandbox time scale (at 0.1
-one CreateDomainName per 3 s). docs/aws-limits.md cites the AWS page of each figure.
+any ``per_s`` AWS seconds, the window scaled (:mod:`helpers.sandbox.clock`,
+``*_quota_window``: at time scale 0.1 one CreateDomainName per 3 s).
+docs/aws-limits.md cites the AWS page of each figure.
 
 Only the recent requests are kept, in memory: a restarted sandbox starts with
 empty windows, as an account whose last requests are a window old.
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 
 from werkzeug.wrappers import Request, Response
 
+from helpers.sandbox.clock import aws_seconds
 from helpers.sandbox.context import SandboxContext
 from helpers.sandbox.faults import _describe, _error
 
@@ -44,12 +46,17 @@ class Quota:
     service: str  # SigV4 signing name
     operations: frozenset[str]  # operation names, or {"*"}: every request of the service
     requests: int  # at most this many requests ...
-    per_s: float  # ... in any this many AWS seconds
+    window: str  # ... in any window of this duration (helpers.sandbox.clock's table)
     per_region: bool  # counted per account and region (else per account)
     code: str  # the error AWS answers with
     status: int
     message: str
     retry_after: bool = False  # API Gateway names the wait in a Retry-After header
+
+    @property
+    def per_s(self) -> float:
+        """The window in AWS seconds."""
+        return aws_seconds(self.window)
 
     def covers(self, service: str, operation: str) -> bool:
         return service == self.service and (
@@ -59,7 +66,7 @@ class Quota:
 def _apigateway(operation: str) -> Quota:
     # "API Gateway quotas for creating, deploying and managing an API": one request every
     # 30 seconds per account (per Region, as every quota on that page), not adjustable.
-    return Quota("apigateway", frozenset({operation}), 1, 30.0, True,
+    return Quota("apigateway", frozenset({operation}), 1, "apigateway_quota_window", True,
                  "TooManyRequestsException", 429, "Too Many Requests", retry_after=True)
 
 
@@ -69,16 +76,17 @@ QUOTAS: tuple[Quota, ...] = (
     _apigateway("DeleteRestApi"),
     # "Throttling for Amazon Route 53 API requests" / re:Post "avoid throttling errors":
     # five requests per second per account, all operations together; HTTP 400 Throttling.
-    Quota("route53", frozenset({ANY_OPERATION}), 5, 1.0, False, "Throttling", 400,
-          "Rate exceeded"),
+    Quota("route53", frozenset({ANY_OPERATION}), 5, "route53_quota_window", False,
+          "Throttling", 400, "Rate exceeded"),
     # AWS publishes no figure for CloudFormation's describe calls, only that they are
     # throttled ("Rate exceeded"); ten a second per account and region is the sandbox's.
     Quota("cloudformation", frozenset({"DescribeStacks", "DescribeStackEvents",
                                        "DescribeStackResource", "DescribeStackResources"}),
-          10, 1.0, True, "Throttling", 400, "Rate exceeded"),
-    # ACM "API rate quotas": RequestCertificate 5 requests per second (per account, region).
-    Quota("acm", frozenset({"RequestCertificate"}), 5, 1.0, True, "ThrottlingException", 400,
+          10, "cloudformation_describe_quota_window", True, "Throttling", 400,
           "Rate exceeded"),
+    # ACM "API rate quotas": RequestCertificate 5 requests per second (per account, region).
+    Quota("acm", frozenset({"RequestCertificate"}), 5, "acm_request_certificate_quota_window",
+          True, "ThrottlingException", 400, "Rate exceeded"),
 )
 
 # API Gateway and Route 53 speak REST: the operation is the method and path.
@@ -154,7 +162,7 @@ class Quotas:
                 bucket = self._windows.get(key)
                 if bucket is None:
                     bucket = self._windows[key] = _Window(
-                        quota.requests, self.ctx.scaled(quota.per_s))
+                        quota.requests, self.ctx.clock.seconds(quota.window))
                 wait = bucket.take()
                 if wait:
                     self.throttled += 1
@@ -174,7 +182,7 @@ class Quotas:
         quota, wait = over
         log.info("quota: %s %s in %s over %d per %g s; retry in %.2f s", call.service,
                  operation or call.path, call.region or "-", quota.requests,
-                 self.ctx.scaled(quota.per_s), wait)
+                 self.ctx.clock.seconds(quota.window), wait)
         response = _error(request, call, quota.status, quota.code, quota.message)
         if quota.retry_after:
             response.headers["Retry-After"] = str(max(1, math.ceil(wait)))

@@ -5,13 +5,15 @@ moto answers every ChangeResourceRecordSets with the same change id, already
 propagated to all Amazon Route 53 DNS servers managing the hosted zone. This is
 the initial status of all change batch requests") and GetChange reports
 ``INSYNC`` once they have; AWS states propagation "within 60 seconds" (Route 53
-FAQ), the figure used here, scaled by the sandbox time scale.
+FAQ), the figure used here, scaled (:mod:`helpers.sandbox.clock`,
+``route53_change_pending``).
 
-While a change to a record set is PENDING, another change to the same record
-set (zone, name, type, set identifier) is refused with ``PriorRequestNotComplete``
-(HTTP 400), as Route 53 refuses a request it cannot process before the previous
-one; the SDKs retry it as a throttle. The DNS server answers the new records at
-once (a client may see them on some name servers before INSYNC on AWS too).
+While a change to a record set is PENDING (``prior_request_not_complete``, the
+same window), another change to the same record set (zone, name, type, set
+identifier) is refused with ``PriorRequestNotComplete`` (HTTP 400), as Route 53
+refuses a request it cannot process before the previous one; the SDKs retry it
+as a throttle. The DNS server answers the new records at once (a client may see
+them on some name servers before INSYNC on AWS too).
 
 Changes are kept in memory only: after a sandbox restart an unknown change id is
 INSYNC (moto's own answer), which it would be by then on AWS as well.
@@ -29,10 +31,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from helpers.sandbox.clock import aws_seconds
 from helpers.sandbox.context import SandboxContext
 from helpers.sandbox.dns_records import normalize_name
 
-PROPAGATION_S = 60.0  # Route 53 FAQ: changes reach every authoritative server within 60 s
+PROPAGATION_S = aws_seconds("route53_change_pending")  # AWS's figure (Route 53 FAQ: 60 s)
 KEEP_S = 3600.0  # how long a change's id is remembered after it is INSYNC
 
 
@@ -40,6 +43,7 @@ KEEP_S = 3600.0  # how long a change's id is remembered after it is INSYNC
 class _Change:
     id: str
     insync_at: float  # time.monotonic()
+    refused_until: float  # time.monotonic(): a change to its record sets is refused until then
     record_sets: frozenset[tuple[str, str, str, str]]
     submitted_at: Any  # the datetime moto put in the answer
 
@@ -108,11 +112,13 @@ class Route53Changes:
     def submit(self, keys: frozenset[tuple[str, str, str, str]], submitted_at: Any) -> _Change:
         now = time.monotonic()
         change = _Change(id=f"C{next(self._ids):04d}{secrets.token_hex(6).upper()}",
-                         insync_at=now + self.ctx.scaled(PROPAGATION_S), record_sets=keys,
+                         insync_at=now + self.ctx.clock.seconds("route53_change_pending"),
+                         refused_until=now + self.ctx.clock.seconds("prior_request_not_complete"),
+                         record_sets=keys,
                          submitted_at=submitted_at)
         with self._lock:
             self._changes = {k: c for k, c in self._changes.items()
-                             if now - c.insync_at < KEEP_S}
+                             if now - max(c.insync_at, c.refused_until) < KEEP_S}
             self._changes[change.id] = change
         return change
 
@@ -123,7 +129,7 @@ class Route53Changes:
     def pending_for(self, keys: frozenset[tuple[str, str, str, str]]) -> bool:
         now = time.monotonic()
         with self._lock:
-            return any(now < c.insync_at and c.record_sets & keys
+            return any(now < c.refused_until and c.record_sets & keys
                        for c in self._changes.values())
 
 

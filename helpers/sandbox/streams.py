@@ -27,7 +27,8 @@ AWS Lambda with Amazon DynamoDB" and "services-ddb-params"):
   :mod:`helpers.sandbox.faults` a successful batch is delivered a second time.
 
 Durations a user configures (batching window, maximum record age, the 24 h
-retention) run on the sandbox clock (``ctx.scaled``); polling does not.
+retention) run on the sandbox's scaled clock; polling and its retry backoff run in
+real time (:mod:`helpers.sandbox.clock` declares both).
 """
 
 from __future__ import annotations
@@ -44,14 +45,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from helpers.sandbox.clock import aws_seconds, real_seconds
 from helpers.sandbox.context import ACCOUNT_ID, SandboxContext, signing_service
 
 log = logging.getLogger("helpers.sandbox.streams")
 
-POLL_INTERVAL_S = 0.25  # Lambda polls each shard about four times a second
-STREAM_RETENTION_S = 24 * 3600  # DynamoDB Streams keeps records for 24 hours
+POLL_INTERVAL_S = real_seconds("stream_poll_interval")  # about four times a second
+STREAM_RETENTION_S = aws_seconds("stream_retention")  # 24 hours (AWS seconds)
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous invocation payload limit
-MAX_RETRY_BACKOFF_S = 4.0
+MAX_RETRY_BACKOFF_S = real_seconds("stream_retry_backoff_max")
 STATS_PATH = "/_sandbox/streams"
 
 _write_lock = threading.Lock()
@@ -363,7 +365,8 @@ class StreamPollers:
             if not pending:
                 self.ctx.stop_event.wait(POLL_INTERVAL_S)
                 continue
-            window = self.ctx.scaled(max(0.0, _number(esm.max_batch_window, 0)))
+            window = self.ctx.clock.seconds("stream_batching_window",
+                                            aws_s=max(0.0, _number(esm.max_batch_window, 0)))
             if len(pending) < esm.batch_size and window > 0:
                 window_started = window_started or time.monotonic()
                 if time.monotonic() - window_started < window:
@@ -464,7 +467,7 @@ class StreamPollers:
         max_age = _number(mapping.esm.max_record_age, -1)
         if max_age < 0:  # -1: until the record leaves the stream
             max_age = STREAM_RETENTION_S
-        cutoff = time.time() - self.ctx.scaled(max_age)
+        cutoff = time.time() - self.ctx.clock.seconds("stream_retention", aws_s=max_age)
         aged = 0
         while aged < len(batch) and _created_epoch(batch[aged]) < cutoff:
             aged += 1

@@ -21,7 +21,7 @@ import math
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import dns.exception
@@ -31,6 +31,7 @@ from helpers import domain_owner, net, pacing, state, tickets
 from helpers.config import WorkshopConfig
 from helpers.deployment import stack_outputs
 from helpers.errors import WorkshopError
+from helpers.say import Say, or_quiet
 from helpers.session import client
 from helpers.stacks import tags
 
@@ -45,8 +46,6 @@ STAGE = "prod"
 BROKEN = "module 4: /health GET runs the post-ticket function (a simulated bad deploy)"
 RESTORED = "module 4: /health GET runs the health-check function again"
 _EXECUTE_API = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com\.?$")
-
-Progress = Callable[[str], None] | None
 
 
 class FailoverSetupError(WorkshopError):
@@ -200,13 +199,13 @@ def _published(acm: Any, arn: str) -> dict[str, Any] | None:
     return cert if options and all("ResourceRecord" in o for o in options) else None
 
 
-def wait_for_certificates(config: WorkshopConfig, progress: Progress = None,
+def wait_for_certificates(config: WorkshopConfig, progress: Say | None = None,
                           timeout: float = 1800) -> dict[str, str]:
     """Wait until both certificates are ISSUED (ACM's ``certificate_validated`` waiter).
 
     Returns ``{region: "ISSUED"}``; a certificate that cannot be issued raises.
     """
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     deadline = time.monotonic() + timeout
     statuses = {}
     for region in config.regions:
@@ -243,7 +242,7 @@ DOMAIN_CREATION_WINDOW_S = 30
 DOMAIN_CREATION_PATIENCE_S = 45 * 60
 
 
-def create_custom_domains(config: WorkshopConfig, progress: Progress = print
+def create_custom_domains(config: WorkshopConfig, progress: Say | None = print
                           ) -> dict[str, dict[str, dict[str, str]]]:
     """Regional custom domains with the base path ``(none)`` mapped to each API's prod stage.
 
@@ -251,7 +250,7 @@ def create_custom_domains(config: WorkshopConfig, progress: Progress = print
     the targets the DNS records point at. A wait for API Gateway's creation quota is
     reported to ``progress``.
     """
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     targets: dict[str, dict[str, dict[str, str]]] = {}
     for region in config.regions:
         apigw = client("apigateway", region)

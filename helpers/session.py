@@ -21,10 +21,10 @@ import boto3
 from botocore.config import Config
 
 from helpers import calllog, cell_calls, settings
-from helpers.target import SANDBOX_CREDENTIALS, ModeError, Target, for_mode
+from helpers.target import ModeError, Target, for_mode
 
-__all__ = ["SANDBOX_CREDENTIALS", "ModeError", "account_id", "client", "current_mode",
-           "current_target", "endpoint_url", "use_mode"]
+__all__ = ["ModeError", "account_id", "client", "current_mode", "current_target",
+           "endpoint_url", "use_mode"]
 
 _RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10}, connect_timeout=5,
                   read_timeout=60)

@@ -28,15 +28,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import dns.rdatatype
-import dns.resolver
-import requests
-
-from helpers import endpoint_urls
 from helpers.errors import WorkshopError
+
+if TYPE_CHECKING:
+    import requests
+
+# dnspython, requests and the modules that reach the sandbox and an emulator are imported
+# where a target uses them: the settings (helpers.config) import this module, and stay
+# light to import.
 
 # What a target may support (Target.supports):
 SANDBOX_CONTROL = "sandbox-control"  # /_sandbox/*: a region's outage on request, stream counters
@@ -68,7 +70,12 @@ class Resolver:
     def ask(self, name: str, rdtype: str = "A") -> Answer:
         """``name`` resolved: its records in answer order, the lowest TTL, its addresses."""
         if self.server is not None:
+            from helpers import endpoint_urls
+
             return endpoint_urls.ask(self.server, name, rdtype)
+        import dns.rdatatype
+        import dns.resolver
+
         answer = dns.resolver.resolve(name, rdtype)
         records = tuple(r.to_text() for rrset in answer.response.answer for r in rrset)
         addresses = tuple(r.to_text() for r in answer if answer.rdtype == dns.rdatatype.A)
@@ -107,6 +114,8 @@ class Target:
                 **kwargs: Any) -> requests.Response:
         """An HTTP request to a public URL, as this mode reaches it (``addresses`` resolves
         a host as a client would, cache included)."""
+        import requests
+
         return requests.request(method, url, **kwargs)
 
     def __repr__(self) -> str:
@@ -157,6 +166,8 @@ class Sandbox(Target):
 
     def request(self, method: str, url: str, addresses: Addresses,
                 **kwargs: Any) -> requests.Response:
+        import requests
+
         box = self._status()
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -186,11 +197,15 @@ class Endpoint(Target):
 
     def resolver(self) -> Resolver:
         """The emulator's own DNS server if it has one (its zones), else the system's."""
+        from helpers import endpoint_urls
+
         return Resolver(endpoint_urls.dns_server(self.endpoint_url()))
 
     def request(self, method: str, url: str, addresses: Addresses,
                 **kwargs: Any) -> requests.Response:
         """The URL forms the emulator serves (:mod:`helpers.endpoint_urls`)."""
+        from helpers import endpoint_urls
+
         endpoint = self.endpoint_url()
         assert endpoint is not None
         return endpoint_urls.request(endpoint, method, url, **kwargs)

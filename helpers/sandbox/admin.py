@@ -34,9 +34,8 @@ def _base(what: str) -> str:
     if not target.supports(SANDBOX_CONTROL):
         raise NotInSandbox(
             f"{what} is played by the sandbox and is not available on AWS (mode "
-            f"{target.name!r}): "
-            "no one can switch off an AWS region on request. Use another scenario there, "
-            "or run this against the sandbox (--mode sandbox)")
+            f"{target.name!r}): no one can switch off an AWS region on request. Use another "
+            "scenario there, or run this against the sandbox (--mode sandbox)")
     url = endpoint_url()
     assert url is not None  # sandbox mode always has one
     return url

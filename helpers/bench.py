@@ -52,7 +52,7 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +63,7 @@ from matplotlib.figure import Figure
 from helpers import polling, ticket_ids
 from helpers.config import WorkshopConfig
 from helpers.paths import REPO_ROOT
+from helpers.say import Say, quiet
 from helpers.tickets import stored_item
 
 RATES = (10, 50, 100)  # writes per second
@@ -77,8 +78,6 @@ POLL_S = 0.01  # between two looks for replicated items
 THROUGHPUT_LABELS = {"batching": "batching\n(the kit's)", "per_item": "one write\nper record"}
 WRITERS = 8  # threads writing at the chosen rate (a PutItem takes several ms)
 MEMORY_GOAL_MB = 300  # one participant through 3.3 (560 MB with an interpreter per worker)
-
-Say = Callable[[str], None]
 
 
 # ---------------------------------------------------------------- the whole suite
@@ -153,20 +152,13 @@ def machine() -> dict[str, Any]:
 def _isolated_environment() -> Iterator[None]:
     """Sandbox mode and a throw-away workshop home, without the learner's ``WORKSHOP_*``
     settings (the benchmarks use participants of their own); restored afterwards."""
-    from helpers import session, settings
+    from helpers import environ, session, settings
 
-    saved = {k: v for k, v in os.environ.items() if k.startswith("WORKSHOP_")}
-    with tempfile.TemporaryDirectory(prefix="workshop-bench-") as home:
-        os.environ["WORKSHOP_HOME"] = home
-        for variable in settings.ENVIRONMENT.values():
-            os.environ.pop(variable, None)
+    with tempfile.TemporaryDirectory(prefix="workshop-bench-") as home, environ.scoped(
+            {"WORKSHOP_HOME": home, **dict.fromkeys(settings.ENVIRONMENT.values())},
+            every_variable=True):
         session.use_mode("sandbox")
-        try:
-            yield
-        finally:
-            for key in [k for k in os.environ if k.startswith("WORKSHOP_")]:
-                del os.environ[key]
-            os.environ.update(saved)
+        yield
 
 
 def _workshop_run(say: Say) -> dict[str, Any]:
@@ -177,7 +169,7 @@ def _workshop_run(say: Say) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="workshop-bench-run-") as out:
         started = time.monotonic()
         try:
-            report = runner.run(config, Path(out), say=lambda _msg: None)
+            report = runner.run(config, Path(out), say=quiet)
         except Exception as exc:  # noqa: BLE001 - the other benchmarks still run
             say(f"  the workshop run failed: {exc}")
             return {"error": str(exc), "seconds": round(time.monotonic() - started, 2)}
@@ -626,7 +618,7 @@ def chart(results: dict[str, Any]) -> Figure:
 
 def command(args: Any) -> int:
     """``workshop bench``: run everything, print a summary (or the JSON), write the files."""
-    say = (lambda _msg: None) if args.json else print
+    say = quiet if args.json else print
     results = run(seconds=args.seconds, workshop_run=not args.skip_workshop_run, say=say)
     if args.json:
         print(json.dumps(results, indent=2))

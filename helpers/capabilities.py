@@ -21,6 +21,7 @@ from helpers import curriculum
 from helpers.config import WorkshopConfig
 from helpers.errors import WorkshopError
 from helpers.paths import workshop_home
+from helpers.target import CAPABILITY_PROBES, configured_endpoint
 
 # Each capability, as the sentence "this endpoint cannot ..." says it.
 CAPABILITIES = {
@@ -92,7 +93,7 @@ def runnable(verdicts: dict[str, Verdict]) -> str:
 
 def endpoint_url() -> str | None:
     """The endpoint mode's URL (the same variable :mod:`helpers.session` sends boto3 to)."""
-    return os.environ.get("AWS_ENDPOINT_URL") or None
+    return configured_endpoint()
 
 
 def require(module_id: str, endpoint: str) -> None:
@@ -119,5 +120,5 @@ def gate(config: WorkshopConfig) -> None:
     endpoint = endpoint_url()
     notebook = current_notebook()
     module = curriculum.by_notebook(notebook) if notebook else None
-    if config.mode == "endpoint" and endpoint and module is not None:
+    if config.target.supports(CAPABILITY_PROBES) and endpoint and module is not None:
         require(module.id, endpoint)

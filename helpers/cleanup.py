@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,7 @@ from helpers import deployment, failover, global_tables, net, polling, state
 from helpers.config import WorkshopConfig
 from helpers.ownership import kit_tagged, tags
 from helpers.sandbox.clock import aws_seconds
+from helpers.say import Say, or_quiet
 from helpers.session import account_id, client
 from helpers.stacks import delete as delete_stack
 from helpers.stacks import stack_status
@@ -67,11 +68,11 @@ class CleanupReport:
         return "\n".join(lines)
 
 
-def cleanup(config: WorkshopConfig, progress: Callable[[str], None] | None = None
+def cleanup(config: WorkshopConfig, progress: Say | None = None
             ) -> CleanupReport:
     """Delete the kit's resources for ``config.prefix`` in both regions; see the module doc."""
     report = CleanupReport()
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
 
     def deleted(what: str) -> None:
         report.deleted.append(what)
@@ -264,7 +265,7 @@ DOMAIN_DELETION_WINDOW_S = aws_seconds("apigateway_quota_window")  # AWS seconds
 DOMAIN_DELETION_PATIENCE_S = 45 * 60
 
 
-def _delete_custom_domain(region: str, host: str, say: Callable[[str], None]) -> None:
+def _delete_custom_domain(region: str, host: str, say: Say) -> None:
     apigw = client("apigateway", region)
     for page in apigw.get_paginator("get_base_path_mappings").paginate(domainName=host):
         for mapping in page.get("items", []):
@@ -308,7 +309,7 @@ CERTIFICATE_POLL_S = 10
 
 
 def _delete_certificate_when_released(acm: Any, arn: str, region: str,
-                                      say: Callable[[str], None]) -> bool:
+                                      say: Say) -> bool:
     """Delete the certificate, waiting (with a deadline) while a just-deleted custom domain
     still holds it; False when it is still in use after the wait."""
     scale = net.time_scale()

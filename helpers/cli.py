@@ -11,6 +11,7 @@ from helpers import calllog, session, settings
 from helpers.config import WorkshopConfig
 from helpers.errors import explain
 from helpers.sandbox.context import SandboxSettings
+from helpers.target import MODES
 
 
 def _sandbox_up(args: argparse.Namespace) -> int:
@@ -216,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     down.set_defaults(func=_sandbox_down)
 
     def config_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--mode", choices=("sandbox", "aws", "endpoint"))
+        p.add_argument("--mode", choices=MODES)
         p.add_argument("--primary", help="primary region, e.g. eu-west-1")
         p.add_argument("--secondary", help="secondary region, e.g. ap-southeast-1")
         p.add_argument("--domain", help="your domain, e.g. example.com")

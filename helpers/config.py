@@ -11,8 +11,7 @@ from dataclasses import asdict, dataclass
 
 from helpers.errors import WorkshopError
 from helpers.regions import CITY_LABELS, DEFAULT_PRIMARY, DEFAULT_SECONDARY
-
-MODES = ("sandbox", "aws", "endpoint")
+from helpers.target import MODES, Target, for_mode, mode_problem  # noqa: F401 - MODES: the names, as before
 
 DEFAULT_PREFIX = "wildrydes"
 DEFAULT_DOMAIN = "example.com"  # reserved for documentation (RFC 2606): safe in the sandbox
@@ -76,7 +75,7 @@ def prefix_problem(prefix: str) -> str | None:
 
 @dataclass(frozen=True)
 class WorkshopConfig:
-    mode: str = "sandbox"
+    mode: str = "sandbox"  # every per-mode decision is its target's (.target)
     primary_region: str = DEFAULT_PRIMARY
     secondary_region: str = DEFAULT_SECONDARY
     domain: str = DEFAULT_DOMAIN
@@ -92,8 +91,8 @@ class WorkshopConfig:
     def problems(self) -> dict[str, str]:
         """Every invalid field with its message (empty when the config is usable)."""
         found: dict[str, str] = {}
-        if self.mode not in MODES:
-            found["mode"] = f"unknown mode {self.mode!r}: choose one of {', '.join(MODES)}"
+        if problem := mode_problem(self.mode):
+            found["mode"] = problem
         for field, role in (("primary_region", "primary"), ("secondary_region", "secondary")):
             problem = region_problem(getattr(self, field), role)
             if problem:
@@ -107,6 +106,11 @@ class WorkshopConfig:
         if problem := prefix_problem(self.prefix):
             found["prefix"] = problem
         return found
+
+    @property
+    def target(self) -> Target:
+        """The mode as an object: what it supports, where it reaches (:mod:`helpers.target`)."""
+        return for_mode(self.mode)
 
     @property
     def regions(self) -> tuple[str, str]:

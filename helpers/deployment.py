@@ -8,19 +8,18 @@ when the state file does not know a stack (for example on another machine).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
 from helpers import stacks, state
 from helpers.config import WorkshopConfig
+from helpers.say import Say
 
-Progress = Callable[[str], None] | None
 KINDS = ("api", "ui", "replication")  # the order they are deployed in
 
 
-def deploy_api(config: WorkshopConfig, region: str, progress: Progress = None) -> dict[str, str]:
+def deploy_api(config: WorkshopConfig, region: str, progress: Say | None = None) -> dict[str, str]:
     """Module 1 (and 3.1 in the secondary): table, functions and REST API in ``region``."""
     parameters = {"Prefix": config.prefix, **stacks.upload_code(config, region),
                   "TableSource": _table_source(config, region)}
@@ -37,7 +36,7 @@ def _table_source(config: WorkshopConfig, region: str) -> str:
 
 
 def deploy_ui(config: WorkshopConfig, region: str, api_base_url: str,
-              progress: Progress = None) -> dict[str, str]:
+              progress: Say | None = None) -> dict[str, str]:
     """Module 2: the website bucket, then the UI published into it, talking to ``api_base_url``.
 
     Module 3 calls this again with ``https://api.<domain>/``; the stack is then
@@ -50,7 +49,7 @@ def deploy_ui(config: WorkshopConfig, region: str, api_base_url: str,
     return remember(config, "ui", region, outputs)
 
 
-def deploy_replication(config: WorkshopConfig, progress: Progress = None) -> dict[str, str]:
+def deploy_replication(config: WorkshopConfig, progress: Say | None = None) -> dict[str, str]:
     """Module 3.2: stream the primary table's changes into the secondary's table.
 
     The stack lives in the primary region only; it reads the stream of the

@@ -37,6 +37,7 @@ from helpers import deployment, polling, replication, stacks, state
 from helpers.config import WorkshopConfig
 from helpers.errors import WorkshopError
 from helpers.net import time_scale
+from helpers.say import Say, or_quiet
 from helpers.session import client
 
 VERSION = "2019.11.21"
@@ -45,8 +46,6 @@ REPLICA_SOURCE = "global-table-replica"  # the API template's TableSource for a 
 REPLICA_PATIENCE_S = 1800  # AWS: minutes for a small table; scaled in the sandbox
 POLL_S = 5.0  # between DescribeTable calls while a replica is created or deleted (scaled)
 FUNCTIONS = ("ticket-get", "ticket-post", "health-check")
-
-Progress = Callable[[str], None] | None
 
 
 class ConversionError(WorkshopError):
@@ -120,10 +119,10 @@ def requirements(config: WorkshopConfig) -> pd.DataFrame:
         "requirement")
 
 
-def retire_replicator(config: WorkshopConfig, progress: Progress = None,
+def retire_replicator(config: WorkshopConfig, progress: Say | None = None,
                       timeout: float = 120) -> bool:
     """Let the replicator catch up, then delete the replication stack. False if none."""
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     name = config.stack_name("replication")
     if stacks.stack_status(config.primary_region, name) in (None, "DELETE_COMPLETE"):
         say(f"{name} is not deployed: nothing to retire")
@@ -160,7 +159,7 @@ def bring_back_secondary_only(config: WorkshopConfig) -> int:
                                   retry_hint="run bring_back_secondary_only again")
 
 
-def release_secondary_table(config: WorkshopConfig, progress: Progress = None) -> None:
+def release_secondary_table(config: WorkshopConfig, progress: Say | None = None) -> None:
     """The secondary's API stack lets go of its table (CloudFormation deletes it): a replica
     can only be created where no table of its name exists."""
     secondary = config.secondary_region
@@ -172,10 +171,10 @@ def release_secondary_table(config: WorkshopConfig, progress: Progress = None) -
     deployment.deploy_api(config, secondary, progress)
 
 
-def add_replica(config: WorkshopConfig, progress: Progress = None) -> dict[str, Any]:
+def add_replica(config: WorkshopConfig, progress: Say | None = None) -> dict[str, Any]:
     """``UpdateTable ReplicaUpdates Create`` in the secondary; waits until it is ACTIVE and
     returns the primary's DescribeTable."""
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     primary, secondary = config.regions
     if replicas(config).get(secondary) is None:
         try:
@@ -195,7 +194,7 @@ def add_replica(config: WorkshopConfig, progress: Progress = None) -> dict[str, 
     return describe(config, primary) or {}
 
 
-def convert(config: WorkshopConfig, progress: Progress = None) -> Conversion:
+def convert(config: WorkshopConfig, progress: Say | None = None) -> Conversion:
     """Steps 1-4 of the module doc, each skipped when already done (safe to run again)."""
     result = Conversion()
     if not is_global(config):
@@ -231,10 +230,10 @@ def functions_table(config: WorkshopConfig) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def remove_replicas(config: WorkshopConfig, progress: Progress = None) -> list[str]:
+def remove_replicas(config: WorkshopConfig, progress: Say | None = None) -> list[str]:
     """Delete every replica of the participant's global table (clean-up, before the stacks
     delete the tables); returns what was deleted. Nothing to do for a plain table."""
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     removed = []
     for region in config.regions:
         table = describe(config, region)
@@ -260,7 +259,7 @@ def remove_replicas(config: WorkshopConfig, progress: Progress = None) -> list[s
 
 
 def _wait_for(config: WorkshopConfig, done: Callable[[dict[str, str]], bool], what: str,
-              say: Callable[[str], None], region: str | None = None) -> None:
+              say: Say, region: str | None = None) -> None:
     region = region or config.primary_region
     seen: dict[str, str] = {}
 

@@ -2,10 +2,11 @@
 
 On AWS these are plain HTTPS requests and the system resolver. In the sandbox
 the same names are answered by the sandbox's DNS server and served over plain
-HTTP by its per-region loopback listeners; this module is the one place that
-maps the scheme and the address. In endpoint mode the names go to the URL forms
-the emulator serves, and DNS to its DNS server if it has one
-(:mod:`helpers.endpoint_urls`).
+HTTP by its per-region loopback listeners. In endpoint mode the names go to the
+URL forms the emulator serves, and DNS to its DNS server if it has one
+(:mod:`helpers.endpoint_urls`). Which of these applies is the mode's target's
+(:meth:`helpers.target.Target.resolver`, :meth:`~helpers.target.Target.request`);
+this module keeps what every mode shares: the answers, the client's cache.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import dns.flags
 import dns.message
@@ -22,10 +22,9 @@ import dns.rdatatype
 import dns.resolver
 import requests
 
-from helpers import endpoint_urls
 from helpers.polling import wait_until  # noqa: F401 - the name the tests call
 from helpers.sandbox.clock import Clock
-from helpers.session import current_mode, endpoint_url
+from helpers.session import current_target
 
 TIMEOUT_S = 10
 
@@ -38,36 +37,11 @@ class DnsAnswer:
     addresses: tuple[str, ...]
 
 
-def _sandbox() -> dict[str, Any] | None:
-    if current_mode() != "sandbox":
-        return None
-    from helpers.sandbox.process import require_status
-
-    return require_status()
-
-
 def resolve(name: str, rdtype: str = "A") -> DnsAnswer:
     """Resolve a public name as a client would: through its caching resolver (the
     sandbox's, in sandbox mode), so a name asked for before it existed stays NXDOMAIN
     for the zone's negative TTL."""
-    box = _sandbox()
-    emulator = _endpoint_dns()
-    if box is None and emulator is not None:  # an emulator's own DNS server: its zones
-        return DnsAnswer(name, *endpoint_urls.ask(emulator, name, rdtype))
-    if box is None:
-        answer = dns.resolver.resolve(name, rdtype)
-        records = tuple(r.to_text() for rrset in answer.response.answer for r in rrset)
-        addresses = tuple(r.to_text() for r in answer if answer.rdtype == dns.rdatatype.A)
-        return DnsAnswer(name, records, answer.rrset.ttl if answer.rrset else 0, addresses)
-    query = dns.message.make_query(name, rdtype)
-    # Through the caching resolver, as a learner's machine resolves (a sandbox started
-    # before it existed has only the authoritative server).
-    server = box.get("resolver") or box["dns"]
-    response = dns.query.udp(query, server["host"], port=server["port"], timeout=2)
-    return _answer(name, response)
-
-
-DNS_PORT = 53
+    return DnsAnswer(name, *current_target().resolver().ask(name, rdtype))
 
 
 def resolve_at(name: str, name_server: str, rdtype: str = "A") -> DnsAnswer:
@@ -81,8 +55,7 @@ def resolve_at(name: str, name_server: str, rdtype: str = "A") -> DnsAnswer:
     addresses = resolve(name_server).addresses
     if not addresses:
         raise dns.resolver.NoNameservers(f"the name server {name_server} does not resolve")
-    box = _sandbox()
-    port = box["dns"]["port"] if box else DNS_PORT
+    port = current_target().resolver().name_server_port
     query = dns.message.make_query(name, rdtype)
     query.flags &= ~dns.flags.RD  # an authoritative question: no recursion asked for
     return _answer(name, dns.query.udp(query, addresses[0], port=port, timeout=2))
@@ -120,34 +93,13 @@ def resolve_cached(name: str) -> DnsAnswer:
 def request(method: str, url: str, **kwargs: Any) -> requests.Response:
     """An HTTP request to a public URL, reaching the sandbox's listeners in sandbox mode."""
     kwargs.setdefault("timeout", TIMEOUT_S)
-    if current_mode() == "endpoint":  # the URL forms the emulator serves
-        return endpoint_urls.request(endpoint_url(), method, url, **kwargs)
-    box = _sandbox()
-    if box is None:
-        return requests.request(method, url, **kwargs)
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    answer = resolve_cached(host)
-    if not answer.addresses:
-        raise requests.ConnectionError(f"{host} does not resolve (no A record)")
-    # Plain HTTP on loopback stands in for HTTPS; the Host header keeps the name.
-    local = urlunsplit(("http", f"{answer.addresses[0]}:{box['http_port']}", parts.path or "/",
-                        parts.query, ""))
-    headers = {**kwargs.pop("headers", {}), "Host": host}
-    return requests.request(method, local, headers=headers, **kwargs)
-
-
-def _endpoint_dns() -> tuple[str, int] | None:
-    """In endpoint mode, the emulator's DNS server if it has one."""
-    if current_mode() != "endpoint":
-        return None
-    return endpoint_urls.dns_server(endpoint_url())
+    return current_target().request(method, url, lambda host: resolve_cached(host).addresses,
+                                    **kwargs)
 
 
 def time_scale() -> float:
     """The sandbox's clock scale (1.0 on AWS): charts and reports state it."""
-    box = _sandbox()
-    return float(box["time_scale"]) if box else 1.0
+    return current_target().time_scale()
 
 
 def clock() -> Clock:

@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 
 from helpers import net
+from helpers.say import Say
 
 T = TypeVar("T")
-Say = Callable[[str], None]
 
 THROTTLED = {"TooManyRequestsException", "Throttling", "ThrottlingException",
              "PriorRequestNotComplete"}

@@ -10,6 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from helpers.config import WorkshopConfig
 from helpers.errors import WorkshopError, explain
 from helpers.session import client, endpoint_url
+from helpers.target import CAPABILITY_PROBES
 
 
 @dataclass
@@ -48,7 +49,7 @@ def run(config: WorkshopConfig) -> list[Check]:
                                 _explain(exc) if denied else "reachable, no stacks yet"))
     if account is not None:
         checks.append(_public_access_check(config, account))
-    if config.mode == "endpoint":
+    if config.target.supports(CAPABILITY_PROBES):  # what the endpoint can run
         checks += _capability_checks(config)
     checks.append(_zone_check(config))
     checks.append(_domain_check(config))

@@ -29,18 +29,18 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import secrets
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers import calllog, cleanup, curriculum, domain_owner, net, pacing, paths
+from helpers import calllog, cleanup, curriculum, domain_owner, environ, net, pacing, paths
 from helpers.config import WorkshopConfig
 from helpers.errors import UsageError
+from helpers.say import Say
+from helpers.target import LOCAL_SANDBOX
 
 # AWS seconds between two participants' starts (scaled by the sandbox clock). Each
 # participant creates two custom domains per region at 1 per 30 s per region: a minute of
@@ -137,7 +137,7 @@ class RoomResult:
 
 def rehearse(participants: int, stagger_s: float = DEFAULT_STAGGER_S,
              shared_domain: bool = False, base: WorkshopConfig | None = None,
-             work_dir: Path | None = None, say: Callable[[str], None] = print,
+             work_dir: Path | None = None, say: Say = print,
              until: str | None = None) -> RoomResult:
     """Run ``participants`` through the workshop (up to ``until``) at once; see the module
     doc."""
@@ -151,7 +151,7 @@ def rehearse(participants: int, stagger_s: float = DEFAULT_STAGGER_S,
                          f"participant claims the domain in notebook {CLAIMED_IN}")
     base = base or WorkshopConfig()
     sandbox_file = None
-    if base.mode == "sandbox":  # one sandbox for the room, whichever home it was started from
+    if base.target.supports(LOCAL_SANDBOX):  # one sandbox for the room, whichever home started it
         from helpers.sandbox import process as sandbox_process
 
         if sandbox_process.read_status() is None:
@@ -216,7 +216,7 @@ def _participant_config(base: WorkshopConfig, prefix: str, room: str,
 
 
 def _wait_for_claim(first: WorkshopConfig, other: WorkshopConfig, process: Any,
-                    say: Callable[[str], None]) -> None:
+                    say: Say) -> None:
     """Until the first participant's marks are on the shared domain (notebook 03.3)."""
     say(f"waiting for {first.prefix} to claim {first.domain} (notebook 03.3) before the others "
         "start")
@@ -234,9 +234,10 @@ def _participant_main(config_values: dict[str, Any], home: str,
                       sandbox_file: str | None, until: str | None = None) -> None:
     """A participant: its own workshop home, the notebooks 00-05 (or up to ``until``, then
     ``workshop cleanup``), a result file."""
-    os.environ["WORKSHOP_HOME"] = home
+    variables = {"WORKSHOP_HOME": home}
     if sandbox_file:
-        os.environ["WORKSHOP_SANDBOX_FILE"] = sandbox_file
+        variables["WORKSHOP_SANDBOX_FILE"] = sandbox_file
+    environ.apply(variables)  # this process's own, for its whole life
     from helpers import runner, session
 
     config = WorkshopConfig(**config_values)
@@ -280,15 +281,8 @@ def _result(config: WorkshopConfig, home: Path, expected: list[str]) -> Particip
         values = json.loads(found.read_text(encoding="utf-8"))
         result.completed, result.error = values["completed"], values["error"]
         result.seconds = values["seconds"]
-    previous = os.environ.get("WORKSHOP_HOME")
-    os.environ["WORKSHOP_HOME"] = str(home)  # the call log lives in the participant's home
-    try:
+    with environ.scoped({"WORKSHOP_HOME": str(home)}):  # the call log is in the participant's home
         records = calllog.read(config.prefix)
-    finally:
-        if previous is None:
-            os.environ.pop("WORKSHOP_HOME", None)
-        else:
-            os.environ["WORKSHOP_HOME"] = previous
     result.calls = len(records)
     result.throttled, result.quota_wait_s = throttles(records)
     return result

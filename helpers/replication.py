@@ -22,7 +22,6 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -34,6 +33,7 @@ from helpers.config import WorkshopConfig
 from helpers.deployment import stack_outputs
 from helpers.errors import UsageError, WorkshopError
 from helpers.paths import LAMBDA_SRC
+from helpers.say import Say, or_quiet
 from helpers.session import client
 
 POLL_S = 0.05
@@ -251,7 +251,7 @@ def failed_batches(config: WorkshopConfig) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def redrive(config: WorkshopConfig, progress: Callable[[str], None] | None = None
+def redrive(config: WorkshopConfig, progress: Say | None = None
             ) -> RedriveReport:
     """Re-apply every batch described in the failure queue, from the stream.
 
@@ -264,7 +264,7 @@ def redrive(config: WorkshopConfig, progress: Callable[[str], None] | None = Non
     message is deleted once all its changes are applied; otherwise it stays in
     the queue and the report names the keys still failing. Safe to run again.
     """
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     replicator = _replicator()
     primary, secondary = config.regions
     sqs, queue_url = _failure_queue(config)

@@ -22,6 +22,7 @@ from typing import Any
 from helpers import curriculum
 from helpers.config import WorkshopConfig
 from helpers.paths import NOTEBOOKS
+from helpers.target import SCALED_CLOCK
 
 _NOTEBOOK_LINK = re.compile(r'href="([^"/:]+)\.ipynb(#[^"]*)?"')
 _SITE_PAGES = {"index", *(m.notebook.removesuffix(".ipynb") for m in curriculum.CURRICULUM)}
@@ -139,7 +140,7 @@ def write(out_dir: Path, config: WorkshopConfig, runs: list[NotebookRun],
              f"intervals, DNS TTLs, quota windows and pending changes run {time_scale:g}&times; "
              "AWS's, while round trips between regions and stream polling run in real time, "
              "as on AWS (docs/aws-limits.md); every chart states it.</p>"
-             if time_scale is not None and config.mode == "sandbox" else "")
+             if time_scale is not None and config.target.supports(SCALED_CLOCK) else "")
     total = sum(r.seconds or 0 for r in runs)
     checklist = ("<h2>Checklist after the run</h2><div class='checklist'>"
                  f"{site_links(out_dir, status.html())}</div>" if status is not None else "")

@@ -18,7 +18,6 @@ checklist items it turned done.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,8 @@ from helpers.errors import WorkshopError
 from helpers.kernels import Kernel, KernelQueue, tell_notebook
 from helpers.paths import NOTEBOOKS
 from helpers.run_index import NotebookRun
+from helpers.say import Say
+from helpers.target import CAPABILITY_PROBES, LOCAL_SANDBOX
 
 CELL_TIMEOUT_S = 900
 
@@ -80,7 +81,7 @@ def select(notebooks: list[Path], until: str | None) -> list[Path]:
 
 
 def run(config: WorkshopConfig, out_dir: Path, until: str | None = None,
-        say: Callable[[str], None] = print, record: bool = False,
+        say: Say = print, record: bool = False,
         rerun: bool = False) -> RunReport:
     """Execute the notebooks in order; ``record`` writes their outputs back into notebooks/.
 
@@ -102,9 +103,9 @@ def run(config: WorkshopConfig, out_dir: Path, until: str | None = None,
 
 def _run_notebooks(config: WorkshopConfig, notebooks: list[Path], report: RunReport,
                    kernels: KernelQueue, pages: ThreadPoolExecutor,
-                   say: Callable[[str], None], record: bool, rerun: bool) -> None:
+                   say: Say, record: bool, rerun: bool) -> None:
     time_scale = None
-    if config.mode == "sandbox":
+    if config.target.supports(LOCAL_SANDBOX):
         from helpers.sandbox import process
 
         if process.read_status() is None:
@@ -114,7 +115,7 @@ def _run_notebooks(config: WorkshopConfig, notebooks: list[Path], report: RunRep
         else:
             say("using the running sandbox (left running afterwards)")
         time_scale = (process.read_status() or {}).get("time_scale")
-    if config.mode == "endpoint":  # what this endpoint can run, probed once per endpoint
+    if config.target.supports(CAPABILITY_PROBES):  # what it can run, probed once per endpoint
         from helpers import capabilities, endpoint_probes
 
         say(capabilities.runnable(endpoint_probes.ensure(config)))
@@ -165,7 +166,7 @@ def _run_notebooks(config: WorkshopConfig, notebooks: list[Path], report: RunRep
             process.down()
 
 
-def _checklist(config: WorkshopConfig, say: Callable[[str], None]) -> Any:
+def _checklist(config: WorkshopConfig, say: Say) -> Any:
     """The participant's checklist now, or None (said why) when it cannot be taken."""
     from helpers import checklist
 
@@ -197,7 +198,7 @@ def _summary(status: Any) -> str:
 
 
 def _write_index(report: RunReport, config: WorkshopConfig, time_scale: float | None,
-                 say: Callable[[str], None]) -> None:
+                 say: Say) -> None:
     from helpers import run_index
 
     try:

@@ -1,11 +1,12 @@
 """boto3 clients for the three modes: sandbox (default), aws, and a custom endpoint.
 
-This module and :mod:`helpers.net` are the only places that know which mode
-is in use; everything else speaks plain boto3 and HTTP. The mode is chosen
-once per process: by the command from its settings (:func:`use_mode`), by the
-settings form when a learner saves, or else from the resolved settings at the
-first client (:mod:`helpers.settings`) - never re-read from the environment
-for each client.
+This module keeps which mode the process uses; what the mode means (where
+requests go, with which credentials) is its target's (:mod:`helpers.target`),
+and everything else speaks plain boto3 and HTTP. The mode is chosen once per
+process: by the command from its settings (:func:`use_mode`), by the settings
+form when a learner saves, or else from the resolved settings at the first
+client (:mod:`helpers.settings`) - never re-read from the environment for each
+client.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ import boto3
 from botocore.config import Config
 
 from helpers import calllog, cell_calls, settings
-from helpers.config import MODES
-from helpers.errors import WorkshopError
+from helpers.target import ModeError, Target, for_mode
 
-SANDBOX_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+__all__ = ["ModeError", "account_id", "client", "current_mode", "current_target",
+           "endpoint_url", "use_mode"]
 
 _RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10}, connect_timeout=5,
                   read_timeout=60)
@@ -32,18 +33,13 @@ _ONE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1}, con
                       read_timeout=60)
 
 
-class ModeError(WorkshopError):
-    """The chosen mode cannot be used as configured."""
-
-
 _chosen_mode: str | None = None
 
 
 def use_mode(mode: str) -> None:
     """Choose the mode every client of this process uses from now on."""
     global _chosen_mode
-    if mode not in MODES:
-        raise ModeError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
+    for_mode(mode)  # ModeError, naming the modes, for one that is not
     _chosen_mode = mode
 
 
@@ -55,35 +51,31 @@ def current_mode() -> str:
     return _chosen_mode
 
 
+def current_target() -> Target:
+    """The target of the mode chosen for this process (:func:`current_mode`)."""
+    return for_mode(current_mode())
+
+
 def endpoint_url() -> str | None:
     """Where boto3 sends requests, or None for real AWS."""
-    mode = current_mode()
-    if mode == "sandbox":
-        from helpers.sandbox.process import require_status
-
-        return require_status()["endpoint_url"]
-    if mode == "endpoint":
-        url = os.environ.get("AWS_ENDPOINT_URL")
-        if not url:
-            raise ModeError("mode 'endpoint' needs AWS_ENDPOINT_URL, e.g. http://localhost:4566")
-        return url
-    return None
+    return current_target().endpoint_url()
 
 
 def client(service: str, region: str, retries: bool = True) -> Any:
     """A boto3 client with adaptive retries (or, ``retries=False``, none), for the current mode."""
-    return _client(service, region, current_mode(), endpoint_url(),
+    target = current_target()
+    return _client(service, region, target, target.endpoint_url(),
                    os.environ.get("AWS_PROFILE"), retries)
 
 
 @lru_cache(maxsize=64)
-def _client(service: str, region: str, mode: str, url: str | None, profile: str | None,
+def _client(service: str, region: str, target: Target, url: str | None, profile: str | None,
             retries: bool = True) -> Any:
     # One boto3 session per mode: its loader keeps each service's model once, which makes a
     # new client ~7x cheaper than with a session of its own (0.02 s instead of 0.14 s). A
     # session is not safe to share between threads while it creates clients, hence the lock.
     with _creating:
-        return _session(mode, profile).client(service, region_name=region, endpoint_url=url,
+        return _session(target, profile).client(service, region_name=region, endpoint_url=url,
                                               config=_RETRIES if retries else _ONE_ATTEMPT)
 
 
@@ -91,13 +83,10 @@ _creating = threading.Lock()
 
 
 @lru_cache(maxsize=8)
-def _session(mode: str, profile: str | None) -> boto3.session.Session:
-    if mode == "aws":
-        made = boto3.session.Session(profile_name=profile)
-    else:
-        made = boto3.session.Session(**(SANDBOX_CREDENTIALS if mode == "sandbox" else {}))
+def _session(target: Target, profile: str | None) -> boto3.session.Session:
+    made = boto3.session.Session(**target.session_arguments(profile))
     calllog.attach(made)  # before any client: each client copies the session's handlers
-    if mode != "aws":
+    if not target.account_in_host:
         made.events.register("before-sign.s3-control", _without_account_host)
     return made
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError, WaiterError
@@ -16,6 +15,7 @@ from helpers.ownership import tags
 from helpers.packaging import build_zip, code_key
 from helpers.paths import TEMPLATES
 from helpers.sandbox.clock import aws_seconds
+from helpers.say import Say, or_quiet
 from helpers.session import client
 
 # A stack wait reads DescribeStacks and DescribeStackEvents once per poll: every 2 s on AWS
@@ -82,7 +82,7 @@ def stack_status(region: str, stack_name: str) -> str | None:
 
 
 def deploy(config: WorkshopConfig, region: str, kind: str, parameters: dict[str, str],
-           progress: Callable[[str], None] | None = None) -> dict[str, str]:
+           progress: Say | None = None) -> dict[str, str]:
     """Create or update stack ``<prefix>-<kind>`` from ``templates/<kind>.yaml``; return outputs.
 
     A stack left in ROLLBACK_COMPLETE cannot be updated, so it is deleted (saying so)
@@ -90,7 +90,7 @@ def deploy(config: WorkshopConfig, region: str, kind: str, parameters: dict[str,
     """
     cfn = client("cloudformation", region)
     name = config.stack_name(kind)
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     status = stack_status(region, name)
     if status and status.endswith("_IN_PROGRESS"):
         say(f"{name} is busy ({status}); waiting for it to settle")
@@ -129,7 +129,7 @@ def outputs(region: str, stack_name: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
-def delete(region: str, stack_name: str, progress: Callable[[str], None] | None = None) -> bool:
+def delete(region: str, stack_name: str, progress: Say | None = None) -> bool:
     """Delete a stack and wait until it is gone. Returns False if it did not exist.
 
     A deletion that ends in DELETE_FAILED because a resource was throttled (API Gateway's
@@ -139,7 +139,7 @@ def delete(region: str, stack_name: str, progress: Callable[[str], None] | None 
     cfn = client("cloudformation", region)
     if stack_status(region, stack_name) is None:
         return False
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     scale = poll_scale()
     waited = 0.0
     while True:
@@ -176,7 +176,7 @@ def _now(cfn: Any, name: str) -> Any:
     return events[0]["Timestamp"] if events else None
 
 
-def _wait(cfn: Any, name: str, since: Any, say: Callable[[str], None],
+def _wait(cfn: Any, name: str, since: Any, say: Say,
           allow_failed: bool = False) -> str:
     """Report each new stack event until the stack leaves *_IN_PROGRESS."""
     seen: set[str] = set()

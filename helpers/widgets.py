@@ -13,7 +13,7 @@ import html
 import ipywidgets as w
 from IPython.display import display
 
-from helpers import session, state
+from helpers import session, state, target
 from helpers.config import ConfigError, WorkshopConfig, domain_problem, prefix_problem
 from helpers.regions import CITY_LABELS
 
@@ -28,10 +28,8 @@ class SettingsForm:
         regions = [(f"{r} ({CITY_LABELS[r]})", r) for r in sorted(CITY_LABELS)]
         style = {"description_width": "9em"}
         layout = w.Layout(width="26em")
-        self.mode = w.Dropdown(options=[("sandbox (offline, free)", "sandbox"),
-                                        ("aws (your account, billable)", "aws"),
-                                        ("endpoint (AWS_ENDPOINT_URL)", "endpoint")],
-                               value=config.mode, description="Mode", style=style, layout=layout)
+        self.mode = w.Dropdown(options=target.choices(), value=config.mode, description="Mode",
+                               style=style, layout=layout)
         self.primary = w.Dropdown(options=regions, value=config.primary_region,
                                   description="Primary region", style=style, layout=layout)
         self.secondary = w.Dropdown(options=regions, value=config.secondary_region,

@@ -18,6 +18,7 @@ from helpers.checklist.model import MODULES, Item, Module, Status
 from helpers.checklist.probes import CHECKS, run_item
 from helpers.checklist.resources import Account, Look
 from helpers.config import WorkshopConfig
+from helpers.target import CAPABILITY_PROBES
 
 
 def check(config: WorkshopConfig | None = None, remember: bool = True,
@@ -64,11 +65,10 @@ def check(config: WorkshopConfig | None = None, remember: bool = True,
     return status
 
 
-
 def _endpoint_note(config: WorkshopConfig) -> str:
     """Endpoint mode: which modules the endpoint can run, as preflight recorded it."""
     endpoint = capabilities.endpoint_url()
-    if config.mode != "endpoint" or not endpoint:
+    if not config.target.supports(CAPABILITY_PROBES) or not endpoint:
         return ""
     verdicts = capabilities.recorded(endpoint)
     if verdicts is None:

@@ -24,8 +24,9 @@ from helpers.deployment import stack_outputs
 from helpers.drill.bound import theoretical_bound
 from helpers.drill.charts import LiveTimeline
 from helpers.drill.result import DrillResult
-from helpers.drill.scenarios import SCENARIOS, Progress, Scenario, check_ready
+from helpers.drill.scenarios import SCENARIOS, Scenario, check_ready
 from helpers.errors import UsageError
+from helpers.say import Say, or_quiet
 from helpers.session import client
 
 DEFAULT_RATE = 10.0  # requests per second
@@ -40,7 +41,7 @@ COLD_START_NOTE_S = 0.25
 
 
 def run(config: WorkshopConfig | None = None, scenario: str = "bad-deploy",
-        rate: float = DEFAULT_RATE, live: bool = False, progress: Progress = None,
+        rate: float = DEFAULT_RATE, live: bool = False, progress: Say | None = None,
         replication: str = "streams") -> DrillResult:
     """Play one scenario under traffic and measure it; see :mod:`helpers.drill`.
 
@@ -72,13 +73,13 @@ class _Request:
 
 class _Drill:
     def __init__(self, config: WorkshopConfig, scenario: Scenario, rate: float, live: bool,
-                 progress: Progress, replication: str = "streams") -> None:
+                 progress: Say | None, replication: str = "streams") -> None:
         self.config = config
         self.replication = replication
         self.replicated_back = 0  # global tables: the secondary's tickets it brought back
         self.scenario = scenario
         self.rate = rate
-        self.say = progress or (lambda _msg: None)
+        self.say = or_quiet(progress)
         self.primary, self.secondary = config.regions
         self.bound = theoretical_bound(config)
         self.time_scale = self.bound["time_scale"]

@@ -16,13 +16,13 @@ from helpers import failover, global_tables, state
 from helpers.config import WorkshopConfig
 from helpers.deployment import stack_outputs
 from helpers.errors import UsageError, WorkshopError
+from helpers.say import Say, or_quiet
 from helpers.session import client
 from helpers.stacks import StackError
+from helpers.target import SANDBOX_CONTROL, Target
 
 REPLICATIONS = ("streams", "global-tables")  # how the tables replicate
 API_FUNCTIONS = ("GetFunctionName", "PostFunctionName", "HealthFunctionName")
-
-Progress = Callable[[str], None] | None
 
 
 class DrillNotReady(WorkshopError):
@@ -91,7 +91,7 @@ class Scenario:
     description: str
     inject: Callable[[WorkshopConfig], Any]
     restore: Callable[[WorkshopConfig], Any]
-    sandbox_only: bool = False
+    needs: str | None = None  # what the mode's target must support (helpers.target)
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
@@ -102,17 +102,19 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              throttle_primary, unthrottle_primary),
     Scenario("region-outage", "the whole primary region unreachable over HTTP (connections "
              "refused; its tables and the replicator keep running)",
-             primary_outage, end_primary_outage, sandbox_only=True),
+             primary_outage, end_primary_outage, needs=SANDBOX_CONTROL),
 )}
 
 
-def available(scenario: str, mode: str) -> bool:
-    return not (SCENARIOS[scenario].sandbox_only and mode != "sandbox")
+def available(scenario: str, target: Target) -> bool:
+    """Whether ``target`` (a mode's, e.g. ``config.target``) can play ``scenario``."""
+    needs = SCENARIOS[scenario].needs
+    return needs is None or target.supports(needs)
 
 
-def restore(config: WorkshopConfig, progress: Progress = None) -> list[str]:
+def restore(config: WorkshopConfig, progress: Say | None = None) -> list[str]:
     """Undo every fault the drill can inject (safe to run any time); returns what was undone."""
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     undone = []
     if failover.restore_primary(config):
         undone.append("bad-deploy")
@@ -120,7 +122,7 @@ def restore(config: WorkshopConfig, progress: Progress = None) -> list[str]:
     if saved is not None or throttled(config):
         unthrottle_primary(config)
         undone.append("throttle")
-    if config.mode == "sandbox":
+    if config.target.supports(SANDBOX_CONTROL):
         from helpers.sandbox import admin
 
         if not admin.regions_available().get(config.primary_region, True):
@@ -148,7 +150,7 @@ def check_ready(config: WorkshopConfig, scenario: str, replication: str = "strea
     if replication not in REPLICATIONS:
         raise UsageError(f"unknown replication {replication!r}: choose one of "
                          f"{', '.join(REPLICATIONS)}")
-    if not available(scenario, config.mode):
+    if not available(scenario, config.target):
         raise DrillUnavailable(
             f"the {scenario} scenario ({SCENARIOS[scenario].description}) is played by the "
             f"sandbox's outage switch and is not available on AWS (mode {config.mode!r}): "

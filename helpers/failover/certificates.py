@@ -11,9 +11,10 @@ from botocore.exceptions import WaiterError
 
 from helpers import net
 from helpers.config import WorkshopConfig
-from helpers.failover.common import FailoverSetupError, Progress, remember
+from helpers.failover.common import FailoverSetupError, remember
 from helpers.failover.zone import change_records
 from helpers.ownership import tags
+from helpers.say import Say, or_quiet
 from helpers.session import client
 
 if TYPE_CHECKING:
@@ -100,13 +101,13 @@ def _published(acm: Any, arn: str) -> dict[str, Any] | None:
     return cert if options and all("ResourceRecord" in o for o in options) else None
 
 
-def wait_for_certificates(config: WorkshopConfig, progress: Progress = None,
+def wait_for_certificates(config: WorkshopConfig, progress: Say | None = None,
                           timeout: float = 1800) -> dict[str, str]:
     """Wait until both certificates are ISSUED (ACM's ``certificate_validated`` waiter).
 
     Returns ``{region: "ISSUED"}``; a certificate that cannot be issued raises.
     """
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     deadline = time.monotonic() + timeout
     statuses = {}
     for region in config.regions:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from helpers import state
@@ -12,9 +11,6 @@ from helpers.regions import ROUTE53_REGION
 from helpers.session import client
 
 STAGE = "prod"  # the API stage the custom domains map to and module 4 redeploys
-
-Progress = Callable[[str], None] | None
-
 
 class FailoverSetupError(WorkshopError):
     """A failover step cannot go on; the message says what the learner should do."""

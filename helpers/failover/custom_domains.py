@@ -11,9 +11,10 @@ from helpers import domain_owner, pacing
 from helpers.config import WorkshopConfig
 from helpers.deployment import stack_outputs
 from helpers.failover.certificates import certificate
-from helpers.failover.common import STAGE, FailoverSetupError, Progress, remember
+from helpers.failover.common import STAGE, FailoverSetupError, remember
 from helpers.ownership import tags
 from helpers.sandbox.clock import aws_seconds
+from helpers.say import Say, or_quiet
 from helpers.session import client
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ DOMAIN_CREATION_WINDOW_S = aws_seconds("apigateway_quota_window")  # AWS seconds
 DOMAIN_CREATION_PATIENCE_S = 45 * 60
 
 
-def create_custom_domains(config: WorkshopConfig, progress: Progress = print
+def create_custom_domains(config: WorkshopConfig, progress: Say | None = print
                           ) -> dict[str, dict[str, dict[str, str]]]:
     """Regional custom domains with the base path ``(none)`` mapped to each API's prod stage.
 
@@ -40,7 +41,7 @@ def create_custom_domains(config: WorkshopConfig, progress: Progress = print
     the targets the DNS records point at. A wait for API Gateway's creation quota is
     reported to ``progress``.
     """
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     targets: dict[str, dict[str, dict[str, str]]] = {}
     for region in config.regions:
         apigw = client("apigateway", region)

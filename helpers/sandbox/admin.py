@@ -19,7 +19,8 @@ from typing import Any
 import requests
 
 from helpers.errors import WorkshopError
-from helpers.session import current_mode, endpoint_url
+from helpers.session import current_target, endpoint_url
+from helpers.target import SANDBOX_CONTROL
 
 TIMEOUT_S = 15
 
@@ -29,12 +30,12 @@ class NotInSandbox(WorkshopError):
 
 
 def _base(what: str) -> str:
-    mode = current_mode()
-    if mode != "sandbox":
+    target = current_target()
+    if not target.supports(SANDBOX_CONTROL):
         raise NotInSandbox(
-            f"{what} is played by the sandbox and is not available on AWS (mode {mode!r}): "
-            "no one can switch off an AWS region on request. Use another scenario there, "
-            "or run this against the sandbox (--mode sandbox)")
+            f"{what} is played by the sandbox and is not available on AWS (mode "
+            f"{target.name!r}): no one can switch off an AWS region on request. Use another "
+            "scenario there, or run this against the sandbox (--mode sandbox)")
     url = endpoint_url()
     assert url is not None  # sandbox mode always has one
     return url

@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from helpers import environ
 from helpers.paths import REPO_ROOT, sandbox_status_file
 from helpers.sandbox import state_file
 from helpers.sandbox.context import SandboxSettings
@@ -176,15 +177,10 @@ def running_sandbox(settings: SandboxSettings | None = None,
             finally:
                 down(path)
             return
-        previous = os.environ.get("WORKSHOP_SANDBOX_FILE")
-        os.environ["WORKSHOP_SANDBOX_FILE"] = str(path)
         try:
-            yield info
+            with environ.scoped({"WORKSHOP_SANDBOX_FILE": str(path)}):
+                yield info
         finally:
-            if previous is None:
-                os.environ.pop("WORKSHOP_SANDBOX_FILE", None)
-            else:
-                os.environ["WORKSHOP_SANDBOX_FILE"] = previous
             down(path)
 
 

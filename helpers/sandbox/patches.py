@@ -36,12 +36,15 @@ from the class's own ``__dict__``, or no attribute of its own at all), in revers
 order: a second sandbox in the same process starts from moto as it is shipped.
 
 **When.** Installing imports moto's CloudFormation models (about 0.7 s on an idle
-machine, as much as the rest of the start), so :class:`MotoPatches` installs
-everything at once on a background thread as the sandbox starts, or sooner when
-something needs it: the first signed control-plane request waits for it (an
-intercept), and restoring a saved state installs it before the restored objects
-are used (:mod:`helpers.sandbox.persistence`). Whichever comes first, it is the
-same call, so the order never depends on what happened first.
+machine, as much as the rest of the start: installing at start made
+``workshop sandbox up`` take 2.6 s instead of 1.3 s on a loaded two-core machine),
+so :class:`MotoPatches` installs everything at once on a background thread as the
+sandbox starts, or sooner when something needs it: the first signed control-plane
+request waits for it (an intercept), and restoring a saved state installs it
+before the restored objects are used (:mod:`helpers.sandbox.persistence`).
+Whichever comes first, it is the same call, so the order never depends on what
+happened first. Until then no request has reached a patched service, so nothing
+moto holds was made without the patches.
 
 **The running component.** A wrapper never closes over a component: the patches
 are class-level and outlive one sandbox. A wrapper that needs the component's

@@ -320,7 +320,7 @@ class GlobalTables:
 
     # -- the loop
     def _groups(self) -> list[GlobalTable]:
-        if "moto.dynamodb.models" not in sys.modules:  # no table yet (and a costly import)
+        if "moto.dynamodb.models" not in sys.modules:  # no table yet: nothing to look at
             return []
         from moto.dynamodb.models import dynamodb_backends
 

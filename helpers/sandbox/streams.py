@@ -165,7 +165,7 @@ def _shard_for(stream_arn: str) -> Any:
 
 def _mapping_uuids() -> set[str]:
     """UUIDs of every event source mapping that exists now, in every region."""
-    if "moto.awslambda.models" not in sys.modules:  # no mapping yet (and a costly import)
+    if "moto.awslambda.models" not in sys.modules:  # no mapping yet: nothing to import
         return set()
     from moto.awslambda.models import lambda_backends
 

@@ -29,6 +29,8 @@ moto internals used: ``moto.acm.models.CertBundle.check`` and ``describe`` (wrap
 ``AWSCertificateManagerResponse.request_certificate`` (wrapped to note the
 validation method), ``AWSCertificateManagerBackend._certificates`` and
 ``delete_certificate`` (wrapped), ``moto.apigateway`` backends' ``domain_names``.
+The wrappers are declared in ``PATCHES`` and installed by :mod:`helpers.sandbox.patches`;
+``check`` asks the running validator (``_active``), and is moto's own without one.
 """
 
 from __future__ import annotations
@@ -76,74 +78,85 @@ def _in_use_error(arn: str, users: list[str]) -> Exception:
 METHOD_ATTR = "sandbox_validation_method"
 
 
+_active: CertificateValidator | None = None  # the validator the patched check asks
+
+
+# ---------------------------------------------------------------- moto patches
+# Installed by helpers.sandbox.patches.
+def _wrap_delete_certificate(original: Any) -> Any:
+    def delete_certificate(backend: Any, arn: str) -> None:
+        if arn in backend._certificates and (users := users_of(arn)):
+            raise _in_use_error(arn, users)
+        original(backend, arn)
+
+    return delete_certificate
+
+
+def _wrap_describe(original: Any) -> Any:
+    def describe(bundle: Any) -> dict[str, Any]:
+        result = original(bundle)
+        certificate = result["Certificate"]
+        certificate["InUseBy"] = [*certificate.get("InUseBy", []), *users_of(bundle.arn)]
+        return result
+
+    return describe
+
+
+def _wrap_check(original: Any) -> Any:
+    def check(bundle: Any) -> None:
+        validator = _active
+        if validator is not None and validator.is_dns_pending(bundle):
+            validator.try_issue(bundle)
+            return
+        original(bundle)
+
+    return check
+
+
+def _wrap_request_certificate(original: Any) -> Any:
+    def request_certificate(response: Any) -> Any:
+        result = original(response)
+        method = (response._get_param("ValidationMethod") or "EMAIL").upper()
+        arn = getattr(result, "result", {}).get("CertificateArn") if result else None
+        if arn:
+            cert = response.acm_backend._certificates.get(arn)
+            if cert is not None and not hasattr(cert, METHOD_ATTR):
+                setattr(cert, METHOD_ATTR, method)
+        return result
+
+    return request_certificate
+
+
+PATCHES = (
+    ("moto.acm.models:CertBundle.check", _wrap_check),
+    ("moto.acm.models:CertBundle.describe", _wrap_describe),
+    ("moto.acm.responses:AWSCertificateManagerResponse.request_certificate",
+     _wrap_request_certificate),
+    ("moto.acm.models:AWSCertificateManagerBackend.delete_certificate",
+     _wrap_delete_certificate),
+)
+
+
 class CertificateValidator:
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._originals: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        from moto.acm.models import AWSCertificateManagerBackend, CertBundle
-        from moto.acm.responses import AWSCertificateManagerResponse
-
-        original_check = CertBundle.check
-        original_request = AWSCertificateManagerResponse.request_certificate
-        original_delete = AWSCertificateManagerBackend.delete_certificate
-        original_describe = CertBundle.describe
-        self._originals = {"check": original_check, "request": original_request,
-                           "delete": original_delete, "describe": original_describe}
-        validator = self
-
-        def delete_certificate(backend: Any, arn: str) -> None:
-            if arn in backend._certificates and (users := users_of(arn)):
-                raise _in_use_error(arn, users)
-            original_delete(backend, arn)
-
-        def describe(bundle: Any) -> dict[str, Any]:
-            result = original_describe(bundle)
-            certificate = result["Certificate"]
-            certificate["InUseBy"] = [*certificate.get("InUseBy", []),
-                                      *users_of(bundle.arn)]
-            return result
-
-        def check(bundle: Any) -> None:
-            if validator.is_dns_pending(bundle):
-                validator.try_issue(bundle)
-                return
-            original_check(bundle)
-
-        def request_certificate(response: Any) -> Any:
-            result = original_request(response)
-            method = (response._get_param("ValidationMethod") or "EMAIL").upper()
-            arn = getattr(result, "result", {}).get("CertificateArn") if result else None
-            if arn:
-                cert = response.acm_backend._certificates.get(arn)
-                if cert is not None and not hasattr(cert, METHOD_ATTR):
-                    setattr(cert, METHOD_ATTR, method)
-            return result
-
-        CertBundle.check = check
-        CertBundle.describe = describe
-        AWSCertificateManagerResponse.request_certificate = request_certificate
-        AWSCertificateManagerBackend.delete_certificate = delete_certificate
+        global _active
+        _active = self
         self._thread = threading.Thread(target=self._run, name="acm-validation", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        global _active
+        if _active is self:
+            _active = None
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=5)
-        if self._originals:
-            from moto.acm.models import AWSCertificateManagerBackend, CertBundle
-            from moto.acm.responses import AWSCertificateManagerResponse
-
-            CertBundle.check = self._originals["check"]
-            CertBundle.describe = self._originals["describe"]
-            AWSCertificateManagerResponse.request_certificate = self._originals["request"]
-            AWSCertificateManagerBackend.delete_certificate = self._originals["delete"]
-            self._originals = {}
 
     # ----------------------------------------------------------------------
 

@@ -11,7 +11,8 @@ mode. This module answers the requests that reach a region's listener:
 As on AWS, a stage serves its **deployment**: the resources, methods and
 integrations as they were at CreateDeployment (a snapshot taken by a hook on
 moto's ``RestAPI.create_deployment``, which API calls and CloudFormation both
-go through). A changed integration therefore does nothing until the stage
+go through; declared in ``PATCHES``, installed by :mod:`helpers.sandbox.patches`).
+A changed integration therefore does nothing until the stage
 points at a new deployment (module 4 relies on exactly that).
 
 Integrations: ``AWS_PROXY`` to Lambda (the REST proxy event, version 1.0,
@@ -31,7 +32,6 @@ import json
 import logging
 import re
 import secrets
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -41,7 +41,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from helpers.sandbox.clock import real_seconds
-from helpers.sandbox.context import SandboxContext, signing_service
+from helpers.sandbox.context import SandboxContext
 
 log = logging.getLogger("helpers.sandbox.apigateway")
 
@@ -197,55 +197,50 @@ def _integration_snapshot(integration: Any) -> IntegrationSnapshot | None:
                                dict(integration.request_templates or {}), timeout_ms, responses)
 
 
-_install_lock = threading.Lock()
-_installed = False
-
-
-def install() -> None:
+# ---------------------------------------------------------------- moto patches
+# Installed by helpers.sandbox.patches.
+def _wrap_create_deployment(original: Any) -> Any:
     """Snapshot every deployment as it is created (API, CLI and CloudFormation alike)."""
-    global _installed
-    with _install_lock:
-        if _installed:
-            return
-        from moto.apigateway.models import RestAPI
 
-        original = RestAPI.create_deployment
+    def create_deployment(self, name, description, stage_variables=None):
+        deployment = original(self, name, description, stage_variables)
+        setattr(deployment, SNAPSHOT_ATTR, snapshot(self))
+        return deployment
 
-        def create_deployment(self, name, description, stage_variables=None):
-            deployment = original(self, name, description, stage_variables)
-            setattr(deployment, SNAPSHOT_ATTR, snapshot(self))
-            return deployment
-
-        create_deployment.__wrapped__ = original  # type: ignore[attr-defined]
-        RestAPI.create_deployment = create_deployment
-        _fix_base_path_mappings()
-        _installed = True
+    create_deployment.__wrapped__ = original  # type: ignore[attr-defined]
+    return create_deployment
 
 
-def _fix_base_path_mappings() -> None:
-    """A domain name owns its base path mappings, from creation to deletion.
-
-    moto keeps them in a dict that only the first CreateBasePathMapping fills, so
-    GetBasePathMappings on a new domain fails with a KeyError (500; AWS answers an
-    empty list), and a deleted domain's mappings would come back with a new domain
-    of the same name.
-    """
-    from moto.apigateway.models import APIGatewayBackend
-
-    create, delete = APIGatewayBackend.create_domain_name, APIGatewayBackend.delete_domain_name
-
+# A domain name owns its base path mappings, from creation to deletion: moto keeps them
+# in a dict that only the first CreateBasePathMapping fills, so GetBasePathMappings on a
+# new domain fails with a KeyError (500; AWS answers an empty list), and a deleted
+# domain's mappings would come back with a new domain of the same name. These run inside
+# helpers.sandbox.apigateway_domains' wrappers of the same methods (order 1 to its 2).
+def _wrap_create_domain_name(create: Any) -> Any:
     def create_domain_name(self, domain_name, *args, **kwargs):
         created = create(self, domain_name, *args, **kwargs)
         self.base_path_mappings[domain_name] = {}
         return created
 
+    return create_domain_name
+
+
+def _wrap_delete_domain_name(delete: Any) -> Any:
     def delete_domain_name(self, domain_name, *args, **kwargs):
         deleted = delete(self, domain_name, *args, **kwargs)
         self.base_path_mappings.pop(domain_name, None)
         return deleted
 
-    APIGatewayBackend.create_domain_name = create_domain_name
-    APIGatewayBackend.delete_domain_name = delete_domain_name
+    return delete_domain_name
+
+
+PATCHES = (
+    ("moto.apigateway.models:RestAPI.create_deployment", _wrap_create_deployment),
+    ("moto.apigateway.models:APIGatewayBackend.create_domain_name",
+     _wrap_create_domain_name, 1),
+    ("moto.apigateway.models:APIGatewayBackend.delete_domain_name",
+     _wrap_delete_domain_name, 1),
+)
 
 
 # ---------------------------------------------------------------- the component
@@ -278,9 +273,6 @@ class ApiExecutor:
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
     def start(self) -> None:
-        # Importing moto's API Gateway models costs ~0.2 s: hook them on the first request
-        # that can create a deployment (API Gateway itself, or CloudFormation).
-        self.ctx.add_intercept(self._before_control_plane)
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=256, thread_name_prefix="apigw-invoke")
 
@@ -288,18 +280,11 @@ class ApiExecutor:
         if self._pool:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
-    @staticmethod
-    def _before_control_plane(request: Request) -> None:
-        if not _installed and signing_service(request) in ("apigateway", "cloudformation"):
-            install()
-
     # -- routing by Host
     def handle(self, region: str, request: Request) -> Response | None:
         host = (request.host or "").rsplit(":", 1)[0].lower().rstrip(".")
         if not host:
             return None
-        if not _installed:
-            install()
         backend = self.ctx.backend("apigateway", region)
         match = EXECUTE_API_HOST.match(host)
         if match:

@@ -20,7 +20,8 @@ Deleted domains are remembered in memory only: after a restart their
 certificates are free, as they would be by then on AWS.
 
 moto internals used: ``APIGatewayBackend.create_domain_name`` and
-``delete_domain_name`` (wrapped), ``domain_names``.
+``delete_domain_name`` (wrapped: ``PATCHES``, installed by :mod:`helpers.sandbox.patches`),
+``domain_names``.
 """
 
 from __future__ import annotations
@@ -52,45 +53,62 @@ def _domain_arn(region: str, name: str) -> str:
     return f"arn:aws:apigateway:{region}::/domainnames/{name}"
 
 
+_active: CustomDomainNames | None = None  # whose clock the patched deletion reads
+
+
+# ---------------------------------------------------------------- moto patches
+# Installed by helpers.sandbox.patches. Both run outside helpers.sandbox.apigateway's
+# wrappers of the same methods (order 2 to its 1): a name already taken is refused
+# before anything of the existing domain is touched.
+def _wrap_create_domain_name(original: Any) -> Any:
+    def create_domain_name(backend: Any, domain_name: str, *args: Any, **kwargs: Any) -> Any:
+        if domain_name in backend.domain_names:
+            from moto.apigateway.exceptions import ConflictException
+
+            raise ConflictException(f"The domain name you provided already exists: "
+                                    f"{domain_name}")
+        return original(backend, domain_name, *args, **kwargs)
+
+    return create_domain_name
+
+
+def _wrap_delete_domain_name(original: Any) -> Any:
+    def delete_domain_name(backend: Any, domain_name: str, *args: Any, **kwargs: Any) -> Any:
+        domain = backend.domain_names.get(domain_name)
+        deleted = original(backend, domain_name, *args, **kwargs)
+        component = _active
+        if component is None:
+            return deleted
+        certificates = {getattr(domain, "certificate_arn", None),
+                        getattr(domain, "regional_certificate_arn", None)} - {None, ""}
+        until = time.monotonic() + component.ctx.clock.seconds("certificate_release")
+        with _lock:
+            for arn in certificates:
+                _released[_domain_arn(backend.region_name, domain_name)] = (arn, until)
+        return deleted
+
+    return delete_domain_name
+
+
+PATCHES = (
+    ("moto.apigateway.models:APIGatewayBackend.create_domain_name",
+     _wrap_create_domain_name, 2),
+    ("moto.apigateway.models:APIGatewayBackend.delete_domain_name",
+     _wrap_delete_domain_name, 2),
+)
+
+
 class CustomDomainNames:
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
-        self._originals: dict[str, Any] = {}
 
     def start(self) -> None:
-        from moto.apigateway.exceptions import ConflictException
-        from moto.apigateway.models import APIGatewayBackend
-
-        original_create = APIGatewayBackend.create_domain_name
-        original_delete = APIGatewayBackend.delete_domain_name
-        self._originals = {"create": original_create, "delete": original_delete}
-        release_s = self.ctx.clock.seconds("certificate_release")
-
-        def create_domain_name(backend: Any, domain_name: str, *args: Any, **kwargs: Any) -> Any:
-            if domain_name in backend.domain_names:
-                raise ConflictException(f"The domain name you provided already exists: "
-                                        f"{domain_name}")
-            return original_create(backend, domain_name, *args, **kwargs)
-
-        def delete_domain_name(backend: Any, domain_name: str) -> None:
-            domain = backend.domain_names.get(domain_name)
-            original_delete(backend, domain_name)
-            certificates = {getattr(domain, "certificate_arn", None),
-                            getattr(domain, "regional_certificate_arn", None)} - {None, ""}
-            until = time.monotonic() + release_s
-            with _lock:
-                for arn in certificates:
-                    _released[_domain_arn(backend.region_name, domain_name)] = (arn, until)
-
-        APIGatewayBackend.create_domain_name = create_domain_name
-        APIGatewayBackend.delete_domain_name = delete_domain_name
+        global _active
+        _active = self
 
     def stop(self) -> None:
-        if self._originals:
-            from moto.apigateway.models import APIGatewayBackend
-
-            APIGatewayBackend.create_domain_name = self._originals["create"]
-            APIGatewayBackend.delete_domain_name = self._originals["delete"]
-            self._originals = {}
+        global _active
+        if _active is self:
+            _active = None
         with _lock:
             _released.clear()

@@ -45,18 +45,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import threading
 from typing import Any
 from xml.sax.saxutils import escape
 
 from moto.core.common_models import CloudFormationModel
 
-from helpers.sandbox.context import SandboxContext, signing_service
-
 log = logging.getLogger("helpers.sandbox.cfn_gaps")
-
-_installed = False
-_install_lock = threading.Lock()
 
 
 def _tags(cfn_tags: Any) -> dict[str, str]:
@@ -439,74 +433,87 @@ def _complete_role(role: Any, properties: dict, account_id: str, region_name: st
             role.policies[name] = json.dumps(document)
 
 
-def _after(model_cls: Any, complete: Any) -> None:
-    """Run ``complete(resource, properties, account, region)`` after moto's create and update."""
-    create = model_cls.create_from_cloudformation_json.__func__
+def _after(model_cls: str, complete: Any) -> tuple[tuple[str, Any], ...]:
+    """Run ``complete(resource, properties, account, region)`` after moto's create and update
+    of ``model_cls`` ("module:Class"): two declarations for :data:`PATCHES`."""
 
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
-                                        region_name, **kwargs):
-        resource = create(cls, resource_name, cloudformation_json, account_id, region_name,
-                          **kwargs)
-        complete(resource, cloudformation_json.get("Properties") or {}, account_id, region_name)
-        return resource
+    def wrap_create(original: Any) -> Any:
+        create = original.__func__
 
-    model_cls.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
-    update = model_cls.update_from_cloudformation_json.__func__
-    if getattr(update, "__isabstractmethod__", False):
-        def update(cls, original_resource, *args):  # moto has no in-place update: keep it
-            return original_resource
+        def create_from_cloudformation_json(cls, resource_name, cloudformation_json,
+                                            account_id, region_name, **kwargs):
+            resource = create(cls, resource_name, cloudformation_json, account_id,
+                              region_name, **kwargs)
+            complete(resource, cloudformation_json.get("Properties") or {}, account_id,
+                     region_name)
+            return resource
 
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name,
-                                        cloudformation_json, account_id, region_name):
-        resource = update(cls, original_resource, new_resource_name, cloudformation_json,
-                          account_id, region_name)
-        complete(resource, cloudformation_json.get("Properties") or {}, account_id, region_name)
-        return resource
+        return classmethod(create_from_cloudformation_json)
 
-    model_cls.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+    def wrap_update(original: Any) -> Any:
+        update = original.__func__
+        if getattr(update, "__isabstractmethod__", False):
+            def update(cls, original_resource, *args):  # moto has no in-place update: keep it
+                return original_resource
+
+        def update_from_cloudformation_json(cls, original_resource, new_resource_name,
+                                            cloudformation_json, account_id, region_name):
+            resource = update(cls, original_resource, new_resource_name, cloudformation_json,
+                              account_id, region_name)
+            complete(resource, cloudformation_json.get("Properties") or {}, account_id,
+                     region_name)
+            return resource
+
+        return classmethod(update_from_cloudformation_json)
+
+    return ((f"{model_cls}.create_from_cloudformation_json", wrap_create),
+            (f"{model_cls}.update_from_cloudformation_json", wrap_update))
 
 
-# ---------------------------------------------------------------- component
-def install() -> None:
-    """Patch moto once per process (the patches are class-level)."""
-    with _install_lock:
-        if not _installed:
-            _install()
+def _replace_by(replacement: Any) -> Any:
+    """A wrap that ignores moto's attribute: ``replacement`` takes its place."""
+    return lambda original: replacement
 
 
-def _install() -> None:
-    global _installed
-    from moto.apigateway.models import Deployment, Method, Resource, RestAPI
-    from moto.awslambda.models import EventSourceMapping, LambdaFunction
-    from moto.cloudformation import parsing
-    from moto.cloudformation.models import CloudFormationBackend, Stack
-    from moto.dynamodb.models.table import Table
-    from moto.iam.models import Role
-    from moto.s3.models import FakeBucket
-
+# ---------------------------------------------------------------- moto patches
+# Installed by helpers.sandbox.patches, the first time on the sandbox's first request or
+# soon after its start: importing moto's CloudFormation models takes ~1 s.
+_APIGW = "moto.apigateway.models"
+_PARSING = "moto.cloudformation.parsing"
+PATCHES = (
     # Ref to a Deployment must give its id (a Stage's DeploymentId), as on AWS.
-    Deployment.physical_resource_id = property(lambda self: self.id)
-    Method.create_from_cloudformation_json = classmethod(_method_create)
-    Method.update_from_cloudformation_json = classmethod(_method_update)
-    Method.delete = _method_delete
-    RestAPI.delete = _rest_api_delete
-    Resource.delete = _resource_delete
-    _after(FakeBucket, _complete_bucket)
-    _after(LambdaFunction, _complete_function)
-    _after(RestAPI, _complete_rest_api)
-    _after(Table, _complete_table)
-    _after(EventSourceMapping, _complete_event_source_mapping)
-    _after(Role, _complete_role)
-    # The registry is an lru_cache over CloudFormationModel.__subclasses__(): the
-    # classes above are now subclasses, so forget any map built before they existed.
+    (f"{_APIGW}:Deployment.physical_resource_id",
+     _replace_by(property(lambda self: self.id))),
+    (f"{_APIGW}:Method.create_from_cloudformation_json",
+     _replace_by(classmethod(_method_create))),
+    (f"{_APIGW}:Method.update_from_cloudformation_json",
+     _replace_by(classmethod(_method_update))),
+    (f"{_APIGW}:Method.delete", _replace_by(_method_delete)),
+    (f"{_APIGW}:RestAPI.delete", _replace_by(_rest_api_delete)),
+    (f"{_APIGW}:Resource.delete", _replace_by(_resource_delete)),
+    *_after("moto.s3.models:FakeBucket", _complete_bucket),
+    *_after("moto.awslambda.models:LambdaFunction", _complete_function),
+    *_after(f"{_APIGW}:RestAPI", _complete_rest_api),
+    *_after("moto.dynamodb.models.table:Table", _complete_table),
+    *_after("moto.awslambda.models:EventSourceMapping", _complete_event_source_mapping),
+    *_after("moto.iam.models:Role", _complete_role),
+    (f"{_PARSING}:parse_and_update_resource", lambda original: _keep_unupdatable(original)),
+    ("moto.cloudformation.models:Stack.create_resources",
+     lambda original: _rolled_back_on_failure(original)),
+    (f"{_PARSING}:ResourceMap._delete_resource", lambda original: _gone_is_deleted(original)),
+    (f"{_PARSING}:ResourceMap.update", lambda original: _conditions_follow_updates(original)),
+    ("moto.cloudformation.models:CloudFormationBackend.delete_stack",
+     lambda original: _delete_fails_the_stack(original)),
+)
+
+
+def after_patches() -> None:
+    """moto's model registry is an lru_cache over CloudFormationModel.__subclasses__(): the
+    classes of this module are subclasses, so forget any map built before they existed."""
+    from moto.cloudformation import parsing
+
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
-    parsing.parse_and_update_resource = _keep_unupdatable(parsing.parse_and_update_resource)
-    Stack.create_resources = _rolled_back_on_failure(Stack.create_resources)
-    parsing.ResourceMap._delete_resource = _gone_is_deleted(parsing.ResourceMap._delete_resource)
-    parsing.ResourceMap.update = _conditions_follow_updates(parsing.ResourceMap.update)
-    CloudFormationBackend.delete_stack = _delete_fails_the_stack(CloudFormationBackend.delete_stack)
-    _installed = True
 
 
 def _conditions_follow_updates(update: Any) -> Any:
@@ -653,23 +660,3 @@ def _keep_unupdatable(parse_and_update_resource: Any) -> Any:
         return updated
 
     return wrapper
-
-
-class CloudFormationGaps:
-    """Installs the fixes on the first CloudFormation request: importing moto's
-    CloudFormation models takes ~2 s, too long for the sandbox's start, and moto
-    itself would import them at that moment anyway."""
-
-    def __init__(self, ctx: SandboxContext) -> None:
-        self.ctx = ctx
-
-    def start(self) -> None:
-        self.ctx.add_intercept(self._before_cloudformation)
-
-    def stop(self) -> None:
-        """The patches live as long as moto's classes; nothing to undo."""
-
-    @staticmethod
-    def _before_cloudformation(request: Any) -> None:
-        if not _installed and signing_service(request) == "cloudformation":
-            install()

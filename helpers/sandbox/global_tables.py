@@ -52,7 +52,7 @@ from typing import Any
 
 from helpers.sandbox import streams
 from helpers.sandbox.clock import Clock, aws_seconds
-from helpers.sandbox.context import ACCOUNT_ID, SandboxContext, signing_service
+from helpers.sandbox.context import ACCOUNT_ID, SandboxContext
 from helpers.sandbox.inter_region_latency import round_trip_ms
 
 log = logging.getLogger("helpers.sandbox.global_tables")
@@ -94,56 +94,50 @@ class GlobalTable:
 
 
 # ---------------------------------------------------------------- moto patches
-_installed = False
-_install_lock = threading.Lock()
+# Installed by helpers.sandbox.patches.
+def _wrap_describe(original: Any) -> Any:
+    def describe(self: Any, base_key: str = "TableDescription") -> dict[str, Any]:
+        result = original(self, base_key)
+        group = getattr(self, "sandbox_global_table", None)
+        if group is not None:
+            result[base_key].update(_description(group, self.region_name))
+        return result
+
+    return describe
 
 
-def install() -> None:
-    """Patch moto's DynamoDB model and handler (once; on the first DynamoDB request, or at
-    start when a restored state already holds tables)."""
-    global _installed
-    with _install_lock:
-        if _installed:
-            return
-        from moto.dynamodb.models import DynamoDBBackend
-        from moto.dynamodb.models.table import Table
-        from moto.dynamodb.responses import DynamoHandler
+def _wrap_update_table(original: Any) -> Any:
+    def update_table(self: Any) -> Any:
+        if "ReplicaUpdates" not in self.body:
+            _refuse_disabling_stream(self.dynamodb_backend, self.body)
+            return original(self)
+        from moto.dynamodb.responses import DynamoResult
 
-        original_describe = Table.describe
-        original_update = DynamoHandler.update_table
-        original_delete = DynamoDBBackend.delete_table
+        table = _update_replicas(self.dynamodb_backend, self.body)
+        return DynamoResult(table.describe())
 
-        def describe(self: Any, base_key: str = "TableDescription") -> dict[str, Any]:
-            result = original_describe(self, base_key)
-            group = getattr(self, "sandbox_global_table", None)
-            if group is not None:
-                result[base_key].update(_description(group, self.region_name))
-            return result
+    return update_table
 
-        def update_table(self: Any) -> Any:
-            if "ReplicaUpdates" not in self.body:
-                _refuse_disabling_stream(self.dynamodb_backend, self.body)
-                return original_update(self)
-            from moto.dynamodb.responses import DynamoResult
 
-            table = _update_replicas(self.dynamodb_backend, self.body)
-            return DynamoResult(table.describe())
+def _wrap_delete_table(original: Any) -> Any:
+    def delete_table(self: Any, name: str) -> Any:
+        table = self.get_table(name)
+        group = getattr(table, "sandbox_global_table", None)
+        if group is not None:
+            _refuse_while_busy(group, table.name)
+        deleted = original(self, name)
+        if group is not None:
+            _leave(group, table.region_name)
+        return deleted
 
-        def delete_table(self: Any, name: str) -> Any:
-            table = self.get_table(name)
-            group = getattr(table, "sandbox_global_table", None)
-            if group is not None:
-                _refuse_while_busy(group, table.name)
-            deleted = original_delete(self, name)
-            if group is not None:
-                _leave(group, table.region_name)
-            return deleted
+    return delete_table
 
-        Table.describe = describe
-        DynamoHandler.update_table = update_table
-        DynamoDBBackend.delete_table = delete_table
-        streams.change_observers.append(_stamp)
-        _installed = True
+
+PATCHES = (
+    ("moto.dynamodb.models.table:Table.describe", _wrap_describe),
+    ("moto.dynamodb.responses:DynamoHandler.update_table", _wrap_update_table),
+    ("moto.dynamodb.models:DynamoDBBackend.delete_table", _wrap_delete_table),
+)
 
 
 def _description(group: GlobalTable, region: str) -> dict[str, Any]:
@@ -297,8 +291,8 @@ class GlobalTables:
     def start(self) -> None:
         global _REGIONS, _clock
         _REGIONS, _clock = tuple(self.ctx.settings.regions), self.ctx.clock
-        if "moto.dynamodb.models" in sys.modules:  # a restored state: tables before requests
-            install()
+        if _stamp not in streams.change_observers:
+            streams.change_observers.append(_stamp)
         self.ctx.add_intercept(self._intercept)
         self._thread = threading.Thread(target=self._loop, name="global-tables", daemon=True)
         self._thread.start()
@@ -309,8 +303,6 @@ class GlobalTables:
             self._thread.join(timeout=2)
 
     def _intercept(self, request: Any) -> Any:
-        if not _installed and signing_service(request) == "dynamodb":
-            install()
         if request.path != STATS_PATH:
             return None
         from werkzeug.wrappers import Response
@@ -327,7 +319,7 @@ class GlobalTables:
 
     # -- the loop
     def _groups(self) -> list[GlobalTable]:
-        if not _installed:
+        if "moto.dynamodb.models" not in sys.modules:  # no table yet: nothing to look at
             return []
         from moto.dynamodb.models import dynamodb_backends
 

@@ -30,8 +30,9 @@ runtime's durations are scaled is declared in :mod:`helpers.sandbox.clock`).
 Callers: the API Gateway data plane and the stream pollers call
 :meth:`LambdaRuntime.invoke`; boto3's ``lambda.invoke`` (and moto's own
 SNS/SQS/EventBridge deliveries) reach it through a patch of moto's
-``LambdaBackend.invoke`` / ``LambdaFunction.invoke``, installed on the first
-Lambda or CloudFormation request.
+``LambdaBackend.invoke`` / ``LambdaFunction.invoke`` (``PATCHES``, installed by
+:mod:`helpers.sandbox.patches`), which runs the code in the runtime started last
+(``_active``).
 """
 
 from __future__ import annotations
@@ -384,14 +385,14 @@ class LambdaRuntime:
         self._zygote_lock = threading.Lock()
         self._forking = FORK_SUPPORTED  # off for good when a restarted zygote fails too
         self._cold_starts: deque[dict[str, Any]] = deque(maxlen=1000)
+        self._prepared = False  # the zygote was asked to start
 
     # -- component
     def start(self) -> None:
         global _active
         _active = self
-        # moto's Lambda models take ~0.3 s to import: patch them on the first request
-        # that can create or invoke a function, not while the sandbox starts.
-        self.ctx.add_intercept(_before_lambda)
+        # The zygote starts on the first request that can create or invoke a function.
+        self.ctx.add_intercept(self._before_lambda)
         self.ctx.add_intercept(self._stats_intercept)
         self._reaper = threading.Thread(target=self._reap_idle, name="lambda-reaper",
                                         daemon=True)
@@ -464,6 +465,11 @@ class LambdaRuntime:
                 "workers": workers, "cold_starts": list(self._cold_starts),
                 "cold_start_init_ms": COLD_START_INIT_S * 1000,
                 "time_scale": self.ctx.time_scale}
+
+    def _before_lambda(self, request: Any) -> None:
+        if not self._prepared and signing_service(request) in ("lambda", "cloudformation"):
+            self._prepared = True
+            self.prepare()
 
     def prepare(self) -> None:
         """Start the zygote now (it imports while the stacks are created), not on the
@@ -824,31 +830,8 @@ def _utc_stamp() -> str:
 
 
 # ---------------------------------------------------------------- moto's Invoke
-_patched = False
-_patch_lock = threading.Lock()
-
-
-def _before_lambda(request: Any) -> None:
-    if not _patched and signing_service(request) in ("lambda", "cloudformation"):
-        install_moto_patches()
-        if _active is not None:
-            _active.prepare()
-
-
-def install_moto_patches() -> None:
-    """moto's Invoke (API and internal callers) runs the real code instead of Docker."""
-    with _patch_lock:
-        if not _patched:
-            _install_moto_patches()
-
-
-def _install_moto_patches() -> None:
-    global _patched
-    from moto.awslambda.models import LambdaBackend, LambdaFunction
-
-    original_backend_invoke = LambdaBackend.invoke
-    original_function_invoke = LambdaFunction.invoke
-
+# Installed by helpers.sandbox.patches; moto's own Invoke while no runtime runs.
+def _wrap_backend_invoke(original_backend_invoke: Any) -> Any:
     def backend_invoke(self, function_name, qualifier, body, headers, response_headers):
         runtime = _active
         if runtime is None:
@@ -871,6 +854,10 @@ def _install_moto_patches() -> None:
         response_headers["Content-Length"] = str(len(result.payload))
         return result.payload
 
+    return backend_invoke
+
+
+def _wrap_function_invoke(original_function_invoke: Any) -> Any:
     def function_invoke(self, body, request_headers, response_headers):
         # moto's own event sources (SNS, SQS, EventBridge, ...) call this directly.
         runtime = _active
@@ -887,6 +874,10 @@ def _install_moto_patches() -> None:
             response_headers["x-amz-function-error"] = result.function_error
         return result.payload
 
-    LambdaBackend.invoke = backend_invoke
-    LambdaFunction.invoke = function_invoke
-    _patched = True
+    return function_invoke
+
+
+PATCHES = (
+    ("moto.awslambda.models:LambdaBackend.invoke", _wrap_backend_invoke),
+    ("moto.awslambda.models:LambdaFunction.invoke", _wrap_function_invoke),
+)

@@ -3,7 +3,7 @@
 As on AWS, stacks, functions, tables (items and streams), APIs, zones, health
 checks, certificates, buckets and queues do not vanish when the sandbox stops
 or crashes. :class:`SandboxState` is the first component to start and the last
-to stop:
+to stop (after the patch registry, :mod:`helpers.sandbox.patches`):
 
 * **start**: restores the state file (``settings.state_file``) unless
   ``settings.fresh`` (which deletes it); a damaged file or one from another
@@ -256,7 +256,11 @@ class SandboxState:
             raise state_file.damaged(self.path, f"{type(exc).__name__}: {exc}") from None
         moto_state.restore(captured, self.ctx.account_id)
         self.ctx.stream_checkpoints = dict(checkpoints)
-        _install_patches()
+        # The restored objects need moto patched before any request (the stream pollers look
+        # for mappings right away): the registry installs it all now, as it would later.
+        from helpers.sandbox import patches
+
+        patches.install()
         self.restored_from = saved.header["saved_at"]
         log.info("restored the state saved at %s from %s in %.2f s",
                  time.strftime("%H:%M:%S", time.localtime(self.restored_from)), self.path,
@@ -269,13 +273,3 @@ class SandboxState:
 
         return Response(json.dumps(self.info()), mimetype="application/json")
 
-
-def _install_patches() -> None:
-    """The sandbox patches moto lazily, on the first request of a service; restored objects
-    need them before any request (the stream pollers look for mappings right away)."""
-    from helpers.sandbox import apigateway, cfn_gaps, lambda_runtime, streams
-
-    streams.install_moto_patches()
-    lambda_runtime.install_moto_patches()
-    apigateway.install()
-    cfn_gaps.install()

@@ -19,7 +19,8 @@ Changes are kept in memory only: after a sandbox restart an unknown change id is
 INSYNC (moto's own answer), which it would be by then on AWS as well.
 
 moto internals used: ``moto.route53.responses.Route53.change_resource_record_sets``
-and ``get_change`` (wrapped), ``moto.core.responses.ActionResult``.
+and ``get_change`` (wrapped: ``PATCHES``, installed by :mod:`helpers.sandbox.patches`),
+``moto.core.responses.ActionResult``.
 """
 
 from __future__ import annotations
@@ -48,64 +49,85 @@ class _Change:
     submitted_at: Any  # the datetime moto put in the answer
 
 
+_active: Route53Changes | None = None  # the changes the patched responses keep
+
+
+# ---------------------------------------------------------------- moto patches
+# Installed by helpers.sandbox.patches; moto's own answers while no sandbox runs.
+def _prior_request_not_complete() -> Exception:
+    from moto.route53.exceptions import Route53ClientError
+
+    class PriorRequestNotComplete(Route53ClientError):
+        def __init__(self) -> None:
+            super().__init__("PriorRequestNotComplete", "The request was rejected because "
+                             "Route 53 was still processing a prior request.")
+
+    return PriorRequestNotComplete()
+
+
+def _wrap_change_resource_record_sets(original: Any) -> Any:
+    def change_resource_record_sets(response: Any) -> Any:
+        changes = _active
+        if changes is None:
+            return original(response)
+        from moto.core.responses import ActionResult
+
+        zone_id = str(response._get_param("HostedZoneId")).split("/")[-1]
+        keys = frozenset(_record_set_key(zone_id, c.get("ResourceRecordSet") or {})
+                         for c in response._get_param("ChangeBatch.Changes") or [])
+        if changes.pending_for(keys):
+            raise _prior_request_not_complete()
+        result = original(response)
+        info = dict(result.result["ChangeInfo"])
+        change = changes.submit(keys, info.get("SubmittedAt"))
+        info.update(Id=f"/change/{change.id}", Status="PENDING")
+        return ActionResult({**result.result, "ChangeInfo": info})
+
+    return change_resource_record_sets
+
+
+def _wrap_get_change(original: Any) -> Any:
+    def get_change(response: Any) -> Any:
+        result = original(response)
+        changes = _active
+        change_id = str(response._get_param("Id")).split("/")[-1]
+        change = changes.get(change_id) if changes is not None else None
+        if change is None:
+            return result
+        from moto.core.responses import ActionResult
+
+        status = "PENDING" if time.monotonic() < change.insync_at else "INSYNC"
+        info = {**result.result["ChangeInfo"], "Id": f"/change/{change.id}",
+                "Status": status}
+        if change.submitted_at is not None:
+            info["SubmittedAt"] = change.submitted_at
+        return ActionResult({**result.result, "ChangeInfo": info})
+
+    return get_change
+
+
+PATCHES = (
+    ("moto.route53.responses:Route53.change_resource_record_sets",
+     _wrap_change_resource_record_sets),
+    ("moto.route53.responses:Route53.get_change", _wrap_get_change),
+)
+
+
 class Route53Changes:
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
         self._changes: dict[str, _Change] = {}
         self._lock = threading.Lock()
-        self._originals: dict[str, Any] = {}
         self._ids = itertools.count(1)
 
     def start(self) -> None:
-        from moto.core.responses import ActionResult
-        from moto.route53.exceptions import Route53ClientError
-        from moto.route53.responses import Route53
-
-        original_change = Route53.change_resource_record_sets
-        original_get = Route53.get_change
-        self._originals = {"change": original_change, "get": original_get}
-        changes = self
-
-        class PriorRequestNotComplete(Route53ClientError):
-            def __init__(self) -> None:
-                super().__init__("PriorRequestNotComplete", "The request was rejected because "
-                                 "Route 53 was still processing a prior request.")
-
-        def change_resource_record_sets(response: Any) -> Any:
-            zone_id = str(response._get_param("HostedZoneId")).split("/")[-1]
-            keys = frozenset(_record_set_key(zone_id, c.get("ResourceRecordSet") or {})
-                             for c in response._get_param("ChangeBatch.Changes") or [])
-            if changes.pending_for(keys):
-                raise PriorRequestNotComplete()
-            result = original_change(response)
-            info = dict(result.result["ChangeInfo"])
-            change = changes.submit(keys, info.get("SubmittedAt"))
-            info.update(Id=f"/change/{change.id}", Status="PENDING")
-            return ActionResult({**result.result, "ChangeInfo": info})
-
-        def get_change(response: Any) -> Any:
-            result = original_get(response)
-            change_id = str(response._get_param("Id")).split("/")[-1]
-            change = changes.get(change_id)
-            if change is None:
-                return result
-            status = "PENDING" if time.monotonic() < change.insync_at else "INSYNC"
-            info = {**result.result["ChangeInfo"], "Id": f"/change/{change.id}",
-                    "Status": status}
-            if change.submitted_at is not None:
-                info["SubmittedAt"] = change.submitted_at
-            return ActionResult({**result.result, "ChangeInfo": info})
-
-        Route53.change_resource_record_sets = change_resource_record_sets
-        Route53.get_change = get_change
+        global _active
+        _active = self
 
     def stop(self) -> None:
-        if self._originals:
-            from moto.route53.responses import Route53
-
-            Route53.change_resource_record_sets = self._originals["change"]
-            Route53.get_change = self._originals["get"]
-            self._originals = {}
+        global _active
+        if _active is self:
+            _active = None
 
     # ----------------------------------------------------------------------
 

@@ -26,7 +26,6 @@ class SandboxServer:
         from helpers.sandbox.acm import CertificateValidator
         from helpers.sandbox.apigateway import ApiExecutor
         from helpers.sandbox.apigateway_domains import CustomDomainNames
-        from helpers.sandbox.cfn_gaps import CloudFormationGaps
         from helpers.sandbox.distance import Distance
         from helpers.sandbox.dns_records import Resolver
         from helpers.sandbox.dns_server import CachingResolver, DnsServer
@@ -35,6 +34,7 @@ class SandboxServer:
         from helpers.sandbox.health_checkers import HealthCheckers
         from helpers.sandbox.http_front import HttpFront
         from helpers.sandbox.lambda_runtime import LambdaRuntime
+        from helpers.sandbox.patches import MotoPatches
         from helpers.sandbox.persistence import SandboxState
         from helpers.sandbox.quotas import Quotas
         from helpers.sandbox.route53_api import Route53Api
@@ -45,13 +45,14 @@ class SandboxServer:
 
         ctx = self.ctx
         try:
-            # First to start, last to stop: restores moto's backends before anything reads them.
+            # Before all, after all: every patch of moto is undone once everything stopped.
+            self._start(MotoPatches(ctx))
+            # Restores moto's backends before anything reads them; the last save at stop.
             self._start(SandboxState(ctx))
             self._start(ControlPlane(ctx))
             self._start(Faults(ctx))  # tests and drills only; idle without rules
             ctx.quotas = self._start(Quotas(ctx))  # before any other intercept answers
             self._start(Distance(ctx))  # a call between regions pays their round trip
-            self._start(CloudFormationGaps(ctx))
             ctx.lambda_runtime = self._start(LambdaRuntime(ctx))
             ctx.resolver = self._start(Resolver(ctx))
             self._start(Route53Api(ctx))

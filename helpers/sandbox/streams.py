@@ -37,6 +37,7 @@ import calendar
 import contextlib
 import json
 import logging
+import sys
 import threading
 import time
 import uuid
@@ -46,7 +47,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from helpers.sandbox.clock import aws_seconds, real_seconds
-from helpers.sandbox.context import ACCOUNT_ID, SandboxContext, signing_service
+from helpers.sandbox.context import ACCOUNT_ID, SandboxContext
 
 log = logging.getLogger("helpers.sandbox.streams")
 
@@ -97,49 +98,7 @@ _STREAM_DEFAULTS = {
 }
 
 
-_patched: set[str] = set()
-_patch_lock = threading.Lock()
-
-
-def _before_writes_and_mappings(request: Any) -> None:
-    """Patch on the first request that needs it (importing moto's Lambda models takes
-    ~0.3 s, too long for the sandbox's start): writes before any DynamoDB call, the
-    mapping model before any call that can create a mapping."""
-    if len(_patched) == 2:
-        return
-    service = signing_service(request)
-    if service == "dynamodb" and "shard" not in _patched:
-        _patch("shard", _patch_stream_shard)
-    elif service in ("lambda", "cloudformation") and "mapping" not in _patched:
-        _patch("shard", _patch_stream_shard)
-        _patch("mapping", _patch_event_source_mapping)
-
-
-def install_moto_patches() -> None:
-    """Both patches now (a restored sandbox has mappings before any request)."""
-    _patch("shard", _patch_stream_shard)
-    _patch("mapping", _patch_event_source_mapping)
-
-
-def _patch(name: str, install: Any) -> None:
-    with _patch_lock:
-        if name not in _patched:
-            install()
-            _patched.add(name)
-
-
-def _patch_stream_shard() -> None:
-    from moto.dynamodb.models.table import StreamShard
-
-    StreamShard.add = _stream_shard_add
-
-
-def _patch_event_source_mapping() -> None:
-    from moto.awslambda.models import EventSourceMapping
-
-    original_init = EventSourceMapping.__init__
-    original_config = EventSourceMapping.get_configuration
-
+def _wrap_event_source_mapping_init(original_init: Any) -> Any:
     def init(self, spec: dict[str, Any]) -> None:
         original_init(self, spec)
         self.sandbox_created = time.time()
@@ -154,14 +113,25 @@ def _patch_event_source_mapping() -> None:
             # LATEST: only records written after the mapping was created.
             self.sandbox_latest_position = len(shard.items) if shard is not None else 0
 
+    return init
+
+
+def _wrap_get_configuration(original_config: Any) -> Any:
     def get_configuration(self) -> dict[str, Any]:
         config = original_config(self)
         config["LastProcessingResult"] = getattr(self, "sandbox_last_result",
                                                  "No records processed")
         return config
 
-    EventSourceMapping.__init__ = init
-    EventSourceMapping.get_configuration = get_configuration
+    return get_configuration
+
+
+# Installed by helpers.sandbox.patches.
+PATCHES = (
+    ("moto.dynamodb.models.table:StreamShard.add", lambda original: _stream_shard_add),
+    ("moto.awslambda.models:EventSourceMapping.__init__", _wrap_event_source_mapping_init),
+    ("moto.awslambda.models:EventSourceMapping.get_configuration", _wrap_get_configuration),
+)
 
 
 def _flag(value: Any) -> bool:
@@ -197,7 +167,7 @@ def _shard_for(stream_arn: str) -> Any:
 
 def _mapping_uuids() -> set[str]:
     """UUIDs of every event source mapping that exists now, in every region."""
-    if "mapping" not in _patched:
+    if "moto.awslambda.models" not in sys.modules:  # no mapping yet: nothing to import
         return set()
     from moto.awslambda.models import lambda_backends
 
@@ -251,7 +221,6 @@ class StreamPollers:
 
     # -- component
     def start(self) -> None:
-        self.ctx.add_intercept(_before_writes_and_mappings)
         self.ctx.add_intercept(self._stats_intercept)
         self._thread = threading.Thread(target=self._discover_loop, name="stream-pollers",
                                         daemon=True)
@@ -327,7 +296,7 @@ class StreamPollers:
             self.ctx.stop_event.wait(POLL_INTERVAL_S)
 
     def _discover(self) -> None:
-        if "mapping" not in _patched:
+        if "moto.awslambda.models" not in sys.modules:
             return  # no request could have created a mapping yet
         from moto.awslambda.models import lambda_backends
 

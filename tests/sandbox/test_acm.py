@@ -93,6 +93,7 @@ def test_waiting_alone_never_issues_a_dns_validated_certificate():
     from moto.acm.models import acm_backends
     from moto.route53.models import route53_backends
 
+    from helpers.sandbox import patches
     from helpers.sandbox.acm import CertificateValidator
     from helpers.sandbox.context import ACCOUNT_ID, SandboxContext, SandboxSettings
     from helpers.sandbox.dns_records import Resolver
@@ -101,6 +102,7 @@ def test_waiting_alone_never_issues_a_dns_validated_certificate():
         ctx = SandboxContext(SandboxSettings(time_scale=0.05))
         ctx.resolver = Resolver(ctx)
         validator = CertificateValidator(ctx)
+        patches.install()  # moto as the sandbox has it (helpers.sandbox.patches)
         validator.start()
         try:
             acm = acm_backends[ACCOUNT_ID]["eu-west-1"]
@@ -119,6 +121,7 @@ def test_waiting_alone_never_issues_a_dns_validated_certificate():
             assert acm.get_certificate(arn).status == "ISSUED"
         finally:
             validator.stop()
+            patches.uninstall()
 
 
 def test_a_certificate_used_by_a_custom_domain_cannot_be_deleted_until_the_domain_is_gone(

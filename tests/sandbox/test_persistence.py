@@ -151,6 +151,48 @@ def a_killed_sandbox_comes_back(own_sandbox, through_3_3: bool) -> None:
     assert after["duplicates"] == 0
 
 
+def _patches(endpoint_url: str) -> list[list[str]] | None:
+    """The moto patches installed, ``[target, owner]`` in order, once all are, else None."""
+    answer = requests.get(f"{endpoint_url}/_sandbox/patches", timeout=10).json()
+    return answer["installed"] if answer["complete"] else None
+
+
+def test_a_restored_sandbox_patches_moto_as_a_fresh_one_does(own_sandbox):
+    """The moto patches (helpers.sandbox.patches) after a kill -9 and a restore are the fresh
+    start's: the same ones, nested the same way (both wrappers of CreateDomainName work)."""
+    from helpers.session import client
+
+    start, status = own_sandbox
+    info = start(fresh=True)
+    fresh = net.wait_until(lambda: _patches(info["endpoint_url"]), timeout=30,
+                           what="the moto patches installed")
+    domain = f"patched-{secrets.token_hex(3)}.example.com"
+    certificate = f"arn:aws:acm:eu-west-1:{info['account_id']}:certificate/x"
+
+    def create_domain() -> None:
+        client("apigateway", "eu-west-1").create_domain_name(
+            domainName=domain, endpointConfiguration={"types": ["REGIONAL"]},
+            regionalCertificateArn=certificate)
+
+    create_domain()  # something to save, and so to restore
+    saved = net.wait_until(lambda: _all_saved(info["endpoint_url"]), timeout=10,
+                           what="the state saved after the domain")
+
+    _kill(info, status)
+    again = start()
+
+    assert again["state"]["restored_from"] >= saved["last_saved_at"]
+    assert _patches(again["endpoint_url"]) == fresh  # installed while restoring
+    owners = [owner for target, owner in fresh if target.endswith(".create_domain_name")]
+    assert owners == ["helpers.sandbox.apigateway", "helpers.sandbox.apigateway_domains"]
+    apigw = client("apigateway", "eu-west-1")
+    with pytest.raises(apigw.exceptions.ConflictException):
+        create_domain()  # the outer wrapper: the name is taken
+    apigw.delete_domain_name(domainName=domain)
+    create_domain()
+    assert apigw.get_base_path_mappings(domainName=domain).get("items", []) == []  # the inner
+
+
 def _queues() -> list[str]:
     from helpers.session import client
 

@@ -48,7 +48,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from helpers.sandbox import streams
+from helpers.sandbox import admin_paths, streams
 from helpers.sandbox.context import ACCOUNT_ID, SandboxContext, signing_service
 from helpers.sandbox.inter_region_latency import round_trip_ms
 
@@ -59,7 +59,6 @@ VERSION = "2019.11.21"
 REPLICA_CREATION_S = 120.0
 REPLICA_DELETION_S = 60.0
 POLL_S = 0.02  # how often the replication loop looks for changes (real time)
-STATS_PATH = "/_sandbox/global-tables"
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
 
 _replicating = threading.local()  # set while a replicated change is applied: its origin
@@ -312,7 +311,7 @@ class GlobalTables:
     def _intercept(self, request: Any) -> Any:
         if not _installed and signing_service(request) == "dynamodb":
             install()
-        if request.path != STATS_PATH:
+        if request.path != admin_paths.GLOBAL_TABLES:
             return None
         from werkzeug.wrappers import Response
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from werkzeug.wrappers import Request, Response
 
+from helpers.sandbox import admin_paths
 from helpers.sandbox.context import SandboxContext
 from helpers.sandbox.faults import _describe, _error
 
@@ -162,7 +163,7 @@ class Quotas:
         return None
 
     def intercept(self, request: Request) -> Response | None:
-        if request.path.startswith("/_sandbox/") or request.path.startswith("/moto-api"):
+        if admin_paths.is_admin(request.path) or request.path.startswith("/moto-api"):
             return None
         call = _describe(request)
         if not call.service:

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from helpers.sandbox import admin_paths
 from helpers.sandbox.context import ACCOUNT_ID, SandboxContext, signing_service
 
 log = logging.getLogger("helpers.sandbox.streams")
@@ -52,7 +53,6 @@ POLL_INTERVAL_S = 0.25  # Lambda polls each shard about four times a second
 STREAM_RETENTION_S = 24 * 3600  # DynamoDB Streams keeps records for 24 hours
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous invocation payload limit
 MAX_RETRY_BACKOFF_S = 4.0
-STATS_PATH = "/_sandbox/streams"
 
 _write_lock = threading.Lock()
 # Told of each change as it is appended to a stream (table, record), inside the write lock
@@ -309,7 +309,7 @@ class StreamPollers:
                 self._steps.notify_all()
 
     def _stats_intercept(self, request: Any) -> Any:
-        if request.path != STATS_PATH:
+        if request.path != admin_paths.STREAMS:
             return None
         from werkzeug.wrappers import Response
 

@@ -22,7 +22,8 @@ from helpers.cli import main
 from helpers.config import WorkshopConfig
 from helpers.paths import REPO_ROOT
 from helpers.regions import sandbox_ip
-from helpers.sandbox import faults
+from helpers.sandbox import admin_paths
+from helpers.sandbox.admin import SandboxAdmin
 from helpers.session import client
 from workshop_cli import workshop
 
@@ -249,11 +250,10 @@ def test_the_api_answers_bad_requests_with_a_json_message_and_stores_nothing(
     ("S3", "throttle everything", "the body is not JSON"),
 ], ids=["S1", "S2", "S3"])
 def test_a_bad_fault_rule_is_refused_and_nothing_is_injected(sandbox, case, body, message):
-    response = requests.post(f"{sandbox['endpoint_url']}/_sandbox/faults", data=body,
-                             timeout=10)
+    response = SandboxAdmin(sandbox["endpoint_url"]).send("POST", admin_paths.FAULTS, data=body)
     assert response.status_code == 400
     assert message in response.json()["message"]
-    assert faults.listed(sandbox["endpoint_url"]) == {}
+    assert SandboxAdmin(sandbox["endpoint_url"]).faults() == {}
 
 
 def test_s4_an_unknown_host_gets_api_gateways_forbidden(sandbox):

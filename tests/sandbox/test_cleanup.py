@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 
 from helpers import cleanup, deployment, failover, net, tickets
 from helpers.config import WorkshopConfig
-from helpers.sandbox import faults
+from helpers.sandbox.admin import SandboxAdmin
 from helpers.session import client
 from helpers.stacks import tags
 from workshop_cli import workshop
@@ -95,7 +95,7 @@ def room(sandbox, tmp_path_factory):
             deploy_everything(b, create_zone=True)
             yield {"a": a, "b": b, "zone_id": zone_id, "learners_record": learners_record,
                    "learners_cert": learners_cert}
-            faults.clear(sandbox["endpoint_url"])
+            SandboxAdmin(sandbox["endpoint_url"]).clear_faults()
             tear_down(a)
             tear_down(b)
 
@@ -112,7 +112,7 @@ def participant(sandbox, tmp_path_factory):
             yield config
         finally:
             try:
-                faults.clear(sandbox["endpoint_url"])
+                SandboxAdmin(sandbox["endpoint_url"]).clear_faults()
             finally:
                 tear_down(config)
 
@@ -130,7 +130,7 @@ def test_cleanup_twice_leaves_nothing_of_one_participant_and_the_other_untouched
     b_before = sorted(cleanup.leftovers(b))
     # The room cleans up at once: API Gateway's one-deletion-per-30-s quota answers A's
     # first DeleteDomainName with TooManyRequests (a 429 the SDK would retry in silence).
-    faults.add(sandbox["endpoint_url"], {
+    SandboxAdmin(sandbox["endpoint_url"]).add_faults({
         "id": "domain-quota", "service": "apigateway", "region": a.primary_region,
         "method": "DELETE", "path": f"^/domainnames/[^/]*{re.escape(a.domain)}$",
         "action": "error", "status": 429, "code": "TooManyRequestsException",
@@ -138,8 +138,8 @@ def test_cleanup_twice_leaves_nothing_of_one_participant_and_the_other_untouched
     try:
         first = cleanup_cli(a, "--verify")
     finally:
-        quota = faults.listed(sandbox["endpoint_url"])["domain-quota"]
-        faults.clear(sandbox["endpoint_url"])
+        quota = SandboxAdmin(sandbox["endpoint_url"]).faults()["domain-quota"]
+        SandboxAdmin(sandbox["endpoint_url"]).clear_faults()
     assert quota["fired"] == 1
     assert first.returncode == 0, first.stdout + first.stderr
     assert re.search(rf"waiting \d+ s to delete custom domain \S*{re.escape(a.domain)} "
@@ -172,16 +172,15 @@ def cleanup_stopped_by_a_denied_stack_deletion(config: WorkshopConfig, kind: str
     """``workshop cleanup --verify`` while the secondary's ``kind`` stack cannot be deleted
     (a permission the learner lacks): it stops with AWS's refusal, in one line. Returns
     what it left, that stack among it."""
-    faults.add(endpoint, {"id": "deny-delete", "service": "cloudformation",
-                          "region": config.secondary_region, "operation": "DeleteStack",
-                          "contains": config.stack_name(kind), "action": "error",
-                          "status": 403, "code": "AccessDenied",
-                          "message": "User is not authorized to perform: "
-                                     "cloudformation:DeleteStack"})
+    SandboxAdmin(endpoint).add_faults({
+        "id": "deny-delete", "service": "cloudformation", "region": config.secondary_region,
+        "operation": "DeleteStack", "contains": config.stack_name(kind), "action": "error",
+        "status": 403, "code": "AccessDenied",
+        "message": "User is not authorized to perform: cloudformation:DeleteStack"})
     try:
         failed = cleanup_cli(config, "--verify")
     finally:
-        faults.clear(endpoint)
+        SandboxAdmin(endpoint).clear_faults()
     assert failed.returncode == 2, failed.stdout + failed.stderr
     assert "error: AWS denied DeleteStack" in failed.stderr
     assert "Traceback" not in failed.stderr
@@ -349,7 +348,7 @@ def test_domain_deletion_gives_up_when_the_quota_never_frees_and_says_what_it_wa
     window = cleanup.DOMAIN_DELETION_WINDOW_S * scale
     monkeypatch.setattr(cleanup, "DOMAIN_DELETION_PATIENCE_S",
                         2.5 * cleanup.DOMAIN_DELETION_WINDOW_S)  # gives up after 3 waits
-    faults.add(sandbox["endpoint_url"], {
+    SandboxAdmin(sandbox["endpoint_url"]).add_faults({
         "id": "domain-quota-forever", "service": "apigateway", "region": region,
         "method": "DELETE", "path": f"^/domainnames/[^/]*{re.escape(config.domain)}$",
         "action": "error", "status": 429, "code": "TooManyRequestsException",
@@ -359,7 +358,7 @@ def test_domain_deletion_gives_up_when_the_quota_never_frees_and_says_what_it_wa
         with pytest.raises(ClientError) as gave_up:
             cleanup.cleanup(config, progress=said.append)
     finally:
-        faults.clear(sandbox["endpoint_url"])
+        SandboxAdmin(sandbox["endpoint_url"]).clear_faults()
     assert gave_up.value.response["Error"]["Code"] == "TooManyRequestsException"
     waits = [line for line in said if line.startswith("waiting")]
     assert len(waits) == 3, said

@@ -21,8 +21,8 @@ import pytest
 
 from helpers.net import wait_until
 from helpers.regions import sandbox_ip
+from helpers.sandbox.admin import Refused, health_check_timeline
 from helpers.sandbox.health_checkers import REFUSED
-from helpers.sandbox.route53_api import health_check_timeline
 
 CHECKER_REGIONS = {"us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1",
                    "ap-southeast-2", "ap-northeast-1", "sa-east-1"}
@@ -324,12 +324,10 @@ def test_updated_and_deleted_health_checks_are_picked_up(sandbox, aws, endpoint,
 
 
 def _gone(hc_id: str) -> bool:
-    import requests
-
     try:
         health_check_timeline(hc_id)
-    except requests.HTTPError as exc:
-        return exc.response.status_code == 404
+    except Refused as exc:
+        return exc.status == 404
     return False
 
 

@@ -18,8 +18,8 @@ import requests
 
 from helpers import checklist, net, tickets
 from helpers.config import WorkshopConfig
-from helpers.sandbox import SandboxSettings, process, state_file
-from helpers.sandbox.admin import stream_mappings
+from helpers.sandbox import SandboxSettings, admin_paths, process, state_file
+from helpers.sandbox.admin import SandboxAdmin, stream_mappings
 from workshop_cli import workshop
 from workshop_steps import deploy_regions, set_up_failover
 
@@ -46,7 +46,7 @@ def own_sandbox(tmp_path, monkeypatch):
 
 def _all_saved(endpoint_url: str) -> dict | None:
     """The sandbox's save figures once no change waits to be saved, else None."""
-    saved = requests.get(f"{endpoint_url}/_sandbox/state", timeout=10).json()
+    saved = SandboxAdmin(endpoint_url).state()
     return None if saved["pending"] else saved
 
 
@@ -252,7 +252,7 @@ def test_a_missing_state_is_an_empty_start_and_a_written_one_reads_back(tmp_path
      b"Action=CreateStack&StackName=s", True),
     # Its code's own requests are gated; holding the gate across it could deadlock a save.
     ("POST", "/2015-03-31/functions/f/invocations", {}, b"{}", False),
-    ("PUT", "/_sandbox/regions/eu-west-1", {}, b"{}", False),
+    ("PUT", admin_paths.region("eu-west-1"), {}, b"{}", False),
 ])
 def test_which_requests_a_save_waits_for(method, path, headers, body, changes):
     from helpers.sandbox.persistence import changes_state

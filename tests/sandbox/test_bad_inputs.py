@@ -181,10 +181,10 @@ def test_a_busy_port_is_named_with_the_way_out_and_no_sandbox_is_left(tmp_path, 
 
 
 @pytest.fixture(scope="module")
-def api(sandbox, tmp_path_factory):
+def api(sandbox, tmp_path_factory, new_participant):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
-        config = WorkshopConfig(prefix=f"ba-{TOKEN}")
+        config = new_participant("ba", own_domain=False)
         outputs = deployment.deploy_api(config, config.primary_region)
         yield outputs
         cleanup.cleanup(config)
@@ -269,10 +269,10 @@ def test_s5_a_name_nobody_created_does_not_resolve(sandbox):
         tickets.health(f"https://api.nothing-{TOKEN}.example.com/")
 
 
-def test_s6_a_stack_stuck_in_rollback_complete_says_why_and_is_recreated(sandbox, tmp_path,
-                                                                         monkeypatch):
+def test_s6_a_stack_stuck_in_rollback_complete_says_why_and_is_recreated(
+        sandbox, tmp_path, monkeypatch, new_participant):
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    config = WorkshopConfig(prefix=f"br-{TOKEN}")
+    config = new_participant("br", own_domain=False)
     region = config.primary_region
     parameters = {"Prefix": config.prefix, **stacks.upload_code(config, region),
                   "CodeBucket": f"no-such-bucket-{TOKEN}"}
@@ -296,9 +296,10 @@ def test_s6_a_stack_stuck_in_rollback_complete_says_why_and_is_recreated(sandbox
         cleanup.cleanup(config)
 
 
-def test_s7_a_table_deleted_under_a_running_replicator(sandbox, tmp_path, monkeypatch):
+def test_s7_a_table_deleted_under_a_running_replicator(sandbox, tmp_path, monkeypatch,
+                                                       new_participant):
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    config = WorkshopConfig(prefix=f"bt-{TOKEN}")
+    config = new_participant("bt", own_domain=False)
     primary, secondary = config.regions
     try:
         apis = {region: deployment.deploy_api(config, region) for region in config.regions}

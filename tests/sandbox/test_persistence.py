@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 from pathlib import Path
 
@@ -95,21 +94,21 @@ def _arrived(ticket_id: str, api_url: str) -> bool:
 
 
 @pytest.mark.long
-def test_a_killed_sandbox_comes_back_with_its_tickets_checklist_and_replication(own_sandbox):
-    a_killed_sandbox_comes_back(own_sandbox, through_3_3=True)
+def test_a_killed_sandbox_comes_back_with_its_tickets_checklist_and_replication(
+        own_sandbox, new_participant):
+    a_killed_sandbox_comes_back(own_sandbox, new_participant("ps"), through_3_3=True)
 
 
-def test_a_killed_sandbox_comes_back_with_its_apis_tickets_and_replication(own_sandbox):
+def test_a_killed_sandbox_comes_back_with_its_apis_tickets_and_replication(own_sandbox,
+                                                                           new_participant):
     """The fast tier's stand-in: the APIs and the replicator (modules 1, 3.1's API, 3.2),
     without the websites and Route 53 that the long tier's test restores too."""
-    a_killed_sandbox_comes_back(own_sandbox, through_3_3=False)
+    a_killed_sandbox_comes_back(own_sandbox, new_participant("ps"), through_3_3=False)
 
 
-def a_killed_sandbox_comes_back(own_sandbox, through_3_3: bool) -> None:
+def a_killed_sandbox_comes_back(own_sandbox, config: WorkshopConfig, through_3_3: bool) -> None:
     start, status = own_sandbox
     info = start()
-    token = secrets.token_hex(3)
-    config = WorkshopConfig(mode="sandbox", prefix=f"ps-{token}", domain=f"ps-{token}.example.com")
     deployed = deploy_regions(config, ui=through_3_3)  # modules 1 to 3.2
     if through_3_3:
         set_up_failover(config, republish_ui=True)  # 3.3 too: health checks, DNS, certificates

@@ -3,21 +3,16 @@ and assert_ready stops the notebook with all of them in one sentence."""
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
 from helpers import preflight
-from helpers.config import WorkshopConfig
 from helpers.sandbox.admin import SandboxAdmin
 
 
 @pytest.fixture()
-def config(sandbox, tmp_path, monkeypatch):
+def config(sandbox, tmp_path, monkeypatch, new_participant):
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    token = secrets.token_hex(3)
-    yield WorkshopConfig(mode="sandbox", prefix=f"pf-{token}", domain=f"pf-{token}.example.com",
-                         create_zone=False)
+    yield new_participant("pf", create_zone=False)
     SandboxAdmin(sandbox["endpoint_url"]).clear_faults()
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import random
-import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -38,12 +37,10 @@ TIMEOUT_DELAY_S = 10.5  # the replicator's read timeout is 10 s (lambda_src/comm
 
 
 @pytest.fixture()
-def config(sandbox, tmp_path_factory):
-    token = secrets.token_hex(3)
+def config(sandbox, tmp_path_factory, new_participant):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
-        config = WorkshopConfig(mode="sandbox", prefix=f"rf-{token}",
-                                domain=f"rf-{token}.example.com")
+        config = new_participant("rf")
         for region in config.regions:
             deployment.deploy_api(config, region)
         deployment.deploy_replication(config)

@@ -463,7 +463,8 @@ def participant_memory(say: Say = print) -> dict[str, Any]:
     save would share the sandbox's pages while it runs) and each function has run."""
     from helpers import deployment, failover, tickets
     from helpers.sandbox import SandboxSettings, running_sandbox
-    from helpers.sandbox.lambda_runtime import COLD_START_INIT_S, STATS_PATH
+    from helpers.sandbox.admin import SandboxAdmin
+    from helpers.sandbox.lambda_runtime import COLD_START_INIT_S
     from helpers.session import client
 
     with _isolated_environment(), running_sandbox(SandboxSettings(persist=False)) as info:
@@ -494,7 +495,7 @@ def participant_memory(say: Say = print) -> dict[str, Any]:
         reader = client("dynamodb", config.secondary_region)
         polling.wait_until(lambda: ticket_ids.present(reader, target, [posted[0]["id"]]), 60,
                            interval=0.1, what="the replicator to copy a ticket")
-        lam = _sandbox_json(info["endpoint_url"] + STATS_PATH)
+        lam = SandboxAdmin(info["endpoint_url"]).lambda_environments()
         workers = [_pss_mb(w["pid"]) for w in lam["workers"]]
         parts = {"sandbox_mb": _pss_mb(info["pid"]),
                  "zygote_mb": _pss_mb(lam["zygote_pid"]) if lam["zygote_pid"] else 0.0,
@@ -515,14 +516,6 @@ def participant_memory(say: Say = print) -> dict[str, Any]:
         f"reported {result['lambda_cold_start_modelled_ms']:.0f} ms at time scale 1, real "
         f"fork to ready {result['lambda_fork_to_ready_ms_median']} ms (median)")
     return result
-
-
-def _sandbox_json(url: str) -> dict[str, Any]:
-    import requests
-
-    response = requests.get(url, timeout=15)
-    response.raise_for_status()
-    return response.json()
 
 
 def _pss_mb(pid: int) -> float:

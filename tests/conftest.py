@@ -8,13 +8,33 @@ participant prefix and domain of its own, so they share nothing else.
 from __future__ import annotations
 
 import os
+import secrets
+from typing import Any
 
 import pytest
 
+from helpers.config import WorkshopConfig
 from helpers.sandbox import SandboxSettings, running_sandbox
 
 # Fast clock for tests: a 10 s health-check interval becomes 0.5 s, a 60 s TTL 3 s.
 TEST_TIME_SCALE = 0.05
+
+
+def unique_participant(label: str, *, own_domain: bool = True, **fields: Any) -> WorkshopConfig:
+    """A sandbox participant no other test shares: the prefix ``<label>-<6 hex digits>`` and,
+    with ``own_domain``, the domain ``<that prefix>.example.com`` (``own_domain=False``: the
+    kit's default domain); any other field by name (``domain=``, ``create_zone=False``)."""
+    prefix = f"{label}-{secrets.token_hex(3)}"
+    if own_domain:
+        fields.setdefault("domain", f"{prefix}.example.com")
+    return WorkshopConfig(mode="sandbox", prefix=prefix, **fields)
+
+
+@pytest.fixture(scope="session")
+def new_participant():
+    """:func:`unique_participant`, for fixtures and tests of any scope:
+    ``config = new_participant("e2e")``."""
+    return unique_participant
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +45,7 @@ def sandbox():
 
 
 @pytest.fixture(scope="session")
-def deployed_workshop(sandbox):
+def deployed_workshop(sandbox, new_participant):
     """One participant deployed through module 3.3 in the session's sandbox, once per test
     process (each xdist worker), for every test that only reads a deployed workshop: both
     API and UI stacks, replication, and Route 53 failover, the pages on api.<domain>.
@@ -35,13 +55,9 @@ def deployed_workshop(sandbox):
     other test files). Cleaned up at the end of the process; the clean-up must leave
     nothing. Yields the :class:`~helpers.config.WorkshopConfig`.
     """
-    import secrets
-
-    from helpers.config import WorkshopConfig
     from workshop_steps import deploy_regions, set_up_failover, tear_down
 
-    token = secrets.token_hex(3)
-    config = WorkshopConfig(mode="sandbox", prefix=f"dw-{token}", domain=f"dw-{token}.example.com")
+    config = new_participant("dw")
     try:
         deploy_regions(config)
         set_up_failover(config, republish_ui=True)

@@ -11,6 +11,9 @@ Rules are managed on the control plane (JSON):
 * ``GET /_sandbox/faults`` lists them with their counters (``matched``, ``fired``);
 * ``DELETE /_sandbox/faults`` removes them all, ``DELETE /_sandbox/faults/<id>`` one.
 
+In Python: :class:`helpers.sandbox.admin.SandboxAdmin` (``add_faults``, ``faults``,
+``clear_faults``, ``remove_fault``).
+
 A rule matches control-plane requests by ``service`` (the SigV4 signing name,
 required), and optionally ``region``, ``operation`` (name or list: the
 ``X-Amz-Target`` operation of JSON services, the ``Action`` of query services),
@@ -65,15 +68,14 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from urllib.parse import parse_qs
 
-import requests
 from werkzeug.wrappers import Request, Response
 
 from helpers.errors import UsageError
+from helpers.sandbox import admin_paths
 from helpers.sandbox.context import SandboxContext, signing_service
 
 log = logging.getLogger("helpers.sandbox.faults")
 
-FAULTS_PATH = "/_sandbox/faults"
 ACTIONS = ("throttle", "error", "unprocessed", "delay", "kill", "duplicate")
 _REST_XML = ("s3", "route53", "cloudfront")
 _ids = itertools.count(1)
@@ -213,8 +215,9 @@ class Faults:
 
     # -- control plane
     def _intercept(self, request: Request) -> Response | None:
-        if request.path == FAULTS_PATH or request.path.startswith(FAULTS_PATH + "/"):
-            return self._admin(request)
+        rule_id = admin_paths.under(request.path, admin_paths.FAULTS)
+        if rule_id is not None:
+            return self._admin(request, rule_id)
         if not self.rules:
             return None
         call = _describe(request)
@@ -240,8 +243,7 @@ class Faults:
         rule.fired += 1
         return True
 
-    def _admin(self, request: Request) -> Response:
-        rule_id = request.path[len(FAULTS_PATH):].strip("/")
+    def _admin(self, request: Request, rule_id: str) -> Response:
         if request.method == "GET":
             with self._lock:
                 return _json(200, {"rules": [r.as_dict() for r in self.rules]})
@@ -255,7 +257,7 @@ class Faults:
             return _json(200, {"removed": removed})
         if request.method != "POST" or rule_id:
             return _json(405, {"message": f"{request.method} {request.path}: use GET, POST or "
-                               f"DELETE on {FAULTS_PATH}"})
+                               f"DELETE on {admin_paths.FAULTS}"})
         try:
             data = json.loads(request.get_data() or b"null")
         except ValueError as exc:
@@ -458,27 +460,3 @@ def _with_body(response: Response, body: bytes) -> Response:
     if "x-amz-crc32" in {k.lower() for k in response.headers}:
         headers["x-amz-crc32"] = str(zlib.crc32(body) & 0xFFFFFFFF)
     return Response(body, status=response.status_code, headers=headers)
-
-
-# ---------------------------------------------------------------- client side
-def add(endpoint_url: str, *rules: dict[str, Any]) -> list[dict[str, Any]]:
-    """Add rules on the sandbox at ``endpoint_url``; returns them with their ids."""
-    response = requests.post(f"{endpoint_url}{FAULTS_PATH}", json={"rules": list(rules)},
-                             timeout=10)
-    if response.status_code != 201:
-        raise RuleError(response.json().get("message", response.text))
-    return response.json()["rules"]
-
-
-def listed(endpoint_url: str) -> dict[str, dict[str, Any]]:
-    """The rules in place, by id, with their ``matched``/``fired`` counters."""
-    response = requests.get(f"{endpoint_url}{FAULTS_PATH}", timeout=10)
-    response.raise_for_status()
-    return {rule["id"]: rule for rule in response.json()["rules"]}
-
-
-def clear(endpoint_url: str) -> int:
-    """Remove every rule; returns how many there were."""
-    response = requests.delete(f"{endpoint_url}{FAULTS_PATH}", timeout=10)
-    response.raise_for_status()
-    return response.json()["removed"]

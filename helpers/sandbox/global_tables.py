@@ -50,7 +50,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from helpers.sandbox import streams
+from helpers.sandbox import admin_paths, streams
 from helpers.sandbox.clock import Clock, aws_seconds
 from helpers.sandbox.context import ACCOUNT_ID, SandboxContext
 from helpers.sandbox.inter_region_latency import round_trip_ms
@@ -62,7 +62,6 @@ VERSION = "2019.11.21"
 REPLICA_CREATION_S = aws_seconds("replica_creation")
 REPLICA_DELETION_S = aws_seconds("replica_deletion")
 POLL_S = 0.02  # how often the replication loop looks for changes (real time)
-STATS_PATH = "/_sandbox/global-tables"
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
 
 _replicating = threading.local()  # set while a replicated change is applied: its origin
@@ -303,7 +302,7 @@ class GlobalTables:
             self._thread.join(timeout=2)
 
     def _intercept(self, request: Any) -> Any:
-        if request.path != STATS_PATH:
+        if request.path != admin_paths.GLOBAL_TABLES:
             return None
         from werkzeug.wrappers import Response
 

@@ -53,6 +53,7 @@ from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from helpers.regions import sandbox_ip
+from helpers.sandbox import admin_paths
 from helpers.sandbox.context import LOOPBACK, SandboxContext
 from helpers.sandbox.errors import SandboxError, bind_or_explain
 from helpers.sandbox.tls import LocalCA
@@ -63,7 +64,6 @@ BIND_ATTEMPTS = 20  # with http_port 0: tries to find one port free on every add
 UPSTREAM_TIMEOUT_S = 60  # API Gateway gives up after 29 s; leave it room to answer first
 IDLE_TIMEOUT_S = 120  # an idle keep-alive connection is closed after this
 CHUNK = 64 * 1024
-ADMIN_PREFIX = "/_sandbox/regions"
 
 # Headers that belong to one connection, not to the message (RFC 9110 7.6.1).
 HOP_BY_HOP = frozenset({
@@ -414,10 +414,9 @@ class HttpFront:
 
         ``PUT /_sandbox/regions/eu-west-1`` with ``{"available": false}`` starts an outage.
         """
-        path = request.path.rstrip("/")
-        if not path.startswith(ADMIN_PREFIX):
+        region = admin_paths.under(request.path, admin_paths.REGIONS)
+        if region is None:
             return None
-        region = path[len(ADMIN_PREFIX):].lstrip("/")
         if not region:
             return json_response(200, {r: self.region_available(r) for r in self.regions})
         if region not in self.regions:

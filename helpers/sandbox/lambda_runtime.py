@@ -64,6 +64,7 @@ from typing import Any
 
 from moto.core.exceptions import JsonRESTError
 
+from helpers.sandbox import admin_paths
 from helpers.sandbox.clock import aws_seconds, real_seconds
 from helpers.sandbox.context import SandboxContext, signing_service
 from helpers.sandbox.distance import caller_token
@@ -82,7 +83,6 @@ ZYGOTE = Path(__file__).with_name("lambda_zygote.py")
 COLD_START_INIT_S = aws_seconds("lambda_cold_start")
 ZYGOTE_START_TIMEOUT_S = 60.0  # importing boto3 on a loaded two-core machine takes seconds
 ZYGOTE_REPLY_TIMEOUT_S = 10.0  # a fork or a reap answers in milliseconds
-STATS_PATH = "/_sandbox/lambda"
 # pidfds (Linux >= 5.3) let the runtime signal and wait for a process it did not start.
 FORK_SUPPORTED = hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")
 MAX_WORKERS_PER_FUNCTION = 4  # the sandbox's own cap when no reserved concurrency is set
@@ -792,7 +792,7 @@ class LambdaRuntime:
             log.debug("could not write logs for %s", config.name, exc_info=True)
 
     def _stats_intercept(self, request: Any) -> Any:
-        if request.path != STATS_PATH:
+        if request.path != admin_paths.LAMBDA:
             return None
         from werkzeug.wrappers import Response
 

@@ -70,6 +70,7 @@ from typing import Any
 
 from helpers.sandbox import (
     acm,
+    admin_paths,
     apigateway,
     apigateway_domains,
     cfn_gaps,
@@ -81,8 +82,6 @@ from helpers.sandbox import (
 from helpers.sandbox.context import SandboxContext, signing_service
 
 log = logging.getLogger("helpers.sandbox.patches")
-
-STATUS_PATH = "/_sandbox/patches"
 
 # The modules that declare patches, in the order their declarations are installed.
 DECLARING_MODULES: tuple[ModuleType, ...] = (
@@ -258,7 +257,7 @@ class MotoPatches:
 
     @staticmethod
     def _intercept(request: Any) -> Any:
-        if request.path == STATUS_PATH:
+        if request.path == admin_paths.PATCHES:
             from werkzeug.wrappers import Response
 
             return Response(json.dumps({"complete": is_installed(), "installed": installed()}),

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from helpers.sandbox import moto_state, snapshot, state_file
+from helpers.sandbox import admin_paths, moto_state, snapshot, state_file
 from helpers.sandbox.context import SandboxContext
 
 log = logging.getLogger("helpers.sandbox.persistence")
@@ -59,7 +59,6 @@ SAVE_SHARE = 4  # ...and saves take at most a quarter of the time (of one core)
 GATE_TIMEOUT_S = 0.5  # longest a snapshot waits for state-changing requests to finish
 POLLER_PAUSE_S = 0.5  # longest it waits for stream batches under way to finish
 FAILED_SAVE_RETRY_S = 10.0
-STATUS_PATH = "/_sandbox/state"
 WAKE_S = 0.25  # how soon the saving thread notices the sandbox stopping
 
 READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Query", "Scan", "BatchGet", "TransactGet",
@@ -72,7 +71,7 @@ def changes_state(environ: dict[str, Any], body: bytes) -> bool:
     snapshot under way). Errs on "yes": a needless save costs milliseconds."""
     method = environ.get("REQUEST_METHOD", "GET")
     path = environ.get("PATH_INFO", "")
-    if method in ("GET", "HEAD", "OPTIONS") or path.startswith("/_sandbox/"):
+    if method in ("GET", "HEAD", "OPTIONS") or admin_paths.is_admin(path):
         return False
     if _LAMBDA_INVOKE.match(path):
         return False  # the function's own requests are gated; waiting here could deadlock
@@ -267,7 +266,7 @@ class SandboxState:
                  time.monotonic() - started)
 
     def _status_intercept(self, request: Any) -> Any:
-        if request.path != STATUS_PATH:
+        if request.path != admin_paths.STATE:
             return None
         from werkzeug.wrappers import Response
 

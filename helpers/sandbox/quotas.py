@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from werkzeug.wrappers import Request, Response
 
+from helpers.sandbox import admin_paths
 from helpers.sandbox.clock import aws_seconds
 from helpers.sandbox.context import SandboxContext
 from helpers.sandbox.faults import _describe, _error
@@ -170,7 +171,7 @@ class Quotas:
         return None
 
     def intercept(self, request: Request) -> Response | None:
-        if request.path.startswith("/_sandbox/") or request.path.startswith("/moto-api"):
+        if admin_paths.is_admin(request.path) or request.path.startswith("/moto-api"):
             return None
         call = _describe(request)
         if not call.service:

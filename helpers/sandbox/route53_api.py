@@ -8,8 +8,8 @@
   (moto returns 404).
 * ``GET /_sandbox/route53/healthcheck/{id}`` (sandbox only, JSON): the health
   check's current verdict, each checker's verdict and a bounded history of
-  (time, healthy) samples, for charts and tests. :func:`health_check_timeline`
-  is the client side.
+  (time, healthy) samples, for charts and tests.
+  :meth:`helpers.sandbox.admin.SandboxAdmin.health_check_timeline` is the client side.
 
 Both AWS calls answer in Route 53's REST-XML shapes, so boto3 parses them as
 it parses AWS's answers.
@@ -26,14 +26,13 @@ from xml.sax.saxutils import escape
 
 from werkzeug.wrappers import Request, Response
 
+from helpers.sandbox import admin_paths
 from helpers.sandbox.context import SandboxContext
 from helpers.sandbox.dns_records import normalize_name
 
 XMLNS = "https://route53.amazonaws.com/doc/2013-04-01/"
-SANDBOX_PREFIX = "/_sandbox/route53/healthcheck/"
 _STATUS = re.compile(r"^/2013-04-01/healthcheck/(?P<id>[^/]+)/status/?$")
 _TEST_DNS = re.compile(r"^/2013-04-01/testdnsanswer/?$")
-_SANDBOX = re.compile(r"^/_sandbox/route53/healthcheck/(?P<id>[^/]+)/?$")
 RECORD_TYPES = {"SOA", "A", "TXT", "NS", "CNAME", "MX", "NAPTR", "PTR", "SRV", "SPF", "AAAA",
                 "CAA", "DS", "TLSA", "SSHFP", "SVCB", "HTTPS"}
 
@@ -55,9 +54,11 @@ class Route53Api:
         if request.method != "GET":
             return None
         path = request.path
-        if path.startswith(SANDBOX_PREFIX):
-            match = _SANDBOX.match(path)
-            return self._sandbox_summary(match["id"]) if match else None
+        if admin_paths.is_admin(path):
+            health_check_id = admin_paths.under(path, admin_paths.HEALTH_CHECKS)
+            if not health_check_id or "/" in health_check_id:
+                return None
+            return self._sandbox_summary(health_check_id)
         if not path.startswith("/2013-04-01/") or not _is_route53(request):
             return None
         match = _STATUS.match(path)
@@ -161,17 +162,3 @@ def error_response(status: int, code: str, message: str) -> Response:
             f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
             f"<RequestId>{request_id}</RequestId></ErrorResponse>")
     return xml_response(body, status)
-
-
-def health_check_timeline(health_check_id: str) -> dict[str, Any]:
-    """Client side of the sandbox-only summary: verdict, checkers and history of a health check.
-
-    Only in sandbox mode (on AWS the same curve is CloudWatch's ``HealthCheckStatus``).
-    """
-    import requests
-
-    from helpers.session import endpoint_url
-
-    response = requests.get(f"{endpoint_url()}{SANDBOX_PREFIX}{health_check_id}", timeout=10)
-    response.raise_for_status()
-    return response.json()

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from helpers.sandbox import admin_paths
 from helpers.sandbox.clock import aws_seconds, real_seconds
 from helpers.sandbox.context import ACCOUNT_ID, SandboxContext
 
@@ -55,7 +56,6 @@ POLL_INTERVAL_S = real_seconds("stream_poll_interval")  # about four times a sec
 STREAM_RETENTION_S = aws_seconds("stream_retention")  # 24 hours (AWS seconds)
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous invocation payload limit
 MAX_RETRY_BACKOFF_S = real_seconds("stream_retry_backoff_max")
-STATS_PATH = "/_sandbox/streams"
 
 _write_lock = threading.Lock()
 # Told of each change as it is appended to a stream (table, record), inside the write lock
@@ -280,7 +280,7 @@ class StreamPollers:
                 self._steps.notify_all()
 
     def _stats_intercept(self, request: Any) -> Any:
-        if request.path != STATS_PATH:
+        if request.path != admin_paths.STREAMS:
             return None
         from werkzeug.wrappers import Response
 

@@ -11,13 +11,10 @@ is told to accept (and nothing else).
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 from playwright.sync_api import expect
 
 from helpers import failover, net
-from helpers.config import WorkshopConfig
 from helpers.regions import sandbox_ip
 from helpers.webui import region_display_name
 from workshop_steps import deploy_regions, set_up_failover, tear_down
@@ -29,12 +26,10 @@ pytestmark = pytest.mark.story
 
 
 @pytest.fixture(scope="module")
-def config(sandbox, tmp_path_factory):
-    token = secrets.token_hex(3)
+def config(sandbox, tmp_path_factory, new_participant):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
-        yield WorkshopConfig(mode="sandbox", prefix=f"ui-{token}",
-                             domain=f"ui-{token}.example.com")
+        yield new_participant("ui")
 
 
 @pytest.fixture(scope="module")

@@ -12,18 +12,6 @@ from helpers.net import wait_until
 from helpers.sandbox.apigateway_domains import CERTIFICATE_RELEASE_S
 
 
-@pytest.fixture()
-def zone(aws):
-    route53 = aws("route53", "us-east-1")
-
-    def create() -> tuple[str, str]:
-        name = f"acm-{uuid.uuid4().hex[:10]}.example.com"
-        zone_id = route53.create_hosted_zone(Name=name, CallerReference=name)["HostedZone"]["Id"]
-        return zone_id.split("/")[-1], name
-
-    return create
-
-
 def request(aws, region: str, domain: str, *sans: str) -> str:
     return aws("acm", region).request_certificate(
         DomainName=domain, SubjectAlternativeNames=list(sans) or [domain],
@@ -44,8 +32,9 @@ def upsert_cname(aws, zone_id: str, name: str, value: str) -> None:
             "Name": name, "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": value}]}}]})
 
 
-def test_certificate_is_issued_once_its_validation_record_is_in_the_zone(sandbox, aws, zone):
-    zone_id, domain = zone()
+def test_certificate_is_issued_once_its_validation_record_is_in_the_zone(sandbox, aws,
+                                                                         new_zone):
+    zone_id, domain = new_zone()
     arns = {region: request(aws, region, domain, domain, f"*.{domain}")
             for region in ("eu-west-1", "ap-southeast-1")}
 
@@ -74,8 +63,8 @@ def test_certificate_is_issued_once_its_validation_record_is_in_the_zone(sandbox
     assert arns["eu-west-1"] in {c["CertificateArn"] for c in listed["CertificateSummaryList"]}
 
 
-def test_every_domain_of_the_certificate_needs_its_record(sandbox, aws, zone):
-    (zone_a, domain_a), (zone_b, domain_b) = zone(), zone()
+def test_every_domain_of_the_certificate_needs_its_record(sandbox, aws, new_zone):
+    (zone_a, domain_a), (zone_b, domain_b) = new_zone(), new_zone()
     arn = request(aws, "eu-west-1", domain_a, domain_a, domain_b)
     records = validation_records(describe(aws, "eu-west-1", arn))
 
@@ -155,17 +144,14 @@ def test_a_certificate_used_by_a_custom_domain_cannot_be_deleted_until_the_domai
 
 
 def test_waiting_for_a_certificate_whose_records_are_missing_stops_with_what_to_check(
-        sandbox, tmp_path, monkeypatch):
+        sandbox, tmp_path, monkeypatch, new_participant):
     """Notebook 03.3 without the validation records: the wait ends at its timeout with the
     certificate's status and what to check, not a waiter's traceback."""
     from helpers import failover
-    from helpers.config import WorkshopConfig
     from workshop_steps import tear_down
 
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    token = uuid.uuid4().hex[:6]
-    config = WorkshopConfig(mode="sandbox", prefix=f"cw-{token}",
-                            domain=f"cw-{token}.example.com")
+    config = new_participant("cw")
     failover.request_certificates(config)
     said: list[str] = []
     try:

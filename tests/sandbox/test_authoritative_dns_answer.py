@@ -4,28 +4,17 @@ item 3). And a failover alias record needs Evaluate Target Health, as Route 53 r
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 from botocore.exceptions import ClientError
 
 from helpers import failover, net
-from helpers.config import WorkshopConfig
 
 TARGET = "d-abc123.execute-api.ap-southeast-1.amazonaws.com"
 
 
 @pytest.fixture()
-def config(sandbox, tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    token = secrets.token_hex(3)
-    config = WorkshopConfig(mode="sandbox", prefix=f"ad-{token}", domain=f"ad-{token}.example.com")
-    zone = failover.hosted_zone(config, create=True)
-    yield config, zone["Id"]
-    records = [r for r in failover.records(zone["Id"]) if r["Type"] not in ("NS", "SOA")]
-    failover.change_records(zone["Id"], [{"Action": "DELETE", "ResourceRecordSet": r}
-                                         for r in records], "test clean-up")
-    failover.route53().delete_hosted_zone(Id=zone["Id"])
+def config(participant_with_zone):
+    return participant_with_zone("ad")
 
 
 def test_the_zone_name_servers_answer_a_new_record_while_a_client_cache_holds_nxdomain(config):

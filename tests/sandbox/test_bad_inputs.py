@@ -22,7 +22,8 @@ from helpers.cli import main
 from helpers.config import WorkshopConfig
 from helpers.paths import REPO_ROOT
 from helpers.regions import sandbox_ip
-from helpers.sandbox import faults
+from helpers.sandbox import admin_paths
+from helpers.sandbox.admin import SandboxAdmin
 from helpers.session import client
 from workshop_cli import workshop
 
@@ -180,10 +181,10 @@ def test_a_busy_port_is_named_with_the_way_out_and_no_sandbox_is_left(tmp_path, 
 
 
 @pytest.fixture(scope="module")
-def api(sandbox, tmp_path_factory):
+def api(sandbox, tmp_path_factory, new_participant):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
-        config = WorkshopConfig(prefix=f"ba-{TOKEN}")
+        config = new_participant("ba", own_domain=False)
         outputs = deployment.deploy_api(config, config.primary_region)
         yield outputs
         cleanup.cleanup(config)
@@ -249,11 +250,10 @@ def test_the_api_answers_bad_requests_with_a_json_message_and_stores_nothing(
     ("S3", "throttle everything", "the body is not JSON"),
 ], ids=["S1", "S2", "S3"])
 def test_a_bad_fault_rule_is_refused_and_nothing_is_injected(sandbox, case, body, message):
-    response = requests.post(f"{sandbox['endpoint_url']}/_sandbox/faults", data=body,
-                             timeout=10)
+    response = SandboxAdmin(sandbox["endpoint_url"]).send("POST", admin_paths.FAULTS, data=body)
     assert response.status_code == 400
     assert message in response.json()["message"]
-    assert faults.listed(sandbox["endpoint_url"]) == {}
+    assert SandboxAdmin(sandbox["endpoint_url"]).faults() == {}
 
 
 def test_s4_an_unknown_host_gets_api_gateways_forbidden(sandbox):
@@ -269,10 +269,10 @@ def test_s5_a_name_nobody_created_does_not_resolve(sandbox):
         tickets.health(f"https://api.nothing-{TOKEN}.example.com/")
 
 
-def test_s6_a_stack_stuck_in_rollback_complete_says_why_and_is_recreated(sandbox, tmp_path,
-                                                                         monkeypatch):
+def test_s6_a_stack_stuck_in_rollback_complete_says_why_and_is_recreated(
+        sandbox, tmp_path, monkeypatch, new_participant):
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    config = WorkshopConfig(prefix=f"br-{TOKEN}")
+    config = new_participant("br", own_domain=False)
     region = config.primary_region
     parameters = {"Prefix": config.prefix, **stacks.upload_code(config, region),
                   "CodeBucket": f"no-such-bucket-{TOKEN}"}
@@ -296,9 +296,10 @@ def test_s6_a_stack_stuck_in_rollback_complete_says_why_and_is_recreated(sandbox
         cleanup.cleanup(config)
 
 
-def test_s7_a_table_deleted_under_a_running_replicator(sandbox, tmp_path, monkeypatch):
+def test_s7_a_table_deleted_under_a_running_replicator(sandbox, tmp_path, monkeypatch,
+                                                       new_participant):
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    config = WorkshopConfig(prefix=f"bt-{TOKEN}")
+    config = new_participant("bt", own_domain=False)
     primary, secondary = config.regions
     try:
         apis = {region: deployment.deploy_api(config, region) for region in config.regions}

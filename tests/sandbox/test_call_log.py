@@ -3,8 +3,6 @@ per-cell disclosure in a real kernel, and the architecture picture from real sta
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
 from helpers import architecture, calllog, deployment, failover
@@ -15,17 +13,15 @@ pytestmark = pytest.mark.story
 
 
 @pytest.fixture(scope="module")
-def participant(sandbox, tmp_path_factory):
+def participant(sandbox, tmp_path_factory, new_participant):
     """A participant of its own with the API deployed in the primary only."""
     from workshop_steps import tear_down
 
-    token = secrets.token_hex(3)
+    config = new_participant("cl")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("calls-home")))
-        patch.setenv("WORKSHOP_PREFIX", f"cl-{token}")
+        patch.setenv("WORKSHOP_PREFIX", config.prefix)
         patch.setattr(calllog, "_participant", None)
-        config = WorkshopConfig(mode="sandbox", prefix=f"cl-{token}",
-                                domain=f"cl-{token}.example.com")
         try:
             deployment.deploy_api(config, config.primary_region)
             yield config

@@ -4,26 +4,15 @@ negative TTL (900 s on AWS) and notebook 03.3's regional check would then fail."
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
 from helpers import checklist, failover, net
-from helpers.config import WorkshopConfig
 from helpers.regions import sandbox_ip
 
 
 @pytest.fixture()
-def config(sandbox, tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    token = secrets.token_hex(3)
-    config = WorkshopConfig(mode="sandbox", prefix=f"dp-{token}", domain=f"dp-{token}.example.com")
-    zone = failover.hosted_zone(config, create=True)
-    yield config, zone["Id"]
-    records = [r for r in failover.records(zone["Id"]) if r["Type"] not in ("NS", "SOA")]
-    failover.change_records(zone["Id"], [{"Action": "DELETE", "ResourceRecordSet": r}
-                                         for r in records], "test clean-up")
-    failover.route53().delete_hosted_zone(Id=zone["Id"])
+def config(participant_with_zone):
+    return participant_with_zone("dp")
 
 
 def test_a_regional_name_checked_before_its_record_resolves_once_the_record_exists(config):

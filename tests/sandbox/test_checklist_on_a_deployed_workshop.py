@@ -10,7 +10,6 @@ participant naming its domain is refused before anything is created.
 from __future__ import annotations
 
 import json
-import secrets
 
 from helpers import cleanup, runner
 from helpers.cli import main
@@ -62,9 +61,9 @@ def test_a_catch_up_run_skips_every_module_the_helpers_deployed(deployed_worksho
 
 
 def test_a_participant_naming_a_deployed_participants_domain_is_refused_before_creating_anything(
-        deployed_workshop, tmp_path, capsys):
+        deployed_workshop, tmp_path, capsys, new_participant):
     taken = deployed_workshop.domain
-    other = WorkshopConfig(mode="sandbox", prefix=f"dv-{secrets.token_hex(3)}", domain=taken)
+    other = new_participant("dv", domain=taken)
     refused = workshop("run", "--until", "00", *participant_args(other),
                        "--out", str(tmp_path / "out"), env={"WORKSHOP_HOME": str(tmp_path)})
 

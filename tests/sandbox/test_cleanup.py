@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import secrets
 import subprocess
 import zipfile
 
@@ -27,7 +26,7 @@ from botocore.exceptions import ClientError
 from helpers import cleanup, deployment, failover, net, tickets
 from helpers.config import WorkshopConfig
 from helpers.ownership import tags
-from helpers.sandbox import faults
+from helpers.sandbox.admin import SandboxAdmin
 from helpers.session import client
 from workshop_cli import workshop
 from workshop_steps import deploy_regions, set_up_failover, tear_down
@@ -60,12 +59,13 @@ KIT_KINDS = {"stack", "bucket", "function", "event", "table", "REST", "queue", "
 
 
 @contextlib.contextmanager
-def learners_own(config: WorkshopConfig, token: str):
+def learners_own(config: WorkshopConfig):
     """What the learner made, not the kit, which no clean-up may touch: a hosted zone for
     the participant's domain holding a record of the learner's own, and a certificate the
     learner requested. Yields (zone id, record, certificate ARN); removed afterwards."""
     r53, acm = client("route53", R53), client("acm", config.primary_region)
-    zone_id = r53.create_hosted_zone(Name=config.domain, CallerReference=f"learner-{token}")[
+    zone_id = r53.create_hosted_zone(Name=config.domain,
+                                     CallerReference=f"learner-{config.prefix}")[
         "HostedZone"]["Id"].split("/")[-1]
     record = {"Name": f"learner.{config.domain}.", "Type": "TXT", "TTL": 300,
               "ResourceRecords": [{"Value": '"mine, not the kit\'s"'}]}
@@ -83,36 +83,33 @@ def learners_own(config: WorkshopConfig, token: str):
 
 
 @pytest.fixture(scope="module")
-def room(sandbox, tmp_path_factory):
+def room(sandbox, tmp_path_factory, new_participant):
     """Participants A and B, deployed through module 3.3; A in the learner's own zone."""
-    token = secrets.token_hex(3)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
-        a = WorkshopConfig(prefix=f"ca-{token}", domain=f"ca-{token}.example.com")
-        b = WorkshopConfig(prefix=f"cb-{token}", domain=f"cb-{token}.example.com")
-        with learners_own(a, token) as (zone_id, learners_record, learners_cert):
+        a, b = new_participant("ca"), new_participant("cb")
+        with learners_own(a) as (zone_id, learners_record, learners_cert):
             deploy_everything(a, create_zone=False)
             deploy_everything(b, create_zone=True)
             yield {"a": a, "b": b, "zone_id": zone_id, "learners_record": learners_record,
                    "learners_cert": learners_cert}
-            faults.clear(sandbox["endpoint_url"])
+            SandboxAdmin(sandbox["endpoint_url"]).clear_faults()
             tear_down(a)
             tear_down(b)
 
 
 @pytest.fixture()
-def participant(sandbox, tmp_path_factory):
+def participant(sandbox, tmp_path_factory, new_participant):
     """One more participant through module 3.3, for a test that cleans it up its own way."""
-    token = secrets.token_hex(3)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
-        config = WorkshopConfig(prefix=f"cc-{token}", domain=f"cc-{token}.example.com")
+        config = new_participant("cc")
         try:
             deploy_everything(config, create_zone=True)
             yield config
         finally:
             try:
-                faults.clear(sandbox["endpoint_url"])
+                SandboxAdmin(sandbox["endpoint_url"]).clear_faults()
             finally:
                 tear_down(config)
 
@@ -130,7 +127,7 @@ def test_cleanup_twice_leaves_nothing_of_one_participant_and_the_other_untouched
     b_before = sorted(cleanup.leftovers(b))
     # The room cleans up at once: API Gateway's one-deletion-per-30-s quota answers A's
     # first DeleteDomainName with TooManyRequests (a 429 the SDK would retry in silence).
-    faults.add(sandbox["endpoint_url"], {
+    SandboxAdmin(sandbox["endpoint_url"]).add_faults({
         "id": "domain-quota", "service": "apigateway", "region": a.primary_region,
         "method": "DELETE", "path": f"^/domainnames/[^/]*{re.escape(a.domain)}$",
         "action": "error", "status": 429, "code": "TooManyRequestsException",
@@ -138,8 +135,8 @@ def test_cleanup_twice_leaves_nothing_of_one_participant_and_the_other_untouched
     try:
         first = cleanup_cli(a, "--verify")
     finally:
-        quota = faults.listed(sandbox["endpoint_url"])["domain-quota"]
-        faults.clear(sandbox["endpoint_url"])
+        quota = SandboxAdmin(sandbox["endpoint_url"]).faults()["domain-quota"]
+        SandboxAdmin(sandbox["endpoint_url"]).clear_faults()
     assert quota["fired"] == 1
     assert first.returncode == 0, first.stdout + first.stderr
     assert re.search(rf"waiting \d+ s to delete custom domain \S*{re.escape(a.domain)} "
@@ -172,16 +169,15 @@ def cleanup_stopped_by_a_denied_stack_deletion(config: WorkshopConfig, kind: str
     """``workshop cleanup --verify`` while the secondary's ``kind`` stack cannot be deleted
     (a permission the learner lacks): it stops with AWS's refusal, in one line. Returns
     what it left, that stack among it."""
-    faults.add(endpoint, {"id": "deny-delete", "service": "cloudformation",
-                          "region": config.secondary_region, "operation": "DeleteStack",
-                          "contains": config.stack_name(kind), "action": "error",
-                          "status": 403, "code": "AccessDenied",
-                          "message": "User is not authorized to perform: "
-                                     "cloudformation:DeleteStack"})
+    SandboxAdmin(endpoint).add_faults({
+        "id": "deny-delete", "service": "cloudformation", "region": config.secondary_region,
+        "operation": "DeleteStack", "contains": config.stack_name(kind), "action": "error",
+        "status": 403, "code": "AccessDenied",
+        "message": "User is not authorized to perform: cloudformation:DeleteStack"})
     try:
         failed = cleanup_cli(config, "--verify")
     finally:
-        faults.clear(endpoint)
+        SandboxAdmin(endpoint).clear_faults()
     assert failed.returncode == 2, failed.stdout + failed.stderr
     assert "error: AWS denied DeleteStack" in failed.stderr
     assert "Traceback" not in failed.stderr
@@ -210,11 +206,12 @@ def test_cleanup_resumes_after_failing_half_way(participant, sandbox):
     cleanup_resumes(participant, "ui")
 
 
-def test_what_stacks_left_behind_is_deleted_and_anything_else_tagged_fails_verify(sandbox):
+def test_what_stacks_left_behind_is_deleted_and_anything_else_tagged_fails_verify(
+        sandbox, new_participant):
     """No stacks at all, only what a stack deleted by hand could leave: the failure
     queue, a log group and the replicator's event source mapping. Plus an SNS topic
     someone tagged for the participant: not the kit's to delete, so --verify fails."""
-    config = WorkshopConfig(prefix=f"co-{secrets.token_hex(3)}")
+    config = new_participant("co", own_domain=False)
     region = config.primary_region
     tag_list = [{"Key": "workshop:kit", "Value": "multi-region-resilience"},
                 {"Key": "workshop:participant", "Value": config.prefix}]
@@ -283,12 +280,12 @@ def kit_domain_with_certificate(config: WorkshopConfig, host: str) -> str:
 
 
 def test_custom_domains_are_deleted_before_the_certificates_they_use(sandbox, tmp_path,
-                                                                     monkeypatch):
+                                                                     monkeypatch,
+                                                                     new_participant):
     """The sandbox refuses to delete a certificate a custom domain still uses, as ACM does;
     so a clean-up that deleted certificates first would leave them behind."""
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    config = WorkshopConfig(prefix=f"cd-{secrets.token_hex(3)}",
-                            domain=f"cd-{secrets.token_hex(3)}.example.com")
+    config = new_participant("cd")
     arn = kit_domain_with_certificate(config, config.api_host())
     report = cleanup.cleanup(config)
     assert report.kept == []
@@ -298,14 +295,13 @@ def test_custom_domains_are_deleted_before_the_certificates_they_use(sandbox, tm
 
 
 @pytest.mark.long
-def test_a_certificate_still_in_use_is_kept_with_advice_and_holds_up_nothing(sandbox, tmp_path,
-                                                                            monkeypatch):
+def test_a_certificate_still_in_use_is_kept_with_advice_and_holds_up_nothing(
+        sandbox, tmp_path, monkeypatch, new_participant):
     """A certificate the kit made but something else still uses (on AWS: its custom domain,
     deleted moments ago, for a few minutes more): the clean-up deletes everything else,
     says to run it again, and --verify names the certificate; the next run finishes."""
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    config = WorkshopConfig(prefix=f"ck-{secrets.token_hex(3)}",
-                            domain=f"ck-{secrets.token_hex(3)}.example.com")
+    config = new_participant("ck")
     region = config.primary_region
     arn = kit_domain_with_certificate(config, config.api_host())
     apigw = client("apigateway", region)
@@ -336,20 +332,19 @@ def test_a_certificate_still_in_use_is_kept_with_advice_and_holds_up_nothing(san
 
 
 def test_domain_deletion_gives_up_when_the_quota_never_frees_and_says_what_it_waited(
-        sandbox, tmp_path, monkeypatch):
+        sandbox, tmp_path, monkeypatch, new_participant):
     """API Gateway answers 429 to every DeleteDomainName: the clean-up waits the quota's
     window again and again, saying so each time, then stops with the throttle error
     instead of waiting for ever; the domain is still there for the next run."""
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    config = WorkshopConfig(prefix=f"cq-{secrets.token_hex(3)}",
-                            domain=f"cq-{secrets.token_hex(3)}.example.com")
+    config = new_participant("cq")
     region = config.primary_region
     kit_domain_with_certificate(config, config.api_host())
     scale = net.time_scale()
     window = cleanup.DOMAIN_DELETION_WINDOW_S * scale
     monkeypatch.setattr(cleanup, "DOMAIN_DELETION_PATIENCE_S",
                         2.5 * cleanup.DOMAIN_DELETION_WINDOW_S)  # gives up after 3 waits
-    faults.add(sandbox["endpoint_url"], {
+    SandboxAdmin(sandbox["endpoint_url"]).add_faults({
         "id": "domain-quota-forever", "service": "apigateway", "region": region,
         "method": "DELETE", "path": f"^/domainnames/[^/]*{re.escape(config.domain)}$",
         "action": "error", "status": 429, "code": "TooManyRequestsException",
@@ -359,7 +354,7 @@ def test_domain_deletion_gives_up_when_the_quota_never_frees_and_says_what_it_wa
         with pytest.raises(ClientError) as gave_up:
             cleanup.cleanup(config, progress=said.append)
     finally:
-        faults.clear(sandbox["endpoint_url"])
+        SandboxAdmin(sandbox["endpoint_url"]).clear_faults()
     assert gave_up.value.response["Error"]["Code"] == "TooManyRequestsException"
     waits = [line for line in said if line.startswith("waiting")]
     assert len(waits) == 3, said
@@ -379,14 +374,13 @@ def test_leftovers_lists_every_kind_a_deployed_workshop_has(deployed_workshop):
 
 
 @pytest.fixture()
-def learners_zone_and_certificate(sandbox, tmp_path, monkeypatch):
+def learners_zone_and_certificate(sandbox, tmp_path, monkeypatch, new_participant):
     """A participant with what clean-up must take and must leave: a kit custom domain and
     certificate and a kit queue, inside a hosted zone the learner made, which holds a
     record of the learner's own, and a certificate the learner requested."""
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    token = secrets.token_hex(3)
-    config = WorkshopConfig(prefix=f"cl-{token}", domain=f"cl-{token}.example.com")
-    with learners_own(config, token) as (zone_id, record, cert):
+    config = new_participant("cl")
+    with learners_own(config) as (zone_id, record, cert):
         kit_domain_with_certificate(config, config.api_host())
         client("sqs", config.primary_region).create_queue(
             QueueName=f"{config.prefix}-replicator-dlq",
@@ -427,12 +421,11 @@ def test_cleanup_twice_takes_the_kits_and_leaves_the_learners_and_the_other_part
 
 
 def test_cleanup_resumes_after_a_stack_deletion_is_denied_half_way(sandbox, tmp_path,
-                                                                   monkeypatch):
+                                                                   monkeypatch, new_participant):
     """A participant with the secondary's API stack and a kit custom domain: the stack's
     deletion is denied, everything else goes; the next run finishes."""
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    config = WorkshopConfig(prefix=f"cr-{secrets.token_hex(3)}",
-                            domain=f"cr-{secrets.token_hex(3)}.example.com")
+    config = new_participant("cr")
     deployment.deploy_api(config, config.secondary_region)
     kit_domain_with_certificate(config, config.api_host())
     half_way = cleanup_stopped_by_a_denied_stack_deletion(config, "api", sandbox["endpoint_url"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import botocore.exceptions
 import dns.flags
 import dns.message
@@ -39,15 +37,6 @@ def answers(response: dns.message.Message) -> list[tuple[str, str, int, str]]:
 
 def addresses(response: dns.message.Message) -> list[str]:
     return [value for _, rtype, _, value in answers(response) if rtype == "A"]
-
-
-@pytest.fixture()
-def zone(aws):
-    """A fresh public hosted zone: (zone id, domain name)."""
-    route53 = aws("route53", "us-east-1")
-    name = f"dns-{uuid.uuid4().hex[:10]}.example.com"
-    zone_id = route53.create_hosted_zone(Name=name, CallerReference=name)["HostedZone"]["Id"]
-    return zone_id.split("/")[-1], name
 
 
 def upsert(aws, zone_id: str, *record_sets: dict) -> None:

@@ -9,13 +9,11 @@ in file order: the failover drill and the cleanup come last.
 from __future__ import annotations
 
 import contextlib
-import secrets
 import time
 
 import pytest
 
 from helpers import cleanup, deployment, failover, net, replication, tickets
-from helpers.config import WorkshopConfig
 from helpers.regions import sandbox_ip
 from helpers.session import client
 from workshop_sandboxes import module_sandbox_at_workshop_clock  # noqa: F401  (our `sandbox`)
@@ -55,13 +53,11 @@ def timed(step: str):
 
 
 @pytest.fixture(scope="module")
-def config(sandbox, tmp_path_factory):
+def config(sandbox, tmp_path_factory, new_participant):
     """A unique participant and domain, so this run shares nothing with any other."""
-    token = secrets.token_hex(3)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
-        yield WorkshopConfig(mode="sandbox", prefix=f"e2e-{token}",
-                             domain=f"e2e-{token}.example.com")
+        yield new_participant("e2e")
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ import time
 import uuid
 
 import pytest
-import requests
 from botocore.exceptions import ClientError
 
 from helpers.net import wait_until
 from helpers.sandbox import SandboxSettings, process
+from helpers.sandbox.admin import SandboxAdmin
 from helpers.sandbox.inter_region_latency import round_trip_ms
 from workshop_sandboxes import (
     FAST_TIME_SCALE,
@@ -213,8 +213,7 @@ def test_replication_resumes_after_a_restart(aws, tmp_path, monkeypatch):
             aws("dynamodb", source).put_item(TableName=name, Item=ticket(f"after-{source}", ""))
             wait_until(lambda s=source, t=target: item(aws, t, name, f"after-{s}"), timeout=10,
                        interval=0.05, what=f"a change in {source} after the restart")
-        stats = requests.get(f"{info['endpoint_url']}/_sandbox/global-tables",
-                             timeout=10).json()[name]
+        stats = SandboxAdmin(info["endpoint_url"]).global_tables()[name]
         assert stats[HOME]["sent"] <= 2 and stats[AWAY]["sent"] == 1  # nothing sent twice
     finally:
         process.down(status)

@@ -5,8 +5,6 @@ clean-up removing the replica before the tables."""
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
 from helpers import checklist, cleanup, deployment, global_tables, net, replication, tickets
@@ -18,12 +16,10 @@ pytestmark = pytest.mark.story
 
 
 @pytest.fixture(scope="module")
-def config(sandbox, tmp_path_factory):
-    token = secrets.token_hex(3)
+def config(sandbox, tmp_path_factory, new_participant):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
-        config = WorkshopConfig(mode="sandbox", prefix=f"gk-{token}",
-                                domain=f"gk-{token}.example.com")
+        config = new_participant("gk")
         try:
             deploy_regions(config, ui=False)
             yield config

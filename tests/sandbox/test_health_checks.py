@@ -21,8 +21,8 @@ import pytest
 
 from helpers.net import wait_until
 from helpers.regions import sandbox_ip
+from helpers.sandbox.admin import Refused, health_check_timeline
 from helpers.sandbox.health_checkers import REFUSED
-from helpers.sandbox.route53_api import health_check_timeline
 
 CHECKER_REGIONS = {"us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1",
                    "ap-southeast-2", "ap-northeast-1", "sa-east-1"}
@@ -324,12 +324,10 @@ def test_updated_and_deleted_health_checks_are_picked_up(sandbox, aws, endpoint,
 
 
 def _gone(hc_id: str) -> bool:
-    import requests
-
     try:
         health_check_timeline(hc_id)
-    except requests.HTTPError as exc:
-        return exc.response.status_code == 404
+    except Refused as exc:
+        return exc.status == 404
     return False
 
 
@@ -340,14 +338,6 @@ def _query_a(sandbox, name: str) -> list[str]:
     response = dns.query.udp(dns.message.make_query(name, "A"), sandbox["dns"]["host"],
                              port=sandbox["dns"]["port"], timeout=3)
     return [rd.to_text() for rrset in response.answer for rd in rrset if rrset.rdtype == 1]
-
-
-@pytest.fixture()
-def zone(aws):
-    route53 = aws("route53", "us-east-1")
-    name = f"hc-{uuid.uuid4().hex[:10]}.example.com"
-    zone_id = route53.create_hosted_zone(Name=name, CallerReference=name)["HostedZone"]["Id"]
-    return zone_id.split("/")[-1], name
 
 
 def _upsert(aws, zone_id: str, *record_sets: dict) -> None:
@@ -508,22 +498,19 @@ def test_https_check_on_port_443_reaches_the_region_dns_names_and_ignores_the_ce
 
 
 def test_watching_the_check_stays_within_route53s_shared_quota(sandbox, aws, tmp_path,
-                                                               monkeypatch):
+                                                               monkeypatch, new_participant):
     """A notebook samples the check four times a second; in a shared account Route 53 allows
     about five calls a second for the whole room, so the kit must not ask for every sample."""
     import json
     import os
-    import secrets
     import subprocess
     import sys
 
     from helpers import failover
-    from helpers.config import WorkshopConfig
     from helpers.paths import REPO_ROOT
 
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    token = secrets.token_hex(3)
-    config = WorkshopConfig(prefix=f"hq-{token}", domain=f"hq-{token}.example.com")
+    config = new_participant("hq")
     route53 = aws("route53", "us-east-1")
     calls = collections.Counter()
 

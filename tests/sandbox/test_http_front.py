@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from helpers.regions import CITY_LABELS, sandbox_ip
-from helpers.sandbox import SandboxSettings
+from helpers.sandbox import SandboxSettings, admin_paths
+from helpers.sandbox.admin import SandboxAdmin
 
 OUTAGE_REGION = "sa-east-1"
 
@@ -40,10 +41,7 @@ def direct(sandbox, region: str, host: str, path: str, session=None) -> requests
 
 
 def set_available(sandbox, region: str, available: bool) -> dict:
-    response = requests.put(f"{sandbox['endpoint_url']}/_sandbox/regions/{region}",
-                            json={"available": available}, timeout=10)
-    response.raise_for_status()
-    return response.json()
+    return SandboxAdmin(sandbox["endpoint_url"]).set_region_available(region, available)
 
 
 def poll(predicate, timeout: float = 10.0):
@@ -149,7 +147,7 @@ def test_region_outage_refuses_connections_until_restored(sandbox, aws):
             tunnel.get(https_url, verify=sandbox["ca_cert"], timeout=10)
         # Other regions are not affected.
         assert direct(sandbox, "eu-west-1", "unknown.example.com", "/").status_code == 403
-        listing = requests.get(f"{sandbox['endpoint_url']}/_sandbox/regions", timeout=10).json()
+        listing = SandboxAdmin(sandbox["endpoint_url"]).regions()
         assert listing[OUTAGE_REGION] is False
         assert listing["eu-west-1"] is True
     finally:
@@ -161,12 +159,12 @@ def test_region_outage_refuses_connections_until_restored(sandbox, aws):
 
 
 def test_outage_switch_validates_its_input(sandbox):
-    base = f"{sandbox['endpoint_url']}/_sandbox/regions"
-    assert requests.put(f"{base}/xx-nowhere-1", json={"available": False},
-                        timeout=10).status_code == 404
-    assert requests.put(f"{base}/{OUTAGE_REGION}", json={"available": "no"},
-                        timeout=10).status_code == 400
-    assert requests.get(f"{base}/{OUTAGE_REGION}", timeout=10).json()["available"] is True
+    admin = SandboxAdmin(sandbox["endpoint_url"])
+    assert admin.send("PUT", admin_paths.region("xx-nowhere-1"),
+                      json={"available": False}).status_code == 404
+    assert admin.send("PUT", admin_paths.region(OUTAGE_REGION),
+                      json={"available": "no"}).status_code == 400
+    assert admin.region(OUTAGE_REGION)["available"] is True
 
 
 def test_port_in_use_is_explained(monkeypatch, tmp_path):

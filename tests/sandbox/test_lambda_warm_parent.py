@@ -15,10 +15,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import requests
 from test_lambda_runtime import OTHER_REGION, REGION, create_function, invoke
 
-from helpers.sandbox.lambda_runtime import COLD_START_INIT_S, FORK_SUPPORTED, STATS_PATH
+from helpers.sandbox.admin import SandboxAdmin
+from helpers.sandbox.lambda_runtime import COLD_START_INIT_S, FORK_SUPPORTED
 
 pytestmark = pytest.mark.skipif(not FORK_SUPPORTED, reason="forking needs Linux's pidfds")
 
@@ -52,7 +52,7 @@ def handler(event, context):
 
 
 def environments(sandbox) -> dict:
-    return requests.get(sandbox["endpoint_url"] + STATS_PATH, timeout=10).json()
+    return SandboxAdmin(sandbox["endpoint_url"]).lambda_environments()
 
 
 def worker_pid(sandbox, function: str) -> int:

@@ -18,8 +18,8 @@ import requests
 
 from helpers import checklist, net, tickets
 from helpers.config import WorkshopConfig
-from helpers.sandbox import SandboxSettings, process, state_file
-from helpers.sandbox.admin import stream_mappings
+from helpers.sandbox import SandboxSettings, admin_paths, process, state_file
+from helpers.sandbox.admin import SandboxAdmin, stream_mappings
 from workshop_cli import workshop
 from workshop_steps import deploy_regions, set_up_failover
 
@@ -46,7 +46,7 @@ def own_sandbox(tmp_path, monkeypatch):
 
 def _all_saved(endpoint_url: str) -> dict | None:
     """The sandbox's save figures once no change waits to be saved, else None."""
-    saved = requests.get(f"{endpoint_url}/_sandbox/state", timeout=10).json()
+    saved = SandboxAdmin(endpoint_url).state()
     return None if saved["pending"] else saved
 
 
@@ -95,21 +95,21 @@ def _arrived(ticket_id: str, api_url: str) -> bool:
 
 
 @pytest.mark.long
-def test_a_killed_sandbox_comes_back_with_its_tickets_checklist_and_replication(own_sandbox):
-    a_killed_sandbox_comes_back(own_sandbox, through_3_3=True)
+def test_a_killed_sandbox_comes_back_with_its_tickets_checklist_and_replication(
+        own_sandbox, new_participant):
+    a_killed_sandbox_comes_back(own_sandbox, new_participant("ps"), through_3_3=True)
 
 
-def test_a_killed_sandbox_comes_back_with_its_apis_tickets_and_replication(own_sandbox):
+def test_a_killed_sandbox_comes_back_with_its_apis_tickets_and_replication(own_sandbox,
+                                                                           new_participant):
     """The fast tier's stand-in: the APIs and the replicator (modules 1, 3.1's API, 3.2),
     without the websites and Route 53 that the long tier's test restores too."""
-    a_killed_sandbox_comes_back(own_sandbox, through_3_3=False)
+    a_killed_sandbox_comes_back(own_sandbox, new_participant("ps"), through_3_3=False)
 
 
-def a_killed_sandbox_comes_back(own_sandbox, through_3_3: bool) -> None:
+def a_killed_sandbox_comes_back(own_sandbox, config: WorkshopConfig, through_3_3: bool) -> None:
     start, status = own_sandbox
     info = start()
-    token = secrets.token_hex(3)
-    config = WorkshopConfig(mode="sandbox", prefix=f"ps-{token}", domain=f"ps-{token}.example.com")
     deployed = deploy_regions(config, ui=through_3_3)  # modules 1 to 3.2
     if through_3_3:
         set_up_failover(config, republish_ui=True)  # 3.3 too: health checks, DNS, certificates
@@ -153,7 +153,7 @@ def a_killed_sandbox_comes_back(own_sandbox, through_3_3: bool) -> None:
 
 def _patches(endpoint_url: str) -> list[list[str]] | None:
     """The moto patches installed, ``[target, owner]`` in order, once all are, else None."""
-    answer = requests.get(f"{endpoint_url}/_sandbox/patches", timeout=10).json()
+    answer = SandboxAdmin(endpoint_url).patches()
     return answer["installed"] if answer["complete"] else None
 
 
@@ -294,7 +294,7 @@ def test_a_missing_state_is_an_empty_start_and_a_written_one_reads_back(tmp_path
      b"Action=CreateStack&StackName=s", True),
     # Its code's own requests are gated; holding the gate across it could deadlock a save.
     ("POST", "/2015-03-31/functions/f/invocations", {}, b"{}", False),
-    ("PUT", "/_sandbox/regions/eu-west-1", {}, b"{}", False),
+    ("PUT", admin_paths.region("eu-west-1"), {}, b"{}", False),
 ])
 def test_which_requests_a_save_waits_for(method, path, headers, body, changes):
     from helpers.sandbox.persistence import changes_state

@@ -3,22 +3,17 @@ and assert_ready stops the notebook with all of them in one sentence."""
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
 from helpers import preflight
-from helpers.config import WorkshopConfig
-from helpers.sandbox import faults
+from helpers.sandbox.admin import SandboxAdmin
 
 
 @pytest.fixture()
-def config(sandbox, tmp_path, monkeypatch):
+def config(sandbox, tmp_path, monkeypatch, new_participant):
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    token = secrets.token_hex(3)
-    yield WorkshopConfig(mode="sandbox", prefix=f"pf-{token}", domain=f"pf-{token}.example.com",
-                         create_zone=False)
-    faults.clear(sandbox["endpoint_url"])
+    yield new_participant("pf", create_zone=False)
+    SandboxAdmin(sandbox["endpoint_url"]).clear_faults()
 
 
 def test_a_ready_sandbox_passes_every_check_but_a_zone_it_may_not_create(config):
@@ -31,11 +26,11 @@ def test_a_ready_sandbox_passes_every_check_but_a_zone_it_may_not_create(config)
 def test_denied_credentials_and_cloudformation_fail_their_checks_with_the_reason(
         config, sandbox):
     primary, secondary = config.regions
-    faults.add(sandbox["endpoint_url"], {
+    SandboxAdmin(sandbox["endpoint_url"]).add_faults({
         "id": "sts-expired", "service": "sts", "region": primary,
         "operation": "GetCallerIdentity", "action": "error", "status": 403,
         "code": "ExpiredToken", "message": "The security token included in the request is expired"})
-    faults.add(sandbox["endpoint_url"], {
+    SandboxAdmin(sandbox["endpoint_url"]).add_faults({
         "id": "cfn-denied", "service": "cloudformation", "region": secondary,
         "operation": "DescribeStacks", "action": "error", "status": 403,
         "code": "AccessDenied", "message": "not authorized to perform DescribeStacks"})

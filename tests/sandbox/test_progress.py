@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import time
 from pathlib import Path
 
@@ -35,15 +34,13 @@ TIMINGS: dict[str, float] = {}
 
 
 @pytest.fixture(scope="module")
-def config(sandbox, tmp_path_factory):
+def config(sandbox, tmp_path_factory, new_participant):
     """A participant of its own, with a workshop home of its own.
 
     ``workshop run`` exports its settings as ``WORKSHOP_*`` variables; they are
     set here first so that they are put back when the module ends.
     """
-    token = secrets.token_hex(3)
-    participant = WorkshopConfig(mode="sandbox", prefix=f"pg-{token}",
-                                 domain=f"pg-{token}.example.com")
+    participant = new_participant("pg")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("progress-home")))
         for key, value in participant.as_dict().items():

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import random
-import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -23,7 +22,7 @@ import pytest
 
 from helpers import deployment, replication
 from helpers.config import WorkshopConfig
-from helpers.sandbox import faults
+from helpers.sandbox.admin import SandboxAdmin
 from helpers.session import client
 from workshop_cli import workshop
 from workshop_steps import tear_down
@@ -38,12 +37,10 @@ TIMEOUT_DELAY_S = 10.5  # the replicator's read timeout is 10 s (lambda_src/comm
 
 
 @pytest.fixture()
-def config(sandbox, tmp_path_factory):
-    token = secrets.token_hex(3)
+def config(sandbox, tmp_path_factory, new_participant):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("workshop-home")))
-        config = WorkshopConfig(mode="sandbox", prefix=f"rf-{token}",
-                                domain=f"rf-{token}.example.com")
+        config = new_participant("rf")
         for region in config.regions:
             deployment.deploy_api(config, region)
         deployment.deploy_replication(config)
@@ -51,7 +48,7 @@ def config(sandbox, tmp_path_factory):
             yield config
         finally:
             try:
-                faults.clear(sandbox["endpoint_url"])
+                SandboxAdmin(sandbox["endpoint_url"]).clear_faults()
             finally:
                 tear_down(config)
 
@@ -140,9 +137,7 @@ def differences(source: dict[str, dict], target: dict[str, dict]) -> dict[str, l
 
 
 def mapping_stats(endpoint_url: str, function_name: str) -> dict:
-    import requests
-
-    stats = requests.get(f"{endpoint_url}/_sandbox/streams", timeout=10).json()
+    stats = SandboxAdmin(endpoint_url).stream_mappings()
     [found] = [s for s in stats.values() if s["function_arn"].endswith(f":{function_name}")]
     return found
 
@@ -182,8 +177,7 @@ def changes_survive_faults_and_the_rejected_one_is_redriven(config, sandbox, sha
         keep their spacing: a batch makes as many writes whatever the number of changes."""
         return scaled(n, share, least=2)
 
-    faults.add(
-        endpoint,
+    SandboxAdmin(endpoint).add_faults(
         # The ticket the target refuses for good (until the cause is "fixed" below).
         {**at_target, "id": "reject-one", "operation": "BatchWriteItem", "contains": rejected,
          "action": "error", "status": 400, "code": "ValidationException",
@@ -214,7 +208,7 @@ def changes_survive_faults_and_the_rejected_one_is_redriven(config, sandbox, sha
     settled_s = time.monotonic() - started
 
     # Every fault really happened.
-    fired = {rule_id: rule["fired"] for rule_id, rule in faults.listed(endpoint).items()}
+    fired = {rule_id: rule["fired"] for rule_id, rule in SandboxAdmin(endpoint).faults().items()}
     assert all(fired.values()), fired
     stats = mapping_stats(endpoint, function)
     assert stats["duplicates"] >= 1 and stats["failures"] >= 1
@@ -247,7 +241,7 @@ def changes_survive_faults_and_the_rejected_one_is_redriven(config, sandbox, sha
     assert any("Runtime exited with error" in line for line in lines)  # the killed worker
 
     # The cause is fixed; the re-drive re-reads the range from the stream and applies it.
-    faults.clear(endpoint)
+    SandboxAdmin(endpoint).clear_faults()
     listed = workshop("replication", "failed", "--prefix", config.prefix)
     assert listed.returncode == 0, listed.stderr
     assert "1 failed batch(es)" in listed.stdout and batch["startSequenceNumber"] in listed.stdout

@@ -4,7 +4,6 @@ PENDING is refused with PriorRequestNotComplete (helpers.sandbox.route53_changes
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
@@ -13,21 +12,14 @@ from helpers.net import time_scale, wait_until
 from helpers.sandbox.route53_changes import PROPAGATION_S
 
 
-@pytest.fixture()
-def zone(aws):
-    route53 = aws("route53", "us-east-1")
-    domain = f"chg-{uuid.uuid4().hex[:8]}.example.com"
-    zone_id = route53.create_hosted_zone(Name=domain, CallerReference=domain)["HostedZone"]["Id"]
-    yield route53, zone_id, domain
-
-
 def change(name: str, value: str) -> dict:
     return {"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
         "Name": name, "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": value}]}}]}
 
 
-def test_a_change_is_pending_then_insync_after_the_scaled_propagation_time(zone):
-    route53, zone_id, domain = zone
+def test_a_change_is_pending_then_insync_after_the_scaled_propagation_time(zone, aws):
+    route53 = aws("route53", "us-east-1")
+    zone_id, domain = zone
     submitted = time.monotonic()
     info = route53.change_resource_record_sets(
         HostedZoneId=zone_id, ChangeBatch=change(f"a.{domain}", "192.0.2.1"))["ChangeInfo"]
@@ -59,7 +51,7 @@ def past_the_rate_quota(call, **params):
 def test_a_second_change_to_a_pending_record_set_is_prior_request_not_complete(zone, aws):
     from helpers.session import client
 
-    _, zone_id, domain = zone
+    zone_id, domain = zone
     once = client("route53", "us-east-1", retries=False).change_resource_record_sets
     past_the_rate_quota(once, HostedZoneId=zone_id, ChangeBatch=change(f"b.{domain}", "192.0.2.1"))
     with pytest.raises(ClientError) as exc:

@@ -7,14 +7,12 @@ so the real notebooks stay untouched): what is tested is the runner, not the wor
 from __future__ import annotations
 
 import json
-import secrets
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from helpers import cli, deployment, runner, state
-from helpers.config import WorkshopConfig
 from helpers.sandbox import process
 
 SET_UP = "00-set-up.ipynb"
@@ -37,15 +35,14 @@ def text_outputs(path: Path) -> list[str]:
 
 
 @pytest.fixture()
-def participant(sandbox, tmp_path, monkeypatch):
+def participant(sandbox, tmp_path, monkeypatch, new_participant):
     """A participant of its own in a workshop home of its own; the notebooks folder is
     ``tmp_path / "notebooks"``."""
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path / "home"))
     folder = tmp_path / "notebooks"
     folder.mkdir()
     monkeypatch.setattr(runner, "NOTEBOOKS", folder)
-    token = secrets.token_hex(3)
-    return WorkshopConfig(mode="sandbox", prefix=f"run-{token}", domain=f"run-{token}.example.com")
+    return new_participant("run")
 
 
 def test_record_writes_outputs_back_and_a_plain_run_leaves_the_notebooks_untouched(

@@ -9,7 +9,8 @@ import uuid
 import zipfile
 
 import pytest
-import requests
+
+from helpers.sandbox.admin import SandboxAdmin
 
 REGION = "eu-west-1"
 
@@ -224,7 +225,7 @@ def test_malformed_batch_item_failures_fail_the_whole_batch(rig, sandbox):
 
     deadline = time.monotonic() + 20
     while True:
-        stats = requests.get(f"{sandbox['endpoint_url']}/_sandbox/streams", timeout=5).json()
+        stats = SandboxAdmin(sandbox["endpoint_url"], timeout=5).stream_mappings()
         if stats.get(uid, {}).get("discarded"):
             break
         assert time.monotonic() < deadline, stats.get(uid)

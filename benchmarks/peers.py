@@ -6,7 +6,7 @@ its Lambda workers, and listens on 127.0.0.1. Each peer runs in a process of
 its own (the kit chooses one mode per process) with an empty workshop home:
 `workshop run` as far as the peer gets before notebook 05, then the API's
 GET /ticket and POST /ticket latencies (p50/p99, through the kit's own client,
-helpers.net) and, where notebook 03.2 ran, the replication lag; then notebook 05
+helpers.connect.net) and, where notebook 03.2 ran, the replication lag; then notebook 05
 cleans up. The table goes to benchmarks/results/peers.md (and peers.json).
 
     python benchmarks/peers.py            # both peers, the table
@@ -89,7 +89,10 @@ def ministack(port: int = MINISTACK_PORT) -> Iterator[str]:
 def measure_one(mode: str, out: Path) -> dict:
     """Run the notebooks in ``mode`` (this process's environment chose the endpoint and the
     workshop home), measure, clean up; the figures as a dict."""
-    from helpers import curriculum, deployment, replication, runner, session, settings
+    from helpers.aws import deployment, replication
+    from helpers.connect import session
+    from helpers.core import curriculum, settings
+    from helpers.runs import runner
     from helpers.sandbox import process as sandbox
 
     config = settings.resolve({"mode": mode})
@@ -137,14 +140,15 @@ def measure_one(mode: str, out: Path) -> dict:
 
 
 def _get(api: str) -> None:
-    from helpers import net, tickets
+    from helpers.aws import tickets
+    from helpers.connect import net
 
     response = net.request("GET", tickets.endpoint(api, "ticket"), params={"limit": 10})
     assert response.status_code == 200, response.text[:200]
 
 
 def _post(api: str) -> None:
-    from helpers import tickets
+    from helpers.aws import tickets
 
     tickets.create_ticket(api, description="peer benchmark", createdBy="bench", priority="low")
 
@@ -182,7 +186,7 @@ def run_peer(name: str, mode: str, env: dict[str, str]) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    from helpers import curriculum
+    from helpers.core import curriculum
 
     names = [m.notebook for m in curriculum.CURRICULUM]
     header = "| | " + " | ".join(r["peer"] for r in results) + " |"

@@ -8,7 +8,7 @@ Measures, on this machine:
    (control plane, every region listener, DNS, the data plane), then ``down()``;
    ``--starts`` times (default 5), each a fresh process; the median is reported.
 2. **API latency**: ``GET /ticket`` and ``POST /ticket`` on the primary's stage
-   URL through ``helpers.tickets`` (so ``helpers.net``: the sandbox DNS, then
+   URL through ``helpers.aws.tickets`` (so ``helpers.connect.net``: the sandbox DNS, then
    plain HTTP to the region's loopback listener, API Gateway's proxy event, the
    deployed Lambda code in a warm worker, moto's DynamoDB). One request at a
    time, ``--requests`` of each (default 200) after ``--warmup`` (default 20).
@@ -48,13 +48,18 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+# ruff: noqa: E402 - the kit is imported after the mode is set
 os.environ["WORKSHOP_MODE"] = "sandbox"
 
-from helpers import deployment, ticket_ids, tickets  # noqa: E402
-from helpers.config import WorkshopConfig  # noqa: E402
+from helpers.aws import (
+    deployment,  # noqa: E402
+    tickets,  # noqa: E402
+)
+from helpers.base import ticket_ids  # noqa: E402
+from helpers.connect.session import client  # noqa: E402
+from helpers.core.config import WorkshopConfig  # noqa: E402
 from helpers.sandbox import SandboxSettings, running_sandbox  # noqa: E402
 from helpers.sandbox import process as sandbox_process  # noqa: E402
-from helpers.session import client  # noqa: E402
 
 POLL_S = 0.05  # how often the lag reader looks at the secondary table
 LAG_WARMUP_S = 2.0
@@ -219,7 +224,7 @@ def bench_lag(config: WorkshopConfig, api_url: str, rate: float,
     return {
         "writes": count, "target_rate_per_s": rate, "achieved_rate_per_s": round(achieved, 1),
         "duration_s": duration, "writes_via": "POST /ticket through the primary's API "
-        "(helpers.tickets.create_ticket), 32 writer threads on a fixed schedule",
+        "(helpers.aws.tickets.create_ticket), 32 writer threads on a fixed schedule",
         "lag_measured_as": "POST answer received -> first consistent BatchGetItem on the "
         f"secondary table that returns the item (reader polls every {POLL_S * 1000:.0f} ms)",
         "replicated": len(lags), "missing_after_60_s": len(reader.pending),

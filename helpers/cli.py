@@ -7,11 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from helpers import calllog, session, settings
-from helpers.config import WorkshopConfig
-from helpers.errors import explain
+from helpers.base.errors import explain
+from helpers.connect import calllog, session
+from helpers.core import settings
+from helpers.core.config import WorkshopConfig
+from helpers.core.target import MODES
 from helpers.sandbox.context import SandboxSettings
-from helpers.target import MODES
 
 
 def _sandbox_up(args: argparse.Namespace) -> int:
@@ -75,7 +76,7 @@ def _print_sandbox(info: dict) -> None:
 
 
 def _settings(args: argparse.Namespace) -> WorkshopConfig:
-    """The settings the command acts on (:func:`helpers.settings.resolve`), named in its first
+    """The settings the command acts on (:func:`helpers.core.settings.resolve`), named in its first
     line of output (on stderr with --json, so stdout stays machine-readable)."""
     config = settings.resolve({"mode": args.mode, "primary_region": args.primary,
                                "secondary_region": args.secondary, "domain": args.domain,
@@ -89,7 +90,7 @@ def _settings(args: argparse.Namespace) -> WorkshopConfig:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from helpers import runner
+    from helpers.runs import runner
 
     config = _settings(args)
     report = runner.run(config, Path(args.out), until=args.until, record=args.record,
@@ -121,7 +122,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _cleanup(args: argparse.Namespace) -> int:
-    from helpers import cleanup
+    from helpers.aws import cleanup
 
     config = _settings(args)
     report = cleanup.cleanup(config, progress=print)
@@ -139,7 +140,7 @@ def _cleanup(args: argparse.Namespace) -> int:
 
 
 def _replication(args: argparse.Namespace) -> int:
-    from helpers import replication
+    from helpers.aws import replication
 
     config = _settings(args)
     if args.action == "failed":
@@ -175,7 +176,7 @@ def _calls(args: argparse.Namespace) -> int:
 
 
 def _rehearse(args: argparse.Namespace) -> int:
-    from helpers import rehearse
+    from helpers.runs import rehearse
 
     config = _settings(args)
     room = rehearse.rehearse(args.participants, args.stagger, args.shared_domain, config,
@@ -187,7 +188,7 @@ def _rehearse(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from helpers import bench
+    from helpers.runs import bench
 
     return bench.command(args)
 

@@ -98,7 +98,7 @@ def replicate(client, table, records):
     """Apply stream records (in stream order) to ``table``; the whole rule in one place.
 
     The handler calls it for every batch, and the kit's re-drive of a discarded
-    batch (helpers/replication.py) calls it with the records it re-reads from
+    batch (helpers/aws/replication.py) calls it with the records it re-reads from
     the stream, so both apply exactly the same logic.
     """
     changes, failed = newest_changes(records)

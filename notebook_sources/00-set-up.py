@@ -40,7 +40,7 @@
 # Errors appear beside the field as you type; a valid form is saved at once.
 
 # %%
-from helpers.widgets import SettingsForm
+from helpers.views.widgets import SettingsForm
 
 form = SettingsForm()
 form

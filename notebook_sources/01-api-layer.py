@@ -44,7 +44,7 @@ print(config.describe())
 
 # %%
 from helpers import deployment
-from helpers.widgets import Progress
+from helpers.views.widgets import Progress
 
 primary = config.primary_region
 bar = Progress(total=30, description=f"api stack in {primary}")

@@ -29,7 +29,7 @@ print(config.describe())
 
 # %%
 from helpers import deployment
-from helpers.widgets import Progress
+from helpers.views.widgets import Progress
 
 primary = config.primary_region
 api_url = deployment.api_url(config, primary)

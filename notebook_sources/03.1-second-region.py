@@ -27,7 +27,7 @@ print(config.describe())
 
 # %%
 from helpers import deployment
-from helpers.widgets import Progress
+from helpers.views.widgets import Progress
 
 secondary = config.secondary_region
 bar = Progress(total=38, description=f"stacks in {secondary}")

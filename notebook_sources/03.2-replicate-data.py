@@ -43,7 +43,7 @@ print(config.describe())
 
 # %%
 from helpers import deployment, replication, tickets
-from helpers.widgets import Progress
+from helpers.views.widgets import Progress
 
 primary, secondary = config.regions
 bar = Progress(total=8, description="replication stack")

@@ -64,7 +64,7 @@ print(f"hosted zone for {config.domain}: {zone['Name']} ({zone['ResourceRecordSe
 # *On AWS:* public ACM certificates are free.
 
 # %%
-from helpers.widgets import Progress
+from helpers.views.widgets import Progress
 
 certs = failover.request_certificates(config)
 failover.write_validation_records(config, zone["Id"])
@@ -99,7 +99,7 @@ print({region: status for region, status in issued.items()})
 #   client refuses it.
 #
 # In the sandbox, `https://` is carried as plain HTTP on loopback (each region
-# has its own address, `helpers/net.py` maps the scheme), so certificate and SNI
+# has its own address, `helpers/connect/net.py` maps the scheme), so certificate and SNI
 # mistakes only show on AWS.
 
 # %%

@@ -21,7 +21,7 @@ print(config.describe())
 
 # %%
 from helpers import cleanup
-from helpers.widgets import Progress
+from helpers.views.widgets import Progress
 
 bar = Progress(total=20, description="cleaning up")
 report = cleanup.cleanup(config, progress=bar)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from helpers.config import WorkshopConfig
+from helpers.core.config import WorkshopConfig
 from helpers.sandbox import SandboxSettings, running_sandbox
 
 # Fast clock for tests: a 10 s health-check interval becomes 0.5 s, a 60 s TTL 3 s.
@@ -53,7 +53,7 @@ def deployed_workshop(sandbox, new_participant):
     Deploy once, check many: a test using it may read anything, and may change something
     only if it puts it back before it ends (it shares the participant with the worker's
     other test files). Cleaned up at the end of the process; the clean-up must leave
-    nothing. Yields the :class:`~helpers.config.WorkshopConfig`.
+    nothing. Yields the :class:`~helpers.core.config.WorkshopConfig`.
     """
     from workshop_steps import deploy_regions, set_up_failover, tear_down
 

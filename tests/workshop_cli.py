@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from helpers.paths import REPO_ROOT
+from helpers.base.paths import REPO_ROOT
 
 
 def workshop(*args: str, env: dict[str, str] | None = None, drop: tuple[str, ...] = (),

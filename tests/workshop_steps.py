@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers import cleanup, deployment, failover
-from helpers.config import WorkshopConfig
+from helpers.aws import cleanup, deployment, failover
+from helpers.core.config import WorkshopConfig
 
 
 def deploy_regions(config: WorkshopConfig, *, ui: bool = True,

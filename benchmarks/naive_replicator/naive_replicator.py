@@ -4,7 +4,7 @@ This is how the original workshop's replication function worked: walk the
 batch and write each change to the other region's table on its own. No
 batching, no "newest change per key" folding, no stale-version check, no
 partial batch response. The kit's ``lambda_src/replicator.py`` is measured
-against it by ``workshop bench`` (see ``helpers/bench.py``).
+against it by ``workshop bench`` (see ``helpers/runs/bench.py``).
 """
 
 import os

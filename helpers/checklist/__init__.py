@@ -15,7 +15,7 @@ The package, each module depending only on those above it:
 * :mod:`~helpers.checklist.history`: the traces the clean-up leaves, the record each check keeps;
 * :mod:`~helpers.checklist.participant`: :func:`check`, one participant's checklist;
 * :mod:`~helpers.checklist.room`: :func:`room`, every participant found (the instructor's view);
-* :mod:`~helpers.checklist.view`: the notebook's checklist (``helpers.progress``).
+* :mod:`~helpers.checklist.view`: the notebook's checklist (``helpers.views.progress``).
 
 ``workshop status`` prints :func:`check`; ``workshop status --all`` prints :func:`room`.
 """

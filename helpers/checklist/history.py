@@ -11,10 +11,11 @@ finished workshop.
 
 from __future__ import annotations
 
-from helpers import cleanup, curriculum, state
+from helpers.aws import cleanup
 from helpers.checklist.model import Item, Module, Status
 from helpers.checklist.probes import CHECKS
 from helpers.checklist.resources import KINDS, Look
+from helpers.core import curriculum, state
 
 
 def cleaned_up(look: Look, live: list[str]) -> tuple[bool, str]:

@@ -11,8 +11,8 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-from helpers import curriculum
-from helpers.config import WorkshopConfig
+from helpers.core import curriculum
+from helpers.core.config import WorkshopConfig
 
 SETUP_NOTEBOOK = curriculum.SET_UP.notebook
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from helpers import capabilities, curriculum, net, settings, state
 from helpers.checklist import history
 from helpers.checklist.model import MODULES, Item, Module, Status
 from helpers.checklist.probes import CHECKS, run_item
 from helpers.checklist.resources import Account, Look
-from helpers.config import WorkshopConfig
-from helpers.target import CAPABILITY_PROBES
+from helpers.connect import net
+from helpers.core import capabilities, curriculum, settings, state
+from helpers.core.config import WorkshopConfig
+from helpers.core.target import CAPABILITY_PROBES
 
 
 def check(config: WorkshopConfig | None = None, remember: bool = True,

@@ -14,10 +14,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from helpers import failover, net, tickets
+from helpers.aws import failover, tickets
 from helpers.checklist.model import Item
 from helpers.checklist.resources import LIVE, STAGE, Look, Missing
-from helpers.session import client
+from helpers.connect import net
+from helpers.connect.session import client
 
 LAG_GRACE_S = 60  # a change younger than this may still be on its way to the secondary
 _API_BASE = re.compile(r'"apiBaseUrl"\s*:\s*"([^"]+)"')

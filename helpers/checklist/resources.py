@@ -11,9 +11,9 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from helpers import failover
-from helpers.config import WorkshopConfig
-from helpers.session import client
+from helpers.aws import failover
+from helpers.connect.session import client
+from helpers.core.config import WorkshopConfig
 
 STAGE = "prod"
 LIVE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"}
@@ -143,7 +143,7 @@ class Look:
 
     def tickets_table(self, region: str) -> dict[str, Any] | None:
         """The region's tickets table as DescribeTable shows it (None: no such table)."""
-        from helpers import global_tables
+        from helpers.aws import global_tables
 
         return self.memo(f"table:{region}",
                          lambda: global_tables.describe(self.config, region))

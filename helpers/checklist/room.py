@@ -13,13 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from helpers import state
+from helpers.base.paths import workshop_home
 from helpers.checklist.model import MODULES, Status
 from helpers.checklist.participant import check
 from helpers.checklist.resources import Account
-from helpers.config import WorkshopConfig, prefix_problem
-from helpers.paths import workshop_home
-from helpers.session import client
+from helpers.connect.session import client
+from helpers.core import state
+from helpers.core.config import WorkshopConfig, prefix_problem
 
 _STACK_NAME = re.compile(r"^(?P<prefix>[a-z][a-z0-9-]{1,18}[a-z0-9])-(?P<kind>api|ui|replication)$")
 

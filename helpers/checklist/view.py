@@ -1,7 +1,7 @@
 """The checklist in a notebook: static HTML (:func:`show`) or with a Refresh button.
 
-The notebooks call these as ``helpers.progress.show`` and
-``helpers.progress.checklist_widget`` (their "Your progress" cells).
+The notebooks call these as ``helpers.views.progress.show`` and
+``helpers.views.progress.checklist_widget`` (their "Your progress" cells).
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from helpers import settings
 from helpers.checklist.participant import check
-from helpers.config import WorkshopConfig
+from helpers.core import settings
+from helpers.core.config import WorkshopConfig
 
 
 def checklist_widget(config: WorkshopConfig | None = None) -> Any:
@@ -31,7 +31,7 @@ def checklist_widget(config: WorkshopConfig | None = None) -> Any:
         try:
             body.value = check(config or settings.resolve()).html()
         except Exception as exc:  # shown in the widget: the index notebook must always open
-            from helpers.errors import explain
+            from helpers.base.errors import explain
 
             message = html.escape(str(explain(exc) or str(exc)))
             body.value = (f"<b style='color:#c62828'>Cannot check yet:</b> {message}. "

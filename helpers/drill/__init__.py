@@ -5,11 +5,11 @@ On a workshop deployed through notebook 03.3, :func:`run`
 1. starts a traffic generator: a background thread that, at ``rate`` requests
    a second, creates tickets, lists them and calls ``/health`` (as the web UI
    does) through ``https://api.<domain>/``, exactly like a browser: its DNS
-   answer is cached for the answer's TTL (:func:`helpers.net.request`), and
+   answer is cached for the answer's TTL (:func:`helpers.connect.net.request`), and
    each answer's ``X-Workshop-Region`` says which region served it;
 2. starts probes: the health check's verdict
-   (:func:`helpers.failover.health_check_status`) and the authoritative DNS
-   answer for ``api.<domain>`` (:func:`helpers.failover.dns_answer`);
+   (:func:`helpers.aws.failover.health_check_status`) and the authoritative DNS
+   answer for ``api.<domain>`` (:func:`helpers.aws.failover.dns_answer`);
 3. injects one fault into the primary (:data:`SCENARIOS`), and measures
 
    * ``detection_seconds``: fault → the health check turns unhealthy;
@@ -29,7 +29,7 @@ On a workshop deployed through notebook 03.3, :func:`run`
 
 The measured times are compared with the theoretical bound - the health
 check's request interval x failure threshold, plus the DNS TTL a client
-caches, on the sandbox clock (x :func:`helpers.net.time_scale`) - and with a
+caches, on the sandbox clock (x :func:`helpers.connect.net.time_scale`) - and with a
 15-minute recovery time objective (on AWS's clock).
 
 ``run(..., live=True)`` in a notebook shows a timeline that redraws while the

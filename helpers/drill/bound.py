@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from helpers import failover, net
-from helpers.config import WorkshopConfig
+from helpers.aws import failover
+from helpers.connect import net
+from helpers.core.config import WorkshopConfig
 
 OBJECTIVE_SECONDS = 15 * 60  # the recovery time objective the workshop sets (AWS clock)
 

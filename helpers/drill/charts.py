@@ -2,7 +2,7 @@
 
 :func:`drill_timeline` takes a :class:`~helpers.drill.result.DrillResult`
 (final, or a partial one while the drill runs) and returns a matplotlib Figure,
-built without pyplot like the rest of :mod:`helpers.charts`. The measured
+built without pyplot like the rest of :mod:`helpers.views.charts`. The measured
 moments are marked, the RTO and RPO are in the title and the sandbox time scale
 is stated. :class:`LiveTimeline` redraws it in the notebook while the drill runs.
 """
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from helpers.charts import HEALTHY, REGION_COLOURS, UNHEALTHY, scale_note
-from helpers.live import LiveOutput
+from helpers.views.charts import HEALTHY, REGION_COLOURS, UNHEALTHY, scale_note
+from helpers.views.live import LiveOutput
 
 if TYPE_CHECKING:  # pragma: no cover
     from helpers.drill.result import DrillResult

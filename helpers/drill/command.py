@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from helpers.config import WorkshopConfig
+from helpers.core.config import WorkshopConfig
 from helpers.drill.charts import drill_timeline
 from helpers.drill.engine import run
 from helpers.drill.scenarios import restore

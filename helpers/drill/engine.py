@@ -18,16 +18,19 @@ from typing import Any
 import pandas as pd
 import requests
 
-from helpers import failover, net, polling, replication, settings, ticket_ids, tickets
-from helpers.config import WorkshopConfig
-from helpers.deployment import stack_outputs
+from helpers.aws import failover, replication, tickets
+from helpers.aws.deployment import stack_outputs
+from helpers.base import polling, ticket_ids
+from helpers.base.errors import UsageError
+from helpers.base.say import Say, or_quiet
+from helpers.connect import net
+from helpers.connect.session import client
+from helpers.core import settings
+from helpers.core.config import WorkshopConfig
 from helpers.drill.bound import theoretical_bound
 from helpers.drill.charts import LiveTimeline
 from helpers.drill.result import DrillResult
 from helpers.drill.scenarios import SCENARIOS, Scenario, check_ready
-from helpers.errors import UsageError
-from helpers.say import Say, or_quiet
-from helpers.session import client
 
 DEFAULT_RATE = 10.0  # requests per second
 OPERATIONS = ("create", "list", "health")  # what the generator cycles through
@@ -47,7 +50,7 @@ def run(config: WorkshopConfig | None = None, scenario: str = "bad-deploy",
 
     ``replication``: ``streams`` (the kit's replicator, notebook 03.2) or
     ``global-tables`` (a global table, notebook 04.1: checked first with
-    :func:`helpers.global_tables.is_global`). The RPO is measured the same way for
+    :func:`helpers.aws.global_tables.is_global`). The RPO is measured the same way for
     both; with a global table the secondary's tickets come back to the primary by
     replication instead of :func:`reconcile`.
     """
@@ -413,7 +416,7 @@ def reconcile(config: WorkshopConfig) -> int:
     """Copy into the primary the tickets the secondary holds and the primary lacks or holds older.
 
     Replication runs primary → secondary only, so tickets created during a
-    failover live in the secondary alone. This is :func:`helpers.replication.backfill`
+    failover live in the secondary alone. This is :func:`helpers.aws.replication.backfill`
     in the other direction, with the replicator's own rule (a newer
     ``updatedAt`` is never overwritten). Idempotent; returns how many items were copied.
     """

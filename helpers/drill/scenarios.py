@@ -12,14 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from helpers import failover, global_tables, state
-from helpers.config import WorkshopConfig
-from helpers.deployment import stack_outputs
-from helpers.errors import UsageError, WorkshopError
-from helpers.say import Say, or_quiet
-from helpers.session import client
-from helpers.stacks import StackError
-from helpers.target import SANDBOX_CONTROL, Target
+from helpers.aws import failover, global_tables
+from helpers.aws.deployment import stack_outputs
+from helpers.aws.stacks import StackError
+from helpers.base.errors import UsageError, WorkshopError
+from helpers.base.say import Say, or_quiet
+from helpers.connect.session import client
+from helpers.core import state
+from helpers.core.config import WorkshopConfig
+from helpers.core.target import SANDBOX_CONTROL, Target
 
 REPLICATIONS = ("streams", "global-tables")  # how the tables replicate
 API_FUNCTIONS = ("GetFunctionName", "PostFunctionName", "HealthFunctionName")
@@ -74,13 +75,13 @@ def unthrottle_primary(config: WorkshopConfig) -> None:
 
 def primary_outage(config: WorkshopConfig) -> None:
     """The whole primary region stops answering HTTP (sandbox only)."""
-    from helpers.sandbox import admin
+    from helpers.connect import sandbox_admin as admin
 
     admin.set_region_available(config.primary_region, False)
 
 
 def end_primary_outage(config: WorkshopConfig) -> None:
-    from helpers.sandbox import admin
+    from helpers.connect import sandbox_admin as admin
 
     admin.set_region_available(config.primary_region, True)
 
@@ -91,7 +92,7 @@ class Scenario:
     description: str
     inject: Callable[[WorkshopConfig], Any]
     restore: Callable[[WorkshopConfig], Any]
-    needs: str | None = None  # what the mode's target must support (helpers.target)
+    needs: str | None = None  # what the mode's target must support (helpers.core.target)
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
@@ -123,7 +124,7 @@ def restore(config: WorkshopConfig, progress: Say | None = None) -> list[str]:
         unthrottle_primary(config)
         undone.append("throttle")
     if config.target.supports(SANDBOX_CONTROL):
-        from helpers.sandbox import admin
+        from helpers.connect import sandbox_admin as admin
 
         if not admin.regions_available().get(config.primary_region, True):
             end_primary_outage(config)

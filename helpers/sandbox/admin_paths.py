@@ -2,7 +2,7 @@
 
 The sandbox answers a few requests that AWS has no equivalent for on its
 control-plane endpoint. The server modules dispatch on these constants and
-:class:`helpers.sandbox.admin.SandboxAdmin` calls them; nothing else spells a
+:class:`helpers.connect.sandbox_admin.SandboxAdmin` calls them; nothing else spells a
 path (``tests/unit/test_admin_paths.py`` fails on one spelled anywhere else).
 Plain constants, no kit imports: the server and the client both import it.
 """
@@ -65,12 +65,12 @@ ROUTES: tuple[Route, ...] = (
     Route(REGIONS, ("GET",), "http_front", "regions"),
     Route(region("<region>"), ("GET", "PUT", "POST"), "http_front",
           "region, set_region_available"),
-    Route(STREAMS, ("GET",), "streams", "stream_mappings"),
-    Route(GLOBAL_TABLES, ("GET",), "global_tables", "global_tables"),
-    Route(LAMBDA, ("GET",), "lambda_runtime", "lambda_environments"),
+    Route(STREAMS, ("GET",), "dynamodb.streams", "stream_mappings"),
+    Route(GLOBAL_TABLES, ("GET",), "dynamodb.global_tables", "global_tables"),
+    Route(LAMBDA, ("GET",), "awslambda.runtime", "lambda_environments"),
     Route(STATE, ("GET",), "persistence", "state"),
     Route(FAULTS, ("GET", "POST", "DELETE"), "faults", "faults, add_faults, clear_faults"),
     Route(fault("<id>"), ("DELETE",), "faults", "remove_fault"),
-    Route(health_check("<id>"), ("GET",), "route53_api", "health_check_timeline"),
+    Route(health_check("<id>"), ("GET",), "route53.api", "health_check_timeline"),
     Route(PATCHES, ("GET",), "patches", "patches"),
 )

@@ -17,7 +17,7 @@ on the clock of its entry (``clock.seconds("dns_record_ttl", aws_s=ttl)``).
 one what it stands for on AWS. ``docs/aws-limits.md`` lists the same table;
 ``tests/unit/test_clock.py`` holds the two to each other.
 
-Imports nothing of the kit: notebooks' helpers (``helpers.charts``) use it too.
+Imports nothing of the kit: notebooks' helpers (``helpers.views.charts``) use it too.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class Duration:
     least_s: float = 0.0  # never shorter than this on the sandbox's clock (a non-zero duration)
 
 
-_HEALTH = "health_checkers.py"
+_HEALTH = "route53/health_checkers.py"
 _FAILOVER_FITS = "scaled so that a failover fits a lesson"
 
 DURATIONS: tuple[Duration, ...] = (
@@ -62,22 +62,22 @@ DURATIONS: tuple[Duration, ...] = (
              "the functions behind the endpoint answer at real speed: a loaded machine (a "
              "rehearsed room on two cores) must not fail a check AWS would pass"),
     # -- DNS
-    Duration("dns_record_ttl", 60, SCALED, "dns_records.py",
+    Duration("dns_record_ttl", 60, SCALED, "route53/dns_records.py",
              "a record's own TTL (the kit's records: 60 s), in whole seconds (0 stays 0); "
              f"{_FAILOVER_FITS}", least_s=1),
-    Duration("service_name_ttl", 60, SCALED, "dns_records.py",
+    Duration("service_name_ttl", 60, SCALED, "route53/dns_records.py",
              "what AWS gives execute-api and S3 website names; as a record's TTL", least_s=1),
-    Duration("name_server_ttl", 172800, SCALED, "dns_records.py",
+    Duration("name_server_ttl", 172800, SCALED, "route53/dns_records.py",
              "what Route 53 gives its name servers' records; as a record's TTL", least_s=1),
     Duration("dns_negative_ttl", 900, SCALED, "dns_server.py",
              "negative caching, min(SOA TTL 900, MINIMUM 86400) of a public zone: a name "
              "asked for before its record exists stays NXDOMAIN that long; every SOA timer "
              "is scaled, so negative caching is too", least_s=1),
     # -- Route 53 changes
-    Duration("route53_change_pending", 60, SCALED, "route53_changes.py",
+    Duration("route53_change_pending", 60, SCALED, "route53/changes.py",
              "a change is PENDING, then INSYNC (\"within 60 seconds\"); scaled so the kit's "
              "waits fit a lesson"),
-    Duration("prior_request_not_complete", 60, SCALED, "route53_changes.py",
+    Duration("prior_request_not_complete", 60, SCALED, "route53/changes.py",
              "a change to a record set still PENDING is refused (PriorRequestNotComplete) for "
              "as long as it is: the same window"),
     # -- account quotas
@@ -91,51 +91,51 @@ DURATIONS: tuple[Duration, ...] = (
     Duration("acm_request_certificate_quota_window", 1, SCALED, "quotas.py",
              "five RequestCertificate a second; scaled with the kit's pace"),
     # -- certificates and custom domains
-    Duration("certificate_validation_check", 0.25, REAL, "acm.py",
+    Duration("certificate_validation_check", 0.25, REAL, "acm/validation.py",
              "how often the sandbox looks for a certificate's validation records (AWS "
              "publishes no figure; it takes minutes there): a certificate is issued as soon "
              "as its records resolve, the wait on AWS being the records' propagation "
              "(route53_change_pending)"),
-    Duration("certificate_release", 60, SCALED, "apigateway_domains.py",
+    Duration("certificate_release", 60, SCALED, "apigateway/domains.py",
              "a deleted custom domain keeps its certificate in use (AWS gives no figure: a "
              "minute to half an hour); long enough that clean-up waits as on AWS, scaled so "
              "it does not dominate a run"),
     # -- DynamoDB global tables
-    Duration("replica_creation", 120, SCALED, "global_tables.py",
+    Duration("replica_creation", 120, SCALED, "dynamodb/global_tables.py",
              "a replica is CREATING (AWS: a few minutes for a small table); scaled so the "
              "conversion fits a lesson"),
-    Duration("replica_deletion", 60, SCALED, "global_tables.py",
+    Duration("replica_deletion", 60, SCALED, "dynamodb/global_tables.py",
              "a replica is DELETING; as its creation"),
     # -- distance, streams, Lambda
     Duration("inter_region_round_trip", 0.181, REAL, "inter_region_latency.py",
              "per pair of regions (CloudPing p50; eu-west-1 to ap-southeast-1 here): distance "
              "does not shrink with the sandbox's clock, so a replication lag reads as on AWS"),
-    Duration("stream_poll_interval", 0.25, REAL, "streams.py",
+    Duration("stream_poll_interval", 0.25, REAL, "dynamodb/streams.py",
              "Lambda polls each shard about four times a second; real time so a replication "
              "lag reads as on AWS"),
-    Duration("stream_retry_backoff_max", 4, REAL, "streams.py",
+    Duration("stream_retry_backoff_max", 4, REAL, "dynamodb/streams.py",
              "the longest wait between retries of a failed batch (the sandbox's figure); "
              "polling's clock"),
-    Duration("stream_batching_window", 0, SCALED, "streams.py",
+    Duration("stream_batching_window", 0, SCALED, "dynamodb/streams.py",
              "a mapping's MaximumBatchingWindowInSeconds (the kit's: 0) is a duration the "
              "learner configures: scaled like every configured AWS duration"),
-    Duration("stream_retention", 86400, SCALED, "streams.py",
+    Duration("stream_retention", 86400, SCALED, "dynamodb/streams.py",
              "DynamoDB Streams keeps records 24 hours, and a mapping's "
              "MaximumRecordAgeInSeconds is scaled alike: a configured AWS duration"),
-    Duration("lambda_cold_start", 0.3, SCALED, "lambda_runtime.py",
+    Duration("lambda_cold_start", 0.3, SCALED, "awslambda/runtime.py",
              "the Init Duration of a small Python function importing boto3 (AWS gives no "
              "single figure); AWS's share of a failover, so on the failover's clock"),
-    Duration("lambda_init_timeout", 10, REAL, "lambda_runtime.py",
+    Duration("lambda_init_timeout", 10, REAL, "awslambda/runtime.py",
              "the init phase's limit: the code runs at this machine's real speed"),
-    Duration("lambda_idle_environment", 300, REAL, "lambda_runtime.py",
+    Duration("lambda_idle_environment", 300, REAL, "awslambda/runtime.py",
              "an unused environment is reclaimed (AWS: after a while; the sandbox's figure), "
              "this machine's memory being real"),
-    Duration("lambda_async_retry_first", 60, SCALED, "lambda_runtime.py",
+    Duration("lambda_async_retry_first", 60, SCALED, "awslambda/runtime.py",
              "a failed asynchronous invocation is retried after a minute; scaled like every "
              "wait AWS imposes between attempts"),
-    Duration("lambda_async_retry_second", 120, SCALED, "lambda_runtime.py",
+    Duration("lambda_async_retry_second", 120, SCALED, "awslambda/runtime.py",
              "and again two minutes later; as the first"),
-    Duration("apigateway_integration_timeout", 29, REAL, "apigateway.py",
+    Duration("apigateway_integration_timeout", 29, REAL, "apigateway/executor.py",
              "API Gateway gives up on an integration after 29 s: the function runs at real "
              "speed"),
 )

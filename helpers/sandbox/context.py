@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from helpers.errors import UsageError
-from helpers.regions import CITY_LABELS, sandbox_ip
+from helpers.base.errors import UsageError
+from helpers.base.regions import CITY_LABELS, sandbox_ip
 from helpers.sandbox.clock import Clock
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,14 +71,14 @@ class SandboxContext:
     stop_event: threading.Event = field(default_factory=threading.Event)
     intercepts: list[Intercept] = field(default_factory=list)
     # Components, set by helpers.sandbox.server in start order.
-    lambda_runtime: Any = None  # helpers.sandbox.lambda_runtime.LambdaRuntime
-    resolver: Any = None  # helpers.sandbox.dns_records.Resolver
+    lambda_runtime: Any = None  # helpers.sandbox.awslambda.runtime.LambdaRuntime
+    resolver: Any = None  # helpers.sandbox.route53.dns_records.Resolver
     http_front: Any = None  # helpers.sandbox.http_front.HttpFront
-    health_checkers: Any = None  # helpers.sandbox.health_checkers.HealthCheckers
-    api_executor: Any = None  # helpers.sandbox.apigateway.ApiExecutor
+    health_checkers: Any = None  # helpers.sandbox.route53.health_checkers.HealthCheckers
+    api_executor: Any = None  # helpers.sandbox.apigateway.executor.ApiExecutor
     faults: Any = None  # helpers.sandbox.faults.Faults
     quotas: Any = None  # helpers.sandbox.quotas.Quotas
-    stream_pollers: Any = None  # helpers.sandbox.streams.StreamPollers
+    stream_pollers: Any = None  # helpers.sandbox.dynamodb.streams.StreamPollers
     state: Any = None  # helpers.sandbox.persistence.SandboxState
     # Restored stream positions (mapping UUID -> counters), for the pollers to resume from.
     stream_checkpoints: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -23,8 +23,8 @@ from dnslib import QTYPE, RCODE, RR, DNSRecord
 from dnslib.server import DNSHandler
 
 from helpers.sandbox.context import LOOPBACK, SandboxContext
-from helpers.sandbox.dns_records import Answer, Record
 from helpers.sandbox.errors import bind_or_explain
+from helpers.sandbox.route53.dns_records import Answer, Record
 
 log = logging.getLogger("helpers.sandbox.dns")
 

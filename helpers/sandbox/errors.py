@@ -6,7 +6,7 @@ import errno
 from collections.abc import Callable
 from typing import TypeVar
 
-from helpers.errors import WorkshopError
+from helpers.base.errors import WorkshopError
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ Rules are managed on the control plane (JSON):
 * ``GET /_sandbox/faults`` lists them with their counters (``matched``, ``fired``);
 * ``DELETE /_sandbox/faults`` removes them all, ``DELETE /_sandbox/faults/<id>`` one.
 
-In Python: :class:`helpers.sandbox.admin.SandboxAdmin` (``add_faults``, ``faults``,
+In Python: :class:`helpers.connect.sandbox_admin.SandboxAdmin` (``add_faults``, ``faults``,
 ``clear_faults``, ``remove_fault``).
 
 A rule matches control-plane requests by ``service`` (the SigV4 signing name,
@@ -70,7 +70,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.wrappers import Request, Response
 
-from helpers.errors import UsageError
+from helpers.base.errors import UsageError
 from helpers.sandbox import admin_paths
 from helpers.sandbox.context import SandboxContext, signing_service
 

@@ -52,7 +52,7 @@ from typing import Any, Protocol
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from helpers.regions import sandbox_ip
+from helpers.base.regions import sandbox_ip
 from helpers.sandbox import admin_paths
 from helpers.sandbox.context import LOOPBACK, SandboxContext
 from helpers.sandbox.errors import SandboxError, bind_or_explain

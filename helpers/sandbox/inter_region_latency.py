@@ -46,7 +46,7 @@ _ROUND_TRIP_MS = """
 274 136  97 120  99 217 161 140  60 140 156 150 119 128 134 211 174  63  51  22   3
 """
 
-# Regions of helpers.regions the sample lacks -> the nearest region it has.
+# Regions of helpers.base.regions the sample lacks -> the nearest region it has.
 _STAND_INS = {
     "ap-south-2": "ap-south-1",  # Hyderabad -> Mumbai
     "ap-southeast-3": "ap-southeast-1",  # Jakarta -> Singapore

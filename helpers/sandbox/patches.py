@@ -53,7 +53,7 @@ scale) reads the module's ``_active`` reference, set by the component's
 ``start`` and cleared by its ``stop``, and does what moto does while there is
 none.
 
-Not here: :mod:`helpers.sandbox.lambda_zygote` adjusts boto3 in the zygote, a
+Not here: :mod:`helpers.sandbox.awslambda.lambda_zygote` adjusts boto3 in the zygote, a
 separate interpreter that never imports moto.
 """
 
@@ -68,18 +68,15 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from helpers.sandbox import (
-    acm,
-    admin_paths,
-    apigateway,
-    apigateway_domains,
-    cfn_gaps,
-    global_tables,
-    lambda_runtime,
-    route53_changes,
-    streams,
-)
+from helpers.sandbox import admin_paths
+from helpers.sandbox.acm import validation as acm
+from helpers.sandbox.apigateway import domains as apigateway_domains
+from helpers.sandbox.apigateway import executor as apigateway
+from helpers.sandbox.awslambda import runtime as lambda_runtime
+from helpers.sandbox.cloudformation import gaps as cfn_gaps
 from helpers.sandbox.context import SandboxContext, signing_service
+from helpers.sandbox.dynamodb import global_tables, streams
+from helpers.sandbox.route53 import changes as route53_changes
 
 log = logging.getLogger("helpers.sandbox.patches")
 
@@ -96,7 +93,7 @@ class Patch:
 
     target: str  # "moto.acm.models:CertBundle.check"
     wrap: Callable[[Any], Any]  # the current attribute -> its replacement
-    owner: str  # the declaring module, e.g. "helpers.sandbox.acm"
+    owner: str  # the declaring module, e.g. "helpers.sandbox.acm.validation"
     order: int | None = None  # among declarations of one target: lower is inner
 
 

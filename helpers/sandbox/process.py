@@ -22,8 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from helpers import environ
-from helpers.paths import REPO_ROOT, sandbox_status_file
+from helpers.base import environ
+from helpers.base.paths import REPO_ROOT, sandbox_status_file
 from helpers.sandbox import state_file
 from helpers.sandbox.context import SandboxSettings
 from helpers.sandbox.errors import SandboxError

@@ -17,7 +17,7 @@ tests that are not about quotas only; the workshop and its tests run with them.
 
 :func:`charge` lets a data-plane path that is not a control-plane request --
 CloudFormation deleting a REST API while deleting a stack -- spend from the
-same window (:mod:`helpers.sandbox.cfn_gaps`).
+same window (:mod:`helpers.sandbox.cloudformation.gaps`).
 """
 
 from __future__ import annotations

@@ -23,25 +23,25 @@ class SandboxServer:
         self._started: list[Any] = []
 
     def start(self) -> SandboxServer:
-        from helpers.sandbox.acm import CertificateValidator
-        from helpers.sandbox.apigateway import ApiExecutor
-        from helpers.sandbox.apigateway_domains import CustomDomainNames
+        from helpers.sandbox.acm.validation import CertificateValidator
+        from helpers.sandbox.apigateway.domains import CustomDomainNames
+        from helpers.sandbox.apigateway.executor import ApiExecutor
+        from helpers.sandbox.awslambda.runtime import LambdaRuntime
         from helpers.sandbox.distance import Distance
-        from helpers.sandbox.dns_records import Resolver
         from helpers.sandbox.dns_server import CachingResolver, DnsServer
+        from helpers.sandbox.dynamodb.global_tables import GlobalTables
+        from helpers.sandbox.dynamodb.streams import StreamPollers
         from helpers.sandbox.faults import Faults
-        from helpers.sandbox.global_tables import GlobalTables
-        from helpers.sandbox.health_checkers import HealthCheckers
         from helpers.sandbox.http_front import HttpFront
-        from helpers.sandbox.lambda_runtime import LambdaRuntime
         from helpers.sandbox.patches import MotoPatches
         from helpers.sandbox.persistence import SandboxState
         from helpers.sandbox.quotas import Quotas
-        from helpers.sandbox.route53_api import Route53Api
-        from helpers.sandbox.route53_changes import Route53Changes
-        from helpers.sandbox.route53_record_rules import Route53RecordRules
-        from helpers.sandbox.streams import StreamPollers
-        from helpers.sandbox.website import WebsiteHost
+        from helpers.sandbox.route53.api import Route53Api
+        from helpers.sandbox.route53.changes import Route53Changes
+        from helpers.sandbox.route53.dns_records import Resolver
+        from helpers.sandbox.route53.health_checkers import HealthCheckers
+        from helpers.sandbox.route53.record_rules import Route53RecordRules
+        from helpers.sandbox.s3.website import WebsiteHost
 
         ctx = self.ctx
         try:

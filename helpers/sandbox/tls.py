@@ -5,7 +5,7 @@ A browser (or ``curl -x``) asked for an ``https://`` URL through a proxy sends
 a certificate for ``host`` issued on the spot by this local CA, reads the plain
 HTTP request inside and hands it to the region listener DNS chose, as for
 ``http://`` URLs. Nothing else in the sandbox speaks TLS: the helpers and the
-health checkers use plain HTTP on loopback directly (``helpers/net.py``).
+health checkers use plain HTTP on loopback directly (``helpers/connect/net.py``).
 
 The CA is made fresh for every sandbox start (an EC P-256 key that never leaves
 the process's temporary directory); its certificate is written to

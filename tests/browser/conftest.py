@@ -6,7 +6,7 @@ Two local servers stand in for AWS:
   ``X-Workshop-Region``, ``GET/POST /ticket`` with pages and ``next`` tokens,
   ``GET /health``, ``{"message"}`` errors, plus switches to break it on purpose.
 * ``Website``: S3 static website hosting, serving the objects that
-  ``helpers.webui.publish`` uploaded (to moto's in-process S3) with their stored
+  ``helpers.aws.webui.publish`` uploaded (to moto's in-process S3) with their stored
   Content-Type and Cache-Control, ``error.html`` with 404 for missing keys.
 
 They listen on different ports, so every API call from the page is cross-origin and
@@ -345,14 +345,15 @@ class Website:
 
 def publish_to_moto(api_base_url: str, monkeypatch: pytest.MonkeyPatch,
                     times: int = 1) -> dict[str, dict]:
-    """Run ``helpers.webui.publish`` ``times`` times into one bucket of moto's S3.
+    """Run ``helpers.aws.webui.publish`` ``times`` times into one bucket of moto's S3.
 
     Returns what is in the bucket afterwards: key -> Body, ContentType, CacheControl.
     """
     import boto3
     from moto import mock_aws
 
-    from helpers import session, webui
+    from helpers.aws import webui
+    from helpers.connect import session
 
     with mock_aws():
         s3 = boto3.client("s3", region_name=PAGE_REGION, aws_access_key_id="testing",

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from helpers import webui
+from helpers.aws import webui
 
 PAGE_REGION = "eu-west-1"  # where conftest.py publishes the page
 SUCCESS = "Successful response reading from DynamoDB table."
@@ -231,7 +231,7 @@ def test_missing_page_serves_error_html(page, site):
     expect(page).to_have_title("Wild Rydes support tickets")
 
 
-# ---------------------------------------------------------------- helpers/webui.py
+# ---------------------------------------------------------------- helpers/aws/webui.py
 
 
 def test_published_objects(site, fake_api):

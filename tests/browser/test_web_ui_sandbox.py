@@ -14,9 +14,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from helpers import failover, net
-from helpers.regions import sandbox_ip
-from helpers.webui import region_display_name
+from helpers.aws import failover
+from helpers.aws.webui import region_display_name
+from helpers.base.regions import sandbox_ip
+from helpers.connect import net
 from workshop_steps import deploy_regions, set_up_failover, tear_down
 
 SUCCESS = "Successful response reading from DynamoDB table."

@@ -10,7 +10,7 @@ import pytest
 @pytest.fixture()
 def aws(sandbox):
     """boto3 clients for the test sandbox: ``aws("lambda", "eu-west-1")``."""
-    from helpers.session import client
+    from helpers.connect.session import client
 
     return client
 
@@ -40,7 +40,7 @@ def participant_with_zone(sandbox, tmp_path, monkeypatch, new_participant):
     """Make a participant of its own (in a workshop home of its own) with a public hosted
     zone for its domain: ``config, zone_id = participant_with_zone("ad")``. The zone,
     emptied of its records, is deleted when the test ends."""
-    from helpers import failover
+    from helpers.aws import failover
 
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
     made: list[str] = []
@@ -65,7 +65,7 @@ def full_workshop(sandbox, tmp_path_factory, new_participant):
     Both API stacks, both UI stacks, replication, and Route 53 failover (zone,
     certificates, custom domains, health check, failover records) for a
     participant and domain of its own, so the module shares nothing with any
-    other. Yields the :class:`~helpers.config.WorkshopConfig`.
+    other. Yields the :class:`~helpers.core.config.WorkshopConfig`.
     """
     from workshop_steps import deploy_regions, set_up_failover, tear_down
 

@@ -108,7 +108,7 @@ def test_the_aws_clock_sandbox_leaves_every_other_client_on_the_session_sandbox(
         aws_clock, sandbox):
     """Otherwise this module's `aws` tests (and any module after it in the process) wait
     out real 30-second quota windows on the clock-1.0 sandbox."""
-    from helpers import net
+    from helpers.connect import net
     from helpers.sandbox import require_status
 
     assert aws_clock("sts").meta.endpoint_url != sandbox["endpoint_url"]
@@ -200,7 +200,7 @@ Resources:
 
 def test_a_stack_deletion_throttled_by_delete_rest_api_is_retried(aws):
     """Item 7: DELETE_FAILED on the DeleteRestApi quota is retried, saying so."""
-    from helpers import stacks
+    from helpers.aws import stacks
 
     region = "eu-north-1"
     name = f"quota-{uuid.uuid4().hex[:8]}"
@@ -216,7 +216,7 @@ def test_a_stack_deletion_throttled_by_delete_rest_api_is_retried(aws):
 
 def test_custom_domain_creation_waits_out_the_quota_and_says_so(aws):
     """Item 2: a second CreateDomainName in the window is paced, with a line saying why."""
-    from helpers import pacing
+    from helpers.aws import pacing
 
     region = "ap-northeast-2"
     once = aws("apigateway", region, retries=False)

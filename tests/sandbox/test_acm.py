@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from helpers.net import wait_until
-from helpers.sandbox.apigateway_domains import CERTIFICATE_RELEASE_S
+from helpers.connect.net import wait_until
+from helpers.sandbox.apigateway.domains import CERTIFICATE_RELEASE_S
 
 
 def request(aws, region: str, domain: str, *sans: str) -> str:
@@ -83,9 +83,9 @@ def test_waiting_alone_never_issues_a_dns_validated_certificate():
     from moto.route53.models import route53_backends
 
     from helpers.sandbox import patches
-    from helpers.sandbox.acm import CertificateValidator
+    from helpers.sandbox.acm.validation import CertificateValidator
     from helpers.sandbox.context import ACCOUNT_ID, SandboxContext, SandboxSettings
-    from helpers.sandbox.dns_records import Resolver
+    from helpers.sandbox.route53.dns_records import Resolver
 
     with mock_aws():
         ctx = SandboxContext(SandboxSettings(time_scale=0.05))
@@ -147,7 +147,7 @@ def test_waiting_for_a_certificate_whose_records_are_missing_stops_with_what_to_
         sandbox, tmp_path, monkeypatch, new_participant):
     """Notebook 03.3 without the validation records: the wait ends at its timeout with the
     certificate's status and what to check, not a waiter's traceback."""
-    from helpers import failover
+    from helpers.aws import failover
     from workshop_steps import tear_down
 
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))

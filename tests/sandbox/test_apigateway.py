@@ -11,7 +11,7 @@ import zipfile
 import pytest
 import requests
 
-from helpers.regions import sandbox_ip
+from helpers.base.regions import sandbox_ip
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -139,7 +139,7 @@ def call(sandbox, region: str, host: str, method: str, path: str, **kwargs) -> r
 
 @pytest.fixture(scope="module")
 def echo_api(sandbox):
-    from helpers.session import client as aws
+    from helpers.connect.session import client as aws
 
     api = Api(aws, REGION)
     echo = create_function(aws, REGION, ECHO)

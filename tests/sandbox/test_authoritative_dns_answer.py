@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import failover, net
+from helpers.aws import failover
+from helpers.connect import net
 
 TARGET = "d-abc123.execute-api.ap-southeast-1.amazonaws.com"
 

@@ -17,14 +17,15 @@ from pathlib import Path
 import pytest
 import requests
 
-from helpers import cleanup, deployment, failover, net, replication, stacks, tickets
+from helpers.aws import cleanup, deployment, failover, replication, stacks, tickets
+from helpers.base.paths import REPO_ROOT
+from helpers.base.regions import sandbox_ip
 from helpers.cli import main
-from helpers.config import WorkshopConfig
-from helpers.paths import REPO_ROOT
-from helpers.regions import sandbox_ip
+from helpers.connect import net
+from helpers.connect.sandbox_admin import SandboxAdmin
+from helpers.connect.session import client
+from helpers.core.config import WorkshopConfig
 from helpers.sandbox import admin_paths
-from helpers.sandbox.admin import SandboxAdmin
-from helpers.session import client
 from workshop_cli import workshop
 
 CATALOGUE = REPO_ROOT / "docs" / "bad-inputs.md"

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 
-from helpers import bench, cli
+from helpers import cli
+from helpers.runs import bench
 
 
 def test_bench_json_has_both_methods_lag_at_50_writes_a_second(sandbox, capsys, monkeypatch,

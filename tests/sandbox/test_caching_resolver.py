@@ -16,7 +16,7 @@ import dns.query
 import dns.rcode
 import pytest
 
-from helpers.net import wait_until
+from helpers.connect.net import wait_until
 from helpers.sandbox import SandboxSettings, running_sandbox
 
 SCALE = 0.01

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import architecture, calllog, deployment, failover
-from helpers.config import WorkshopConfig
-from helpers.paths import call_log
+from helpers.aws import deployment, failover
+from helpers.base.paths import call_log
+from helpers.connect import calllog
+from helpers.core.config import WorkshopConfig
+from helpers.views import architecture
 
 pytestmark = pytest.mark.story
 
@@ -77,7 +79,7 @@ def test_a_cell_shows_its_calls_under_its_output_in_a_real_kernel(participant):
     from nbclient import NotebookClient
 
     notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("import threading\nfrom helpers.session import client\n"
+        nbformat.v4.new_code_cell("import threading\nfrom helpers.connect.session import client\n"
                                   "s3 = client('s3', 'eu-west-1')\nprint('listing')\n"
                                   "s3.list_buckets()['ResponseMetadata']['HTTPStatusCode']"),
         nbformat.v4.new_code_cell("t = threading.Thread(target=lambda: s3.list_buckets())\n"

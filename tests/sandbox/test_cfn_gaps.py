@@ -9,8 +9,8 @@ import uuid
 import pytest
 import yaml
 
-from helpers.packaging import build_zip, code_key
-from helpers.paths import TEMPLATES
+from helpers.aws.packaging import build_zip, code_key
+from helpers.base.paths import TEMPLATES
 
 REGION = "eu-west-1"
 SECONDARY = "ap-southeast-1"
@@ -57,7 +57,7 @@ def stack_resources(cfn, name: str) -> dict[str, dict]:
 
 def deploy_kit_stacks() -> dict:
     """The kit's three templates deployed in the sandbox under a fresh prefix."""
-    from helpers.session import client
+    from helpers.connect.session import client
 
     prefix = unique_prefix()
     s3, cfn = client("s3", REGION), client("cloudformation", REGION)
@@ -88,7 +88,7 @@ def deploy_kit_stacks() -> dict:
 def remove_kit_stacks(kit: dict) -> None:
     """Delete what :func:`deploy_kit_stacks` made (stacks still there, then the code bucket).
     Nothing is swallowed: a deletion that fails fails the test's teardown."""
-    from helpers.session import client
+    from helpers.connect.session import client
 
     cfn, s3 = client("cloudformation", REGION), client("s3", REGION)
     for kind in ("replication", "ui", "api"):
@@ -230,7 +230,7 @@ def test_deleting_the_kit_stacks_removes_their_resources(sandbox, aws):
 
 def delete_stack(cfn, name: str) -> None:
     """Delete and wait; a deletion the account's DeleteRestApi quota failed is retried, as
-    AWS users (and helpers/stacks.py) do."""
+    AWS users (and helpers/aws/stacks.py) do."""
     cfn.delete_stack(StackName=name)
     deadline = time.monotonic() + 30
     while True:

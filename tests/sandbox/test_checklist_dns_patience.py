@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import checklist, failover, net
-from helpers.regions import sandbox_ip
+from helpers import checklist
+from helpers.aws import failover
+from helpers.base.regions import sandbox_ip
+from helpers.connect import net
 
 
 @pytest.fixture()

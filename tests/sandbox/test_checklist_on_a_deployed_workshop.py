@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 
-from helpers import cleanup, runner
+from helpers.aws import cleanup
 from helpers.cli import main
-from helpers.config import WorkshopConfig
+from helpers.core.config import WorkshopConfig
+from helpers.runs import runner
 from workshop_cli import workshop
 
 DEPLOYED = ["1", "2", "3.1", "3.2", "3.3"]

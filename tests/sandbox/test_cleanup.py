@@ -23,11 +23,12 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import cleanup, deployment, failover, net, tickets
-from helpers.config import WorkshopConfig
-from helpers.ownership import tags
-from helpers.sandbox.admin import SandboxAdmin
-from helpers.session import client
+from helpers.aws import cleanup, deployment, failover, tickets
+from helpers.aws.ownership import tags
+from helpers.connect import net
+from helpers.connect.sandbox_admin import SandboxAdmin
+from helpers.connect.session import client
+from helpers.core.config import WorkshopConfig
 from workshop_cli import workshop
 from workshop_steps import deploy_regions, set_up_failover, tear_down
 

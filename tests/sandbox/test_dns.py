@@ -10,7 +10,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from helpers.regions import sandbox_ip
+from helpers.base.regions import sandbox_ip
 from helpers.sandbox.context import SandboxContext, SandboxSettings
 from helpers.sandbox.dns_server import DnsServer
 from helpers.sandbox.errors import SandboxError

@@ -7,7 +7,7 @@ interval x failure threshold + the DNS TTL, on the sandbox clock.
 
 Then, on the same deployment, the drill on a global table (``workshop drill
 --replication global-tables``): refused, in one line, while the tables are not global;
-after the conversion of module 4.1 (helpers.global_tables.convert) the same drill fails
+after the conversion of module 4.1 (helpers.aws.global_tables.convert) the same drill fails
 over within the bound, and the global table replicates every acknowledged write both ways
 (RPO after drain 0, nothing lost). The conversion cannot be undone, so the module's tests
 run in file order, the conversion's last (one deployment for both, not two).
@@ -20,9 +20,12 @@ import json
 import matplotlib.image
 import pytest
 
-from helpers import cli, deployment, drill, failover, global_tables, net, polling, session, tickets
-from helpers.config import WorkshopConfig
-from helpers.sandbox import admin
+from helpers import cli, drill
+from helpers.aws import deployment, failover, global_tables, tickets
+from helpers.base import polling
+from helpers.connect import net, session
+from helpers.connect import sandbox_admin as admin
+from helpers.core.config import WorkshopConfig
 from workshop_sandboxes import module_sandbox_at_workshop_clock  # noqa: F401  (our `sandbox`)
 
 pytestmark = pytest.mark.story  # the conversion to a global table comes last

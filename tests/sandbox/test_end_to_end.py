@@ -13,9 +13,10 @@ import time
 
 import pytest
 
-from helpers import cleanup, deployment, failover, net, replication, tickets
-from helpers.regions import sandbox_ip
-from helpers.session import client
+from helpers.aws import cleanup, deployment, failover, replication, tickets
+from helpers.base.regions import sandbox_ip
+from helpers.connect import net
+from helpers.connect.session import client
 from workshop_sandboxes import module_sandbox_at_workshop_clock  # noqa: F401  (our `sandbox`)
 from workshop_steps import tear_down
 

@@ -1,4 +1,4 @@
-"""DynamoDB global tables (version 2019.11.21) in the sandbox (helpers.sandbox.global_tables):
+"""DynamoDB global tables (version 2019.11.21) in the sandbox (`sandbox.dynamodb.global_tables`):
 UpdateTable ReplicaUpdates with AWS's requirements, replica status, the replica's schema and
 items, replication both ways one round trip late, last writer wins, replica deletion, and
 replication that resumes after a restart."""
@@ -11,9 +11,9 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers.net import wait_until
+from helpers.connect.net import wait_until
+from helpers.connect.sandbox_admin import SandboxAdmin
 from helpers.sandbox import SandboxSettings, process
-from helpers.sandbox.admin import SandboxAdmin
 from helpers.sandbox.inter_region_latency import round_trip_ms
 from workshop_sandboxes import (
     FAST_TIME_SCALE,

@@ -1,5 +1,5 @@
 """Module 4.1 on the sandbox: the participant's tables become one global table the way AWS
-allows (helpers.global_tables), keeping every ticket -- a secondary-only one included --,
+allows (helpers.aws.global_tables), keeping every ticket -- a secondary-only one included --,
 both regions' functions on it, the replicator retired, the checklist's items done, and the
 clean-up removing the replica before the tables."""
 
@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import checklist, cleanup, deployment, global_tables, net, replication, tickets
-from helpers.config import WorkshopConfig
+from helpers import checklist
+from helpers.aws import cleanup, deployment, global_tables, replication, tickets
+from helpers.connect import net
+from helpers.core.config import WorkshopConfig
 from workshop_sandboxes import module_sandbox_at_fast_clock  # noqa: F401  (our `sandbox`)
 from workshop_steps import deploy_regions, tear_down
 

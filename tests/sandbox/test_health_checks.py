@@ -19,10 +19,10 @@ import dns.message
 import dns.query
 import pytest
 
-from helpers.net import wait_until
-from helpers.regions import sandbox_ip
-from helpers.sandbox.admin import Refused, health_check_timeline
-from helpers.sandbox.health_checkers import REFUSED
+from helpers.base.regions import sandbox_ip
+from helpers.connect.net import wait_until
+from helpers.connect.sandbox_admin import Refused, health_check_timeline
+from helpers.sandbox.route53.health_checkers import REFUSED
 
 CHECKER_REGIONS = {"us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1",
                    "ap-southeast-2", "ap-northeast-1", "sa-east-1"}
@@ -506,8 +506,8 @@ def test_watching_the_check_stays_within_route53s_shared_quota(sandbox, aws, tmp
     import subprocess
     import sys
 
-    from helpers import failover
-    from helpers.paths import REPO_ROOT
+    from helpers.aws import failover
+    from helpers.base.paths import REPO_ROOT
 
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
     config = new_participant("hq")
@@ -532,7 +532,7 @@ def test_watching_the_check_stays_within_route53s_shared_quota(sandbox, aws, tmp
 
         # Another process (a re-run notebook) replaces the check: the watcher follows it.
         route53.delete_health_check(HealthCheckId=first_id)
-        script = ("import json; from helpers import failover; from helpers.config import "
+        script = ("import json; from helpers import failover; from helpers.core.config import "
                   f"WorkshopConfig; print(json.dumps(failover.create_health_check("
                   f"WorkshopConfig(prefix={config.prefix!r}, domain={config.domain!r}))))")
         made = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env=os.environ.copy(),

@@ -10,9 +10,9 @@ import uuid
 import pytest
 import requests
 
-from helpers.regions import CITY_LABELS, sandbox_ip
+from helpers.base.regions import CITY_LABELS, sandbox_ip
+from helpers.connect.sandbox_admin import SandboxAdmin
 from helpers.sandbox import SandboxSettings, admin_paths
-from helpers.sandbox.admin import SandboxAdmin
 
 OUTAGE_REGION = "sa-east-1"
 

@@ -11,8 +11,8 @@ import uuid
 
 import pytest
 
-from helpers.net import wait_until
-from helpers.packaging import build_zip
+from helpers.aws.packaging import build_zip
+from helpers.connect.net import wait_until
 from helpers.sandbox.inter_region_latency import round_trip_ms
 
 SOURCE_REGION = "eu-west-1"

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from test_lambda_runtime import OTHER_REGION, REGION, create_function, invoke
 
-from helpers.sandbox.admin import SandboxAdmin
-from helpers.sandbox.lambda_runtime import COLD_START_INIT_S, FORK_SUPPORTED
+from helpers.connect.sandbox_admin import SandboxAdmin
+from helpers.sandbox.awslambda.runtime import COLD_START_INIT_S, FORK_SUPPORTED
 
 pytestmark = pytest.mark.skipif(not FORK_SUPPORTED, reason="forking needs Linux's pidfds")
 
@@ -166,8 +166,8 @@ def test_a_function_shipping_its_own_copy_of_a_preloaded_module_imports_its_own(
 
 
 def test_the_zygote_and_its_environments_end_when_the_sandbox_dies(sandbox):
+    from helpers.connect.session import client
     from helpers.sandbox import SandboxSettings, running_sandbox
-    from helpers.session import client
 
     settings = SandboxSettings(time_scale=sandbox["time_scale"], persist=False)
     with running_sandbox(settings) as own:

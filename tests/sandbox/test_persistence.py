@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from helpers import checklist, net, tickets
-from helpers.config import WorkshopConfig
+from helpers import checklist
+from helpers.aws import tickets
+from helpers.connect import net
+from helpers.connect.sandbox_admin import SandboxAdmin, stream_mappings
+from helpers.core.config import WorkshopConfig
 from helpers.sandbox import SandboxSettings, admin_paths, process, state_file
-from helpers.sandbox.admin import SandboxAdmin, stream_mappings
 from workshop_cli import workshop
 from workshop_steps import deploy_regions, set_up_failover
 
@@ -160,7 +162,7 @@ def _patches(endpoint_url: str) -> list[list[str]] | None:
 def test_a_restored_sandbox_patches_moto_as_a_fresh_one_does(own_sandbox):
     """The moto patches (helpers.sandbox.patches) after a kill -9 and a restore are the fresh
     start's: the same ones, nested the same way (both wrappers of CreateDomainName work)."""
-    from helpers.session import client
+    from helpers.connect.session import client
 
     start, status = own_sandbox
     info = start(fresh=True)
@@ -184,7 +186,7 @@ def test_a_restored_sandbox_patches_moto_as_a_fresh_one_does(own_sandbox):
     assert again["state"]["restored_from"] >= saved["last_saved_at"]
     assert _patches(again["endpoint_url"]) == fresh  # installed while restoring
     owners = [owner for target, owner in fresh if target.endswith(".create_domain_name")]
-    assert owners == ["helpers.sandbox.apigateway", "helpers.sandbox.apigateway_domains"]
+    assert owners == ["helpers.sandbox.apigateway.executor", "helpers.sandbox.apigateway.domains"]
     apigw = client("apigateway", "eu-west-1")
     with pytest.raises(apigw.exceptions.ConflictException):
         create_domain()  # the outer wrapper: the name is taken
@@ -194,7 +196,7 @@ def test_a_restored_sandbox_patches_moto_as_a_fresh_one_does(own_sandbox):
 
 
 def _queues() -> list[str]:
-    from helpers.session import client
+    from helpers.connect.session import client
 
     return client("sqs", "eu-west-1").list_queues().get("QueueUrls", [])
 
@@ -210,7 +212,7 @@ def test_down_keeps_the_state_fresh_and_forget_discard_it(tmp_path, monkeypatch)
         assert started.returncode == 0, started.stderr
         assert ", empty" in started.stdout.splitlines()[0]
         assert f"state         {saved}" in workshop("sandbox", "status", env=env).stdout
-        from helpers.session import client
+        from helpers.connect.session import client
 
         client("sqs", "eu-west-1").create_queue(QueueName="kept")
         assert workshop("sandbox", "down", env=env).stdout.strip() == "sandbox stopped"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import preflight
-from helpers.sandbox.admin import SandboxAdmin
+from helpers.aws import preflight
+from helpers.connect.sandbox_admin import SandboxAdmin
 
 
 @pytest.fixture()
@@ -60,7 +60,7 @@ def test_no_control_plane_is_one_failed_check_that_says_why(config, monkeypatch)
 
 
 def test_account_block_public_access_on_public_policies_fails_with_what_to_change(config):
-    from helpers.session import account_id, client
+    from helpers.connect.session import account_id, client
 
     account = account_id(config.primary_region)
     s3control = client("s3control", config.primary_region)

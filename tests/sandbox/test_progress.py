@@ -17,9 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers import checklist, cleanup, deployment, failover, runner, settings
+from helpers import checklist
+from helpers.aws import cleanup, deployment, failover
 from helpers.cli import main
-from helpers.config import WorkshopConfig
+from helpers.core import settings
+from helpers.core.config import WorkshopConfig
+from helpers.runs import runner
 from workshop_sandboxes import module_sandbox_at_workshop_clock  # noqa: F401  (our `sandbox`)
 from workshop_steps import tear_down
 

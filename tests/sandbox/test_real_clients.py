@@ -32,9 +32,9 @@ from typing import Any
 
 import pytest
 
-from helpers import deployment, failover, tickets
-from helpers.config import WorkshopConfig
-from helpers.regions import sandbox_ip
+from helpers.aws import deployment, failover, tickets
+from helpers.base.regions import sandbox_ip
+from helpers.core.config import WorkshopConfig
 
 INSTALL_COMMAND = "make system-packages"
 

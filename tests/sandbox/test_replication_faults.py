@@ -20,10 +20,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from helpers import deployment, replication
-from helpers.config import WorkshopConfig
-from helpers.sandbox.admin import SandboxAdmin
-from helpers.session import client
+from helpers.aws import deployment, replication
+from helpers.connect.sandbox_admin import SandboxAdmin
+from helpers.connect.session import client
+from helpers.core.config import WorkshopConfig
 from workshop_cli import workshop
 from workshop_steps import tear_down
 

@@ -1,5 +1,5 @@
 """Route 53 changes are PENDING before they are INSYNC; a change to a record set still
-PENDING is refused with PriorRequestNotComplete (helpers.sandbox.route53_changes)."""
+PENDING is refused with PriorRequestNotComplete (helpers.sandbox.route53.changes)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers.net import time_scale, wait_until
-from helpers.sandbox.route53_changes import PROPAGATION_S
+from helpers.connect.net import time_scale, wait_until
+from helpers.sandbox.route53.changes import PROPAGATION_S
 
 
 def change(name: str, value: str) -> dict:
@@ -29,7 +29,7 @@ def test_a_change_is_pending_then_insync_after_the_scaled_propagation_time(zone,
     wait_until(lambda: route53.get_change(Id=info["Id"])["ChangeInfo"]["Status"] == "INSYNC",
                timeout=propagation + 5, interval=0.1, what="the change to be INSYNC")
     assert time.monotonic() - submitted >= propagation
-    # The waiter the kit uses (helpers.failover.change_records) sees the same.
+    # The waiter the kit uses (helpers.aws.failover.change_records) sees the same.
     route53.get_waiter("resource_record_sets_changed").wait(Id=info["Id"])
 
 
@@ -49,7 +49,7 @@ def past_the_rate_quota(call, **params):
 
 
 def test_a_second_change_to_a_pending_record_set_is_prior_request_not_complete(zone, aws):
-    from helpers.session import client
+    from helpers.connect.session import client
 
     zone_id, domain = zone
     once = client("route53", "us-east-1", retries=False).change_resource_record_sets

@@ -12,7 +12,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import cli, deployment, runner, state
+from helpers import cli
+from helpers.aws import deployment
+from helpers.core import state
+from helpers.runs import runner
 from helpers.sandbox import process
 
 SET_UP = "00-set-up.ipynb"
@@ -121,7 +124,7 @@ def test_without_a_running_sandbox_the_run_starts_one_and_stops_it(
     monkeypatch.setenv("WORKSHOP_SANDBOX_FILE", str(own_status))
     write_notebook(runner.NOTEBOOKS, SET_UP,
                    "import json, os\n"
-                   "from helpers.session import client\n"
+                   "from helpers.connect.session import client\n"
                    "cloudformation = client('cloudformation', 'eu-west-1')\n"
                    "stacks = cloudformation.list_stacks()['StackSummaries']\n"
                    "print(json.dumps({'stacks': len(stacks), "

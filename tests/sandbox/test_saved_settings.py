@@ -14,9 +14,10 @@ import json
 
 import pytest
 
-from helpers import cleanup, settings, state
-from helpers.config import WorkshopConfig
-from helpers.session import client
+from helpers.aws import cleanup
+from helpers.connect.session import client
+from helpers.core import settings, state
+from helpers.core.config import WorkshopConfig
 from workshop_cli import workshop
 
 ERIN = WorkshopConfig(mode="sandbox", prefix="erin", domain="erin.acme-tickets.test",

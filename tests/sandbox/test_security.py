@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import cleanup, deployment
-from helpers.session import client
+from helpers.aws import cleanup, deployment
+from helpers.connect.session import client
 
 TCP_LISTEN = "0A"
 

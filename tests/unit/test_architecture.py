@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from helpers import architecture as arch
-from helpers.config import WorkshopConfig
+from helpers.core.config import WorkshopConfig
+from helpers.views import architecture as arch
 
 CONFIG = WorkshopConfig(mode="sandbox", prefix="alice", domain="example.com")
 PRIMARY, SECONDARY = CONFIG.regions

@@ -9,8 +9,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from helpers import awscli, calllog, cell_calls, cli
-from helpers.paths import call_log
+from helpers import cli
+from helpers.base.paths import call_log
+from helpers.connect import awscli, calllog, cell_calls
 
 ACCOUNT = "123456789012"
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import boto3
 from botocore.stub import Stubber
 
-from helpers import cleanup
-from helpers.config import WorkshopConfig
-from helpers.ownership import tags
+from helpers.aws import cleanup
+from helpers.aws.ownership import tags
+from helpers.core.config import WorkshopConfig
 
 CONFIG = WorkshopConfig(prefix="carol", domain="carol.example.com")
 REGION = CONFIG.primary_region

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import charts
 from helpers.sandbox import clock
 from helpers.sandbox.clock import REAL, SCALED, Clock, Duration
+from helpers.views import charts
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMITS = ROOT / "docs" / "aws-limits.md"
@@ -161,17 +161,14 @@ def test_a_duration_is_said_with_its_clock():
 
 
 def test_the_modules_figures_are_the_clocks():
-    from helpers import cleanup, failover, stacks
-    from helpers.sandbox import (
-        apigateway,
-        apigateway_domains,
-        global_tables,
-        lambda_runtime,
-        quotas,
-        route53_changes,
-        streams,
-    )
+    from helpers.aws import cleanup, failover, stacks
+    from helpers.sandbox import quotas
+    from helpers.sandbox.apigateway import domains as apigateway_domains
+    from helpers.sandbox.apigateway import executor as apigateway
+    from helpers.sandbox.awslambda import runtime as lambda_runtime
+    from helpers.sandbox.dynamodb import global_tables, streams
     from helpers.sandbox.inter_region_latency import round_trip_ms
+    from helpers.sandbox.route53 import changes as route53_changes
 
     figures = {
         "route53_change_pending": route53_changes.PROPAGATION_S,

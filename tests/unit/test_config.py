@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import deployment, settings, state
-from helpers.config import ConfigError, WorkshopConfig
+from helpers.aws import deployment
+from helpers.core import settings, state
+from helpers.core.config import ConfigError, WorkshopConfig
 
 
 @pytest.fixture(autouse=True)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import nbformat
 
-from helpers import checklist, curriculum, run_index, runner
-from helpers.config import WorkshopConfig
-from helpers.paths import NOTEBOOKS
+from helpers import checklist
+from helpers.base.paths import NOTEBOOKS
+from helpers.core import curriculum
+from helpers.core.config import WorkshopConfig
+from helpers.runs import run_index, runner
 
 
 def test_every_notebook_of_the_curriculum_exists_and_is_numbered_in_order():

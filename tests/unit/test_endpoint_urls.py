@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers.endpoint_urls import Target, targets
+from helpers.core.endpoint_urls import Target, targets
 
 
 def test_an_api_stage_first_by_the_path_form_then_by_host_under_emulator_domains():

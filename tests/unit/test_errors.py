@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError, EndpointConnectionError, NoRegionError
 
-from helpers.errors import explain
+from helpers.base.errors import explain
 
 
 def client_error(code: str, operation: str = "DescribeStacks", message: str = "") -> ClientError:

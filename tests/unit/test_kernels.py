@@ -8,8 +8,8 @@ import os
 import nbformat
 from nbclient import NotebookClient
 
-from helpers.kernels import KernelQueue
-from helpers.paths import NOTEBOOKS
+from helpers.base.paths import NOTEBOOKS
+from helpers.runs.kernels import KernelQueue
 
 
 def run(kernel, *sources: str):
@@ -33,7 +33,7 @@ def test_each_notebook_gets_a_fresh_warm_kernel_and_nothing_is_left():
         first = kernels.take(still_to_run=2)
         assert kernels.starting == 2  # the next two notebooks' kernels
         cells = run(first,
-                    "import sys, os; print('helpers.progress' in sys.modules, os.getcwd())",
+                    "import sys, os; print('helpers.views.progress' in sys.modules, os.getcwd())",
                     "leftover = 42; print(os.getpid())")
         assert output(cells[0]).split() == ["True", str(NOTEBOOKS)]
         assert [c.execution_count for c in cells] == [1, 2]  # the imports ran silently

@@ -1,8 +1,8 @@
-"""One seam for the mode: only ``helpers/target.py`` compares the mode's name.
+"""One seam for the mode: only ``helpers/core/target.py`` compares the mode's name.
 
 Every per-mode decision (where requests go, how HTTP and DNS reach the app, the
 time scale, the preflight checks, the drill scenarios, ...) is the mode's target's
-(:mod:`helpers.target`); every other module asks ``config.target`` or
+(:mod:`helpers.core.target`); every other module asks ``config.target`` or
 ``session.current_target()``. This test reads each module under ``helpers/``
 with ``ast`` and fails on a comparison against a mode's name (``"sandbox"``,
 ``"aws"``, ``"endpoint"``), on a comparison of a mode (``.mode``, ``mode``,
@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers import target
+from helpers.core import target
 
 HELPERS = Path(__file__).resolve().parents[2] / "helpers"
 MODE_NAMES = frozenset({"sandbox", "aws", "endpoint"})
-SEAM = "helpers/target.py"  # the one module that knows the modes by name
+SEAM = "helpers/core/target.py"  # the one module that knows the modes by name
 # The settings parser/validator that turns user input into a mode may list the valid
-# names. Today none has to: helpers/config.py asks target.mode_problem and the CLI
+# names. Today none has to: helpers/core/config.py asks target.mode_problem and the CLI
 # offers target.MODES. A module that must would be named here, with why.
 PARSERS: dict[str, str] = {}
 
@@ -88,7 +88,7 @@ def test_no_module_but_the_seam_decides_by_the_mode_s_name():
         if name == SEAM or name in PARSERS:
             continue
         found += violations(path.read_text(), name)
-    assert not found, ("decided by the mode's name outside helpers/target.py; ask "
+    assert not found, ("decided by the mode's name outside helpers/core/target.py; ask "
                        "config.target (or session.current_target()) instead:\n"
                        + "\n".join(found))
 
@@ -135,12 +135,12 @@ def test_the_check_leaves_what_decides_nothing(code):
 def test_a_violation_planted_in_a_module_fails_the_check():
     """The check as the suite runs it, on a real module with one comparison added: it
     must name the file and the line."""
-    source = (HELPERS / "runner.py").read_text()
+    source = (HELPERS / "runs" / "runner.py").read_text()
     planted = source + '\n\ndef _planted(config):\n    return config.mode == "sandbox"\n'
-    assert not violations(source, "helpers/runner.py")
-    found = violations(planted, "helpers/runner.py")
+    assert not violations(source, "helpers/runs/runner.py")
+    found = violations(planted, "helpers/runs/runner.py")
     line = len(planted.splitlines())
-    assert found == [f"helpers/runner.py:{line}: compares with a mode's name: "
+    assert found == [f"helpers/runs/runner.py:{line}: compares with a mode's name: "
                      "config.mode == 'sandbox'"]
 
 
@@ -173,7 +173,7 @@ def test_endpoint_mode_needs_its_url(monkeypatch):
 
 
 def test_a_config_s_target_is_its_mode_s_and_an_unknown_mode_names_the_valid_ones():
-    from helpers.config import ConfigError, WorkshopConfig
+    from helpers.core.config import ConfigError, WorkshopConfig
 
     assert WorkshopConfig(mode="aws").target is target.for_mode("aws")
     with pytest.raises(ConfigError, match="unknown mode 'cloud': choose one of sandbox, aws, "
@@ -187,7 +187,7 @@ def test_a_config_s_target_is_its_mode_s_and_an_unknown_mode_names_the_valid_one
 
 
 def test_scoped_environment_puts_back_what_it_set_and_only_that(monkeypatch):
-    from helpers import environ
+    from helpers.base import environ
 
     monkeypatch.setenv("WORKSHOP_HOME", "/before")
     monkeypatch.delenv("WORKSHOP_SANDBOX_FILE", raising=False)
@@ -202,7 +202,7 @@ def test_scoped_environment_puts_back_what_it_set_and_only_that(monkeypatch):
 
 
 def test_scoped_environment_with_every_variable_puts_back_all_of_them(monkeypatch):
-    from helpers import environ
+    from helpers.base import environ
 
     monkeypatch.setenv("WORKSHOP_MODE", "aws")
     monkeypatch.delenv("WORKSHOP_PREFIX", raising=False)
@@ -216,7 +216,7 @@ def test_scoped_environment_with_every_variable_puts_back_all_of_them(monkeypatc
 
 
 def test_no_progress_callback_says_nothing_and_one_is_used_as_given():
-    from helpers.say import or_quiet, quiet
+    from helpers.base.say import or_quiet, quiet
 
     assert or_quiet(None) is quiet and quiet("anything") is None
     heard: list[str] = []
@@ -224,10 +224,10 @@ def test_no_progress_callback_says_nothing_and_one_is_used_as_given():
     assert heard == ["a line"]
 
 
-ENVIRONMENT_SEAM = "helpers/environ.py"
+ENVIRONMENT_SEAM = "helpers/base/environ.py"
 # Not the kit's WORKSHOP_* environment: a Lambda function's own variables, in its worker.
-OTHER_ENVIRONMENTS = {"helpers/sandbox/lambda_zygote.py"}
-CALLBACK_SEAM = "helpers/say.py"
+OTHER_ENVIRONMENTS = {"helpers/sandbox/awslambda/lambda_zygote.py"}
+CALLBACK_SEAM = "helpers/base/say.py"
 
 
 def _is_environ(node: ast.AST) -> bool:

@@ -17,8 +17,8 @@ import jupytext
 import nbformat
 import pytest
 
-from helpers import curriculum
-from helpers.paths import NOTEBOOKS, REPO_ROOT
+from helpers.base.paths import NOTEBOOKS, REPO_ROOT
+from helpers.core import curriculum
 
 SOURCES = REPO_ROOT / "notebook_sources"
 SYNC = "make notebooks"

@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 
-from helpers.packaging import build_zip, code_key, source_files
-from helpers.paths import LAMBDA_SRC
+from helpers.aws.packaging import build_zip, code_key, source_files
+from helpers.base.paths import LAMBDA_SRC
 
 
 @pytest.fixture()

@@ -133,7 +133,8 @@ def test_the_kits_declarations_are_ordered_where_they_share_an_attribute():
     for target in shared:
         owners = [p.owner for p in declared if p.target == target]
         # the uniqueness check (apigateway_domains) is outermost: installed last
-        assert owners == ["helpers.sandbox.apigateway", "helpers.sandbox.apigateway_domains"]
+        assert owners == ["helpers.sandbox.apigateway.executor",
+                          "helpers.sandbox.apigateway.domains"]
 
 
 def test_uninstall_puts_back_exactly_what_was_there():

@@ -5,9 +5,10 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from helpers import checklist, curriculum
-from helpers.config import WorkshopConfig
-from helpers.paths import NOTEBOOKS
+from helpers import checklist
+from helpers.base.paths import NOTEBOOKS
+from helpers.core import curriculum
+from helpers.core.config import WorkshopConfig
 
 
 def headings(notebook: str) -> set[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from helpers.run_index import summary
+from helpers.runs.run_index import summary
 
 
 @pytest.mark.parametrize(("paragraph", "shown"), [

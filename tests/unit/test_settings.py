@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import session, settings, state
-from helpers.config import DEFAULT_DOMAIN, DEFAULT_PREFIX, ConfigError, WorkshopConfig
-from helpers.regions import DEFAULT_PRIMARY
+from helpers.base.regions import DEFAULT_PRIMARY
+from helpers.connect import session
+from helpers.core import settings, state
+from helpers.core.config import DEFAULT_DOMAIN, DEFAULT_PREFIX, ConfigError, WorkshopConfig
 
 ERIN = WorkshopConfig(prefix="erin", domain="erin.acme-tickets.test",
                       primary_region="us-east-1", secondary_region="us-west-2")
@@ -96,7 +97,7 @@ def test_the_runner_hands_a_kernel_exactly_the_resolved_settings():
 
 def test_notebook_00_in_a_headless_run_keeps_the_saved_settings(monkeypatch, home):
     """The defect: `workshop run` without flags replaced erin's settings with the defaults."""
-    from helpers.widgets import SettingsForm
+    from helpers.views.widgets import SettingsForm
 
     state.remember_config(ERIN)
     saved = state.state_file("erin").read_text()
@@ -113,7 +114,7 @@ def test_notebook_00_in_a_headless_run_keeps_the_saved_settings(monkeypatch, hom
 
 
 def test_notebook_00_saves_what_the_learner_chose_on_the_command_line(monkeypatch, home):
-    from helpers.widgets import SettingsForm
+    from helpers.views.widgets import SettingsForm
 
     state.remember_config(ERIN)
     chosen = settings.resolve({"domain": "erin.example.org"})  # `workshop run --domain ...`

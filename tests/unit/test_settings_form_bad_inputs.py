@@ -42,8 +42,8 @@ def form(tmp_path, monkeypatch):
     for name in ("WORKSHOP_PREFIX", "WORKSHOP_DOMAIN", "WORKSHOP_MODE",
                  "WORKSHOP_PRIMARY_REGION", "WORKSHOP_SECONDARY_REGION"):
         monkeypatch.delenv(name, raising=False)
-    from helpers.config import WorkshopConfig
-    from helpers.widgets import SettingsForm
+    from helpers.core.config import WorkshopConfig
+    from helpers.views.widgets import SettingsForm
 
     return SettingsForm(WorkshopConfig())
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import live, polling, ticket_ids
+from helpers.base import polling, ticket_ids
+from helpers.views import live
 
 
 def test_wait_until_returns_the_first_truthy_value_and_runs_between_each_try():

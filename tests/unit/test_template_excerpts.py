@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from helpers import templates
+from helpers.aws import templates
 
 
 def test_an_excerpt_shows_the_templates_settings_each_under_its_reason():

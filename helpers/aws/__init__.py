@@ -1,0 +1,1 @@
+"""What the notebooks perform on AWS (or the sandbox): a helper per operation a learner names."""

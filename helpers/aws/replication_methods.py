@@ -1,0 +1,142 @@
+"""Module 4.1: the kit's Streams replicator and a DynamoDB global table, side by side.
+
+:func:`figures` gathers one method's measurements (the lag of
+:func:`helpers.aws.replication.measure_lag`, the RPO of a drill);
+:func:`comparison` sets both methods beside each other with what they cost and
+what the learner owns, :func:`comparison_chart` draws the measured figures, and
+:func:`same_ticket_in_both_regions` writes one ticket in both regions at once and
+shows what each region holds afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from helpers.aws.global_tables import table_name
+from helpers.aws.tickets import stored_item
+from helpers.base import polling
+from helpers.connect.session import client
+from helpers.core.config import WorkshopConfig
+
+# The DynamoDB pricing page, quoted by the DynamoDB Developer Guide's "Choosing your disaster
+# recovery strategy": replicated writes of a global table, on-demand, US East (N. Virginia),
+# Standard table class, prices in effect since 2024-11-01 (docs/aws-sources.md).
+REPLICATED_WRITE_USD_PER_MILLION = 0.625
+PRICE_AS_OF = "2024-11-01"
+METHODS = {"streams": "Streams + the kit's replicator", "global-tables": "global table"}
+COLOURS = {"streams": "#1565c0", "global-tables": "#2e7d32"}
+
+
+def figures(lags_s: list[float], drill_result: Any) -> dict[str, Any]:
+    """One method's measured figures: lag p50/p99 (ms) and the drill's RPO (items)."""
+    lags = pd.Series(lags_s, dtype=float)
+    return {"lag_p50_ms": round(float(lags.quantile(0.50)) * 1000, 1),
+            "lag_p99_ms": round(float(lags.quantile(0.99)) * 1000, 1),
+            "samples": len(lags),
+            "rpo_items_at_switch": drill_result.rpo_items_at_switch,
+            "rpo_items_after_drain": drill_result.rpo_items_after_drain,
+            "rto_seconds": drill_result.rto_seconds}
+
+
+def comparison(streams: dict[str, Any], global_table: dict[str, Any]) -> pd.DataFrame:
+    """Both methods in one table: measured figures, then behaviour, cost and ownership."""
+    rows = [
+        ("replication lag p50", f"{streams['lag_p50_ms']:.0f} ms",
+         f"{global_table['lag_p50_ms']:.0f} ms"),
+        ("replication lag p99", f"{streams['lag_p99_ms']:.0f} ms",
+         f"{global_table['lag_p99_ms']:.0f} ms"),
+        ("RPO at the DNS switch (writes not yet in the secondary)",
+         _n(streams["rpo_items_at_switch"]), _n(global_table["rpo_items_at_switch"])),
+        ("RPO after replication drained", _n(streams["rpo_items_after_drain"]),
+         _n(global_table["rpo_items_after_drain"])),
+        ("direction", "primary → secondary only; the secondary's writes come back by a "
+                      "reconcile (a copy with the same rule)", "both ways, by itself"),
+        ("same ticket written in both regions at once",
+         "the newer `updatedAt` (the API's clock) wins where the replicator or the reconcile "
+         "writes; until the reconcile the regions can disagree",
+         "last writer wins (DynamoDB's own write time); both regions converge"),
+        ("cost per million replicated writes",
+         "ordinary writes into the secondary's table, plus the replicator's Lambda "
+         "invocations and duration",
+         f"{REPLICATED_WRITE_USD_PER_MILLION} USD (replicated write request units, "
+         f"on-demand, US East, Standard; prices since {PRICE_AS_OF})"),
+        ("code you own", "lambda_src/replicator.py, backfill, redrive, reconcile",
+         "none: one UpdateTable ReplicaUpdates setting"),
+        ("resources you own", "a second table, the replication stack (function, role, log "
+                              "group, event source mapping, failure queue)",
+         "the replica (DynamoDB manages it)"),
+    ]
+    return pd.DataFrame(rows, columns=["", METHODS["streams"], METHODS["global-tables"]]
+                        ).set_index("")
+
+
+def comparison_chart(streams: dict[str, Any], global_table: dict[str, Any]) -> Figure:
+    """Lag p50/p99 and the RPO at the switch and after drain, both methods side by side."""
+    fig = Figure(figsize=(10, 3.6))
+    lag_ax, rpo_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
+    measured = {"streams": streams, "global-tables": global_table}
+    for ax, keys, labels, unit in (
+            (lag_ax, ("lag_p50_ms", "lag_p99_ms"), ("lag p50", "lag p99"), "ms"),
+            (rpo_ax, ("rpo_items_at_switch", "rpo_items_after_drain"),
+             ("RPO at the switch", "RPO after drain"), "writes")):
+        for i, (method, values) in enumerate(measured.items()):
+            heights = [values[k] or 0 for k in keys]
+            xs = [x + (i - 0.5) * 0.38 for x in range(len(keys))]
+            bars = ax.bar(xs, heights, 0.38, label=METHODS[method], color=COLOURS[method])
+            ax.bar_label(bars, labels=[f"{h:g}" for h in heights], fontsize="small")
+        ax.set_xticks(range(len(keys)), labels)
+        ax.set_ylabel(unit)
+        ax.margins(y=0.2)
+    lag_ax.set_title("Replication lag", fontsize="medium")
+    rpo_ax.set_title("Recovery point (failover drill)", fontsize="medium")
+    lag_ax.legend(fontsize="small", loc="upper left")
+    fig.suptitle("Streams + replicator vs global table, measured", fontsize="medium")
+    fig.tight_layout()
+    return fig
+
+
+def same_ticket_in_both_regions(config: WorkshopConfig, timeout: float = 30) -> pd.DataFrame:
+    """Write one ticket (one id) in both regions at the same moment, each with its own
+    description; wait until both regions hold the same version and show it."""
+    ticket_id = f"conflict-{uuid.uuid4().hex[:8]}"
+    tables = {region: client("dynamodb", region) for region in config.regions}
+    wrote: dict[str, dict[str, Any]] = {}
+    start = threading.Barrier(len(tables))
+
+    def write(region: str) -> None:
+        start.wait()
+        item = stored_item(f"written in {region}", ticket_id, created_by="conflict demo")
+        tables[region].put_item(TableName=table_name(config), Item=item)
+        wrote[region] = {"wrote": item["description"]["S"], "at": time.time()}
+
+    threads = [threading.Thread(target=write, args=(r,)) for r in config.regions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    held: dict[str, str] = {}
+
+    def converged() -> bool:
+        for region, db in tables.items():
+            item = db.get_item(TableName=table_name(config), Key={"id": {"S": ticket_id}},
+                               ConsistentRead=True).get("Item", {})
+            held[region] = item.get("description", {}).get("S", "-")
+        return len(set(held.values())) == 1
+
+    polling.wait_until(converged, timeout, interval=0.2,
+                       what=f"both regions to hold the same version of {ticket_id}")
+    gap_ms = abs(wrote[config.primary_region]["at"] - wrote[config.secondary_region]["at"])
+    return pd.DataFrame(
+        [{"region": r, "wrote": wrote[r]["wrote"], "holds afterwards": held[r]}
+         for r in config.regions]).set_index("region").assign(
+        **{"writes apart (ms)": round(gap_ms * 1000, 1)})
+
+
+def _n(value: int | None) -> str:
+    return "—" if value is None else str(value)

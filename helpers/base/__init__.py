@@ -1,0 +1,1 @@
+"""Used by every layer, the sandbox too: errors, paths, regions, waits (no kit imports)."""

@@ -1,0 +1,1 @@
+"""Running the notebooks: headless runs, kernels, the run site, rehearsed rooms, benchmarks."""

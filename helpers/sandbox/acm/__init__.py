@@ -1,0 +1,1 @@
+"""ACM in the sandbox: certificates validated by DNS, as ACM does it."""

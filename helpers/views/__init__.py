@@ -1,0 +1,1 @@
+"""What a notebook cell shows: widgets, charts, live outputs, the architecture, progress."""

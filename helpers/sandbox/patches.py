@@ -38,10 +38,11 @@ order: a second sandbox in the same process starts from moto as it is shipped.
 **When.** Installing imports moto's CloudFormation models (about 0.7 s on an idle
 machine, as much as the rest of the start: installing at start made
 ``workshop sandbox up`` take 2.6 s instead of 1.3 s on a loaded two-core machine),
-so :class:`MotoPatches` installs everything at once on a background thread as the
-sandbox starts, or sooner when something needs it: the first signed control-plane
-request waits for it (an intercept), and restoring a saved state installs it
-before the restored objects are used (:mod:`helpers.sandbox.persistence`).
+so everything is installed at once by the server's warm-up thread, right after the
+sandbox starts (and before it imports anything else: two threads importing moto's
+modules in different orders deadlock), or sooner when something needs it: the first
+signed control-plane request waits for it (an intercept), and restoring a saved
+state installs it before unpickling (:mod:`helpers.sandbox.persistence`).
 Whichever comes first, it is the same call, so the order never depends on what
 happened first. Until then no request has reached a patched service, so nothing
 moto holds was made without the patches.
@@ -228,16 +229,14 @@ class MotoPatches:
 
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
-        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         global _wanted
         with _lock:
             _wanted = True
         self.ctx.add_intercept(self._intercept)
-        self._thread = threading.Thread(target=self._install, name="moto-patches",
-                                        daemon=True)
-        self._thread.start()
+        # Installed by the server's warm-up thread (install_in_background), one import after
+        # another: two threads importing moto's modules in different orders can deadlock.
 
     def stop(self) -> None:
         global _wanted
@@ -246,7 +245,8 @@ class MotoPatches:
             uninstall()
 
     @staticmethod
-    def _install() -> None:
+    def install_in_background() -> None:
+        """What the server's warm-up thread does first (the first signed request waits)."""
         try:
             ensure()
         except Exception:  # the next request tries again, and says why

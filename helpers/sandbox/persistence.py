@@ -248,6 +248,13 @@ class SandboxState:
         if saved is None:
             return
         started = time.monotonic()
+        # The restored objects need moto patched before any request (the stream pollers look
+        # for mappings right away): the registry installs it all now, as it would later. And
+        # before unpickling, which imports moto's modules too: two threads importing the same
+        # modules in different orders is what Python's import locks call a deadlock.
+        from helpers.sandbox import patches
+
+        patches.install()
         try:
             value = moto_state.loads(saved.payload)
             captured, checkpoints = value["moto"], value["stream_checkpoints"]
@@ -255,11 +262,6 @@ class SandboxState:
             raise state_file.damaged(self.path, f"{type(exc).__name__}: {exc}") from None
         moto_state.restore(captured, self.ctx.account_id)
         self.ctx.stream_checkpoints = dict(checkpoints)
-        # The restored objects need moto patched before any request (the stream pollers look
-        # for mappings right away): the registry installs it all now, as it would later.
-        from helpers.sandbox import patches
-
-        patches.install()
         self.restored_from = saved.header["saved_at"]
         log.info("restored the state saved at %s from %s in %.2f s",
                  time.strftime("%H:%M:%S", time.localtime(self.restored_from)), self.path,

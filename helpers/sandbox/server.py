@@ -125,6 +125,9 @@ WARM_UP_SERVICES = ("apigateway", "cloudformation")
 def _warm_up() -> None:
     from moto.backends import get_backend
 
+    from helpers.sandbox.patches import MotoPatches
+
+    MotoPatches.install_in_background()  # first, and in this thread: imports one at a time
     started = time.monotonic()
     for service in WARM_UP_SERVICES:
         try:

@@ -95,11 +95,6 @@ class SandboxContext:
         (:mod:`helpers.sandbox.clock` declares which)."""
         return Clock(self.settings.time_scale)
 
-    def scaled(self, seconds: float) -> float:
-        """``seconds`` AWS seconds times the time scale. Prefer ``clock.seconds(name)``,
-        which says which duration it is and keeps it on its declared clock."""
-        return seconds * self.settings.time_scale
-
     @staticmethod
     def backend(service: str, region: str) -> Any:
         """moto's in-memory backend of one service in one region."""

@@ -65,6 +65,9 @@ def test_the_printed_link_opens_the_ui_and_follows_module_4s_failover(
     assert link == (f"http://{urlsplit(bucket_url).hostname}.localhost:"
                     f"{sandbox['http_port']}{urlsplit(bucket_url).path}")
 
+    # What notebook 03.3 does with the same link: the kit's own HTTP reaches it too.
+    assert f"https://{config.api_host()}/" in net.request("GET", link + "/config.js").text
+
     response = page.goto(link)
     assert response is not None and response.status == 200
     expect_served_by(page, primary)

@@ -108,8 +108,15 @@ def api_url(config: WorkshopConfig, region: str) -> str:
 
 
 def website_url(config: WorkshopConfig, region: str) -> str:
-    """The region's website endpoint (the ui stack's ``BucketURL`` output)."""
-    return stack_outputs(config, "ui", region)["BucketURL"]
+    """The link a learner opens in their own browser for the region's web UI, whole.
+
+    On AWS it is the website endpoint itself (the ui stack's ``BucketURL`` output,
+    ``http://<bucket>.s3-website-<region>.amazonaws.com``); in the sandbox the same name
+    under ``.localhost`` on the sandbox's HTTP port, which a browser opens with no proxy
+    (:meth:`helpers.core.target.Target.browser_url`). :func:`helpers.connect.net.request`
+    fetches either.
+    """
+    return config.target.browser_url(stack_outputs(config, "ui", region)["BucketURL"])
 
 
 def deployed(config: WorkshopConfig, kind: str) -> bool:

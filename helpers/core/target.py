@@ -10,6 +10,8 @@ target's:
 * how HTTP and DNS reach the deployed app (:meth:`Target.request`,
   :meth:`Target.resolver`) and the clock's scale (:meth:`Target.time_scale`),
   which :mod:`helpers.connect.net` uses;
+* what a learner opens in their own browser (:meth:`Target.browser_url`): on AWS the
+  real URL, in the sandbox its name under ``.localhost`` (no proxy needed);
 * what the mode supports (:meth:`Target.supports`): the sandbox's control
   endpoints (the drill's region outage), a sandbox process on this machine
   (started by ``workshop run``, shared by a rehearsed room), a scaled clock (the
@@ -19,8 +21,9 @@ target's:
 This is the one module that knows the modes by name
 (``tests/unit/test_mode_seam.py``): the others ask ``config.target`` or
 :func:`helpers.connect.session.current_target`. It reads the sandbox's status file
-(:mod:`helpers.sandbox.process`) and an emulator's URL forms
-(:mod:`helpers.core.endpoint_urls`), neither of which imports anything above
+(:mod:`helpers.sandbox.process`), the sandbox's names for a browser
+(:mod:`helpers.sandbox.localhost_names`) and an emulator's URL forms
+(:mod:`helpers.core.endpoint_urls`), none of which imports anything above
 :mod:`helpers.base.paths`.
 """
 
@@ -118,6 +121,11 @@ class Target:
 
         return requests.request(method, url, **kwargs)
 
+    def browser_url(self, url: str) -> str:
+        """What a learner opens in their own browser, with no proxy or other set-up, to
+        reach the public URL ``url`` (a website endpoint): on AWS the URL itself."""
+        return url
+
     def __repr__(self) -> str:
         return f"<{self.name} target>"
 
@@ -168,9 +176,18 @@ class Sandbox(Target):
                 **kwargs: Any) -> requests.Response:
         import requests
 
+        from helpers.sandbox import localhost_names
+
         box = self._status()
         parts = urlsplit(url)
         host = parts.hostname or ""
+        if localhost_names.public_name(host) is not None:
+            # A browser's name for the sandbox (browser_url): it resolves to loopback by
+            # itself, and the sandbox's front on 127.0.0.1 resolves the rest.
+            local = urlunsplit(("http", f"127.0.0.1:{parts.port or 80}", parts.path or "/",
+                                parts.query, ""))
+            headers = {**kwargs.pop("headers", {}), "Host": parts.netloc}
+            return requests.request(method, local, headers=headers, **kwargs)
         found = addresses(host)
         if not found:
             raise requests.ConnectionError(f"{host} does not resolve (no A record)")
@@ -179,6 +196,16 @@ class Sandbox(Target):
                             parts.query, ""))
         headers = {**kwargs.pop("headers", {}), "Host": host}
         return requests.request(method, local, headers=headers, **kwargs)
+
+
+    def browser_url(self, url: str) -> str:
+        """The sandbox's names resolve only in its own DNS; a browser reaches them under
+        ``.localhost`` on the sandbox's HTTP port, ``https`` as ``http``
+        (:mod:`helpers.sandbox.localhost_names`):
+        ``http://<bucket>.s3-website-<region>.amazonaws.com.localhost:<port>/``."""
+        from helpers.sandbox import localhost_names
+
+        return localhost_names.browser_url(url, int(self._status()["http_port"]))
 
 
 class Endpoint(Target):

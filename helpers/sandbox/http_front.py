@@ -21,6 +21,13 @@ name gets, so failover is decided by DNS exactly as on AWS.
   (:mod:`helpers.sandbox.tls`), and forwards each HTTP request inside to that
   address like the ones above. A browser thus loads an ``https://`` API from a
   page exactly as on AWS; it only has to accept (or trust) the local CA.
+* A browser with no proxy set reaches the same names under ``.localhost``
+  (``http://api.example.com.localhost:<http_port>/``: browsers resolve ``*.localhost``
+  to loopback themselves, so the request arrives on ``127.0.0.1:<http_port>`` in
+  origin form). The front strips the suffix, resolves the name through the sandbox
+  DNS for each request and relays it to that address under the AWS name; the
+  mapping is :mod:`helpers.sandbox.localhost_names`. So the web UI opens in a
+  learner's own browser, and its API calls follow a failover record as on AWS.
 * :meth:`HttpFront.set_region_available` plays a regional outage: the region's
   listening socket is closed (clients get "connection refused") and open
   connections are cut; restoring reopens it on the same address and port.
@@ -53,7 +60,7 @@ from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from helpers.base.regions import sandbox_ip
-from helpers.sandbox import admin_paths
+from helpers.sandbox import admin_paths, localhost_names
 from helpers.sandbox.context import LOOPBACK, SandboxContext
 from helpers.sandbox.errors import SandboxError, bind_or_explain
 from helpers.sandbox.tls import LocalCA
@@ -463,21 +470,48 @@ class HttpFront:
 
     def _forward(self, request: Request, environ: dict) -> Response:
         target = environ.get("REQUEST_URI") or environ.get("RAW_URI") or ""
-        if not target.lower().startswith("http://"):
+        absolute = target.lower().startswith("http://")
+        if absolute:
+            path = target.split("://", 1)[1]
+            path = "/" + path.split("/", 1)[1] if "/" in path else "/"
+        else:
+            path = target or "/"
+        name = localhost_names.public_name(request.host)
+        if name is not None:
+            return self._localhost(request, name, path)
+        if not absolute:
             return _proxy_error(400, "this is the sandbox's HTTP proxy: send absolute-form "
-                                     "requests (curl -x http://127.0.0.1:PORT http://name/path)")
+                                     "requests (curl -x http://127.0.0.1:PORT http://name/path)"
+                                     ", or open a public name under .localhost "
+                                     "(http://<name>.localhost:PORT/path)")
         host, _, explicit_port = request.host.partition(":")
         host = host.strip("[]").lower()
         address, port = self._address_for(host, explicit_port)
         if isinstance(address, Response):
             return address
-        path = target.split("://", 1)[1]
-        path = "/" + path.split("/", 1)[1] if "/" in path else "/"
         return self._relay(request, host, address, port, path)
 
+    def _localhost(self, request: Request, name: str, path: str) -> Response:
+        """A browser's request to ``<name>.localhost:<port>`` (no proxy set): ``name``
+        resolved through the sandbox DNS now, as a client connecting would, and the request
+        relayed to that region under ``name`` (:mod:`helpers.sandbox.localhost_names`)."""
+        address, port = self._address_for(name, "")
+        if isinstance(address, Response):
+            return address
+        if address == LOOPBACK:
+            return _proxy_error(400, f"{name} is the sandbox itself, not a public name")
+        response = self._relay(request, name, address, port, path, upstream_host=name)
+        location = response.headers.get("Location")
+        if location:  # a redirect to a public name stays under .localhost
+            response.headers["Location"] = localhost_names.localize_location(location,
+                                                                              self.port)
+        return response
+
     def _relay(self, request: Request, host: str, address: str, port: int, path: str,
-               tunnel: socket.socket | None = None) -> Response:
-        """Send ``request`` to ``address:port`` over HTTP, keeping its Host header.
+               tunnel: socket.socket | None = None,
+               upstream_host: str | None = None) -> Response:
+        """Send ``request`` to ``address:port`` over HTTP, keeping its Host header
+        (``upstream_host`` instead, when given).
 
         Inside a ``tunnel``, an unreachable upstream cuts the tunnel instead of
         answering 502: the client was talking to that server, and on AWS it
@@ -487,7 +521,7 @@ class HttpFront:
         headers = [(k, v) for k, v in request.headers.items()
                    if k.lower() not in HOP_BY_HOP
                    and k.lower() not in ("host", "content-length", "expect")]
-        headers.append(("Host", request.host))
+        headers.append(("Host", upstream_host or request.host))
         body = request.get_data(cache=False)
         if body or request.method in ("POST", "PUT", "PATCH"):
             headers.append(("Content-Length", str(len(body))))

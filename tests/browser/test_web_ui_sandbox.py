@@ -6,15 +6,19 @@ see it listed and see which region answered. The browser reaches the sandbox's
 names through its proxy (``--proxy-server``); the page's ``config.js`` is the one
 the helpers published, with the same ``https://`` API URL as on AWS: the proxy
 answers ``CONNECT`` with certificates of the sandbox's local CA, which the browser
-is told to accept (and nothing else).
+is told to accept (and nothing else). The link the kit prints for a learner
+(``deployment.website_url``, the same names under ``.localhost``) is opened once with no
+proxy at all; test_web_ui_localhost.py follows a failover from it.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from playwright.sync_api import expect
 
-from helpers.aws import failover
+from helpers.aws import deployment, failover
 from helpers.aws.webui import region_display_name
 from helpers.base.regions import sandbox_ip
 from helpers.connect import net
@@ -100,6 +104,30 @@ def test_module_2_page_talks_to_its_stage_url(page, config, deployed):
     expect(rows(page)).to_have_count(1)
     expect(rows(page).first).to_contain_text("Saddle squeaks")
     assert page.js_errors == []
+
+
+def test_module_2_the_printed_link_opens_with_no_proxy(launch_browser, config, deployed,
+                                                      sandbox):
+    """The link notebook 02 prints (``deployment.website_url``), in a browser with no proxy
+    and no extra CA: the page is served under .localhost and calls its stage URL there too
+    (test_web_ui_localhost.py follows module 4's failover from the same link)."""
+    primary = config.primary_region
+    link = deployment.website_url(config, primary)
+    assert link.endswith(f".localhost:{sandbox['http_port']}")
+    stage = urlsplit(deployed[primary]["ApiUrl"])
+    with launch_browser() as context:
+        tab = context.new_page()
+        errors: list[str] = []
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        response = tab.goto(link)
+        assert response is not None and response.status == 200
+        expect_served_by(tab, primary)
+        expect(tab.locator("#api-url")).to_have_text(deployed[primary]["ApiUrl"])
+        expect(tab.locator("#api-url")).to_have_attribute(
+            "data-called-as",
+            f"http://{stage.hostname}.localhost:{sandbox['http_port']}{stage.path}")
+        expect(rows(tab)).to_have_count(1)  # the ticket filed above, listed with no proxy
+        assert errors == []
 
 
 def test_module_3_page_on_the_failover_name_files_and_lists_tickets(

@@ -94,6 +94,47 @@ def test_proxy_rejects_what_it_cannot_serve(sandbox):
     assert outside.status_code == 502
 
 
+def test_public_names_under_localhost_reach_their_region_with_no_proxy(sandbox, aws):
+    """A browser opens ``http://<name>.localhost:<http port>/`` with no proxy set: it
+    resolves the name to loopback itself; the front resolves ``<name>`` with the sandbox
+    DNS and relays the request to that region under the AWS name."""
+    host = mock_api(aws, "eu-west-3")
+    port = sandbox["http_port"]
+    url = f"http://127.0.0.1:{port}/prod/ping?x=1"
+    response = requests.get(url, headers={"Host": f"{host}.localhost:{port}",
+                                          "Origin": f"http://page.localhost:{port}"},
+                            timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"pong": True}
+    assert response.headers["X-Region"] == "eu-west-3"
+    # curl -x sends a .localhost name in absolute form: the same mapping.
+    proxied = requests.get(f"http://{host}.localhost:{port}/prod/ping",
+                           proxies={"http": sandbox["http_proxy"]}, timeout=10)
+    assert proxied.json() == {"pong": True}
+    unknown = requests.get(url, headers={"Host": f"nowhere.example.com.localhost:{port}"},
+                           timeout=10)
+    assert unknown.status_code == 502
+    assert "cannot resolve nowhere.example.com" in unknown.text
+
+
+def test_a_region_that_is_down_fails_under_localhost_too(sandbox, aws):
+    host = mock_api(aws, OUTAGE_REGION)
+    port = sandbox["http_port"]
+
+    def ping() -> requests.Response:
+        return requests.get(f"http://127.0.0.1:{port}/prod/ping",
+                            headers={"Host": f"{host}.localhost:{port}"}, timeout=10)
+
+    set_available(sandbox, OUTAGE_REGION, False)
+    try:
+        down = ping()
+        assert down.status_code == 502
+        assert "connection refused" in down.text
+    finally:
+        set_available(sandbox, OUTAGE_REGION, True)
+    assert poll(lambda: ping().status_code == 200)
+
+
 def connect(sandbox, target: str) -> bytes:
     """The proxy's answer to ``CONNECT target`` (what a client sends for an https:// URL)."""
     with socket.create_connection(("127.0.0.1", sandbox["http_port"]), timeout=10) as sock:

@@ -10,7 +10,8 @@ programs a person would type, as in docs/real-clients.md:
   break itself (``apigateway put-integration`` + ``create-deployment``);
 * ``dig @127.0.0.1 -p <dns port>`` over UDP and TCP;
 * ``curl`` through the sandbox's proxy (``-x``, ``http://`` and ``https://``
-  with the sandbox CA), and straight to the address DNS gave (``--resolve``).
+  with the sandbox CA), straight to the address DNS gave (``--resolve``), and with
+  no proxy at the name under ``.localhost`` (what a learner's browser opens).
 
 dig and curl are Debian packages (``make system-packages``), the AWS CLI
 a pip dependency of the dev extra. A missing one fails the test, naming how to
@@ -280,6 +281,10 @@ def test_curl_reaches_the_primary_through_the_proxy_and_at_the_dns_address(
         assert answer.json()["region"] == primary
     address = clients.addresses(api_host)[0]
     answer = clients.direct(api_host, address, "/health")
+    assert (answer.status, answer.headers["x-workshop-region"]) == (200, primary)
+    # With no proxy: the name under .localhost (curl, like a browser, resolves it to
+    # loopback itself; the sandbox's front resolves the rest with its DNS).
+    answer = clients.curl(f"http://{api_host}.localhost:{clients.box['http_port']}/health")
     assert (answer.status, answer.headers["x-workshop-region"]) == (200, primary)
     listed = clients.via_proxy(f"http://{api_host}/ticket")
     assert listed.status == 200

@@ -162,3 +162,44 @@ def test_large_object_streams_through_the_proxy(sandbox, aws, site):
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/octet-stream"
     assert response.content == body
+
+
+def localhost(sandbox, name: str, path: str, **kwargs) -> requests.Response:
+    """What a browser with no proxy sends for ``http://<name>.localhost:<http port><path>``:
+    it resolves the name to loopback itself and connects to 127.0.0.1."""
+    port = sandbox["http_port"]
+    return requests.get(f"http://127.0.0.1:{port}{path}", timeout=10, allow_redirects=False,
+                        headers={"Host": f"{name}.localhost:{port}"}, **kwargs)
+
+
+def test_website_under_localhost_with_no_proxy(sandbox, site):
+    root = localhost(sandbox, endpoint(site), "/")
+    assert root.status_code == 200, root.text
+    assert root.content == INDEX
+    assert root.headers["Server"] == "AmazonS3"  # the region's own answer, relayed
+    assert localhost(sandbox, endpoint(site, dot=True), "/app.js").content == b"console.log(1)"
+    assert localhost(sandbox, endpoint(site), "/nope").content == ERROR
+    assert localhost(sandbox, endpoint(site), "/docs").headers["Location"] == "/docs/"
+
+
+def test_a_redirect_under_localhost_stays_under_localhost(sandbox, site):
+    # The endpoint name of another region resolves to that region, whose S3 redirects to
+    # the bucket's own endpoint: the browser must be sent to that name under .localhost.
+    wrong = localhost(sandbox, endpoint(site, region="eu-west-1"), "/")
+    assert wrong.status_code == 301
+    assert wrong.headers["Location"] == (
+        f"http://{endpoint(site)}.localhost:{sandbox['http_port']}/")
+
+
+def test_the_kit_fetches_the_link_it_prints(sandbox, site):
+    """``deployment.website_url`` hands out the .localhost link in the sandbox; the kit's
+    own checks (``net.request``, notebook 03.3) fetch that link as a browser would."""
+    from helpers.connect import net
+    from helpers.core.target import for_mode
+
+    link = for_mode("sandbox").browser_url(f"http://{endpoint(site)}")
+    assert link == f"http://{endpoint(site)}.localhost:{sandbox['http_port']}"
+    page = net.request("GET", link + "/")
+    assert page.status_code == 200
+    assert page.content == INDEX
+    assert net.request("GET", link + "/app.js").content == b"console.log(1)"

@@ -67,10 +67,12 @@ print(page.status_code, page.headers["Content-Type"])
 assert page.status_code == 200 and "Wild Rydes" in page.text
 assert api_url in settings.text, "config.js should point at the module-1 API"
 print("config.js points at", api_url.split("//")[0] + "//…/prod/")
+print("Open the web UI in your browser:", deployment.website_url(config, primary))
 
 # %% [markdown]
-# Open the website URL (printed by the outputs table above) in a browser to
-# list and create tickets. The banner at the top shows which region served
+# Open the link printed above in your browser to list and create tickets (in the
+# sandbox it is the website's name under `.localhost`, which a browser reaches on
+# your own machine with no set-up; on AWS it is the bucket's website URL). The banner at the top shows which region served
 # each request — it will matter in module 4.
 #
 # This bucket serves the page from this region only. Module 3.1 gives the

@@ -24,13 +24,14 @@ config = state.current_config()
 print(config.describe())
 
 # %%
-from helpers import charts, drill, failover, monitor, net, tickets
+from helpers import charts, deployment, drill, failover, monitor, net, tickets
 
 primary, secondary = config.regions
 api = f"https://{config.api_host()}/"
 status, body, served_by = tickets.health(api)
 print(f"before: {api}health answered by {body['region']}")
 assert body["region"] == primary
+print("Keep the web UI open during the break:", deployment.website_url(config, primary))
 
 
 # %% [markdown]
@@ -115,7 +116,9 @@ charts.failover_timeline(flip, [primary, secondary], time_scale=net.time_scale()
 # ## The application still works
 #
 # The UI calls `https://api.<domain>/`, so it now talks to the secondary,
-# which already holds every replicated ticket.
+# which already holds every replicated ticket. In the page you opened, press
+# **Check again**: the banner now names the secondary (and the primary again
+# after the restore below).
 
 # %%
 before = tickets.list_tickets(api)["Count"]

@@ -144,7 +144,7 @@ def test_each_template_resource_type_is_covered_by_its_schema_handlers():
         expected[resource_type] = tuple(sorted({
             a for handler in ("create", "read", "update", "delete")
             for a in schema["handlers"].get(handler, {}).get("permissions", [])}))
-    assert iam_policy.CFN_HANDLER_PERMISSIONS == expected, (
+    assert expected == iam_policy.CFN_HANDLER_PERMISSIONS, (
         "CFN_HANDLER_PERMISSIONS differs from cfn-lint's schemas; they say:\n"
         + json.dumps(expected, indent=1))
 

@@ -116,3 +116,20 @@ def test_a_denial_survives_pickling(quiet):
     error = _denied(_client(), "describe_table", code="AccessDenied", TableName="t")
     again = pickle.loads(pickle.dumps(error))
     assert str(again) == str(error) and again.response == error.response
+
+
+def test_a_stack_that_cloudformation_could_not_create_for_want_of_a_permission_says_so():
+    from helpers.aws import stacks
+
+    class Events:
+        def describe_stack_events(self, StackName):
+            return {"StackEvents": [{
+                "LogicalResourceId": "GetFunctionRole", "ResourceStatus": "CREATE_FAILED",
+                "ResourceStatusReason": "Resource handler returned message: \"User: arn:aws:iam"
+                "::123456789012:user/alice is not authorized to perform: iam:CreateRole on "
+                "resource: arn:aws:iam::123456789012:role/alice-api-GetFunctionRole-X\""}]}
+
+    sentence = stacks._failure_message(Events(), "alice-api", "ROLLBACK_COMPLETE")
+    assert sentence.startswith("stack alice-api ended in ROLLBACK_COMPLETE: CloudFormation was "
+                               "denied iam:CreateRole")
+    assert "`workshop iam-policy`" in sentence

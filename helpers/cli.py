@@ -192,6 +192,11 @@ def _iam_policy(args: argparse.Namespace) -> int:
 
     config = _settings(args)
     document = iam_policy.policy(config)
+    if args.check_calls:
+        missing = iam_policy.uncovered(calllog.read(config.prefix), document)
+        print("\n".join(f"not allowed: {call}" for call in missing) or
+              f"every call in {config.prefix}'s call log is allowed by the policy")
+        return 1 if missing else 0
     out = Path(args.out) if args.out else None
     written = iam_policy.write(document, out) if out else []
     print(json.dumps(document, indent=2) if args.json
@@ -302,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_argument("--json", action="store_true", help="print only the policy document")
     policy.add_argument("--out", help="also write the policy to this file (and, when it is too "
                         "long for one managed policy, its parts beside it)")
+    policy.add_argument("--check-calls", action="store_true",
+                        help="instead, list the calls in the participant's call log (`workshop "
+                             "calls`, e.g. after a rehearsal) the policy would not allow")
     policy.set_defaults(func=_iam_policy)
 
     bench = sub.add_parser("bench", help="replication lag, replicator throughput, run times")

@@ -444,6 +444,19 @@ def summary(document: dict[str, Any]) -> Summary:
     return Summary(count, len(document["Statement"]), size(document))
 
 
+def allowed_actions(document: dict[str, Any]) -> set[str]:
+    return {a for s in document["Statement"]
+            for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+
+
+def uncovered(records: Iterable[dict[str, Any]], document: dict[str, Any]) -> list[str]:
+    """``service Operation`` of each call in a call log (:mod:`helpers.connect.calllog`)
+    whose IAM actions ``document`` does not allow: the check of a rehearsal's calls."""
+    allowed = allowed_actions(document)
+    return sorted({f"{r['service']} {r['operation']}" for r in records
+                   if not set(iam_actions(r["service"], r["operation"])) <= allowed})
+
+
 def part_paths(out: Path, count: int) -> list[Path]:
     """Where ``--out FILE`` writes the parts: FILE-1.json, FILE-2.json, ..."""
     return [out.with_name(f"{out.stem}-{n}{out.suffix or '.json'}") for n in range(1, count + 1)]

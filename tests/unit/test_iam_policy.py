@@ -249,3 +249,11 @@ def test_the_policy_follows_the_prefix(prefix):
     text = json.dumps(iam_policy.policy(config))
     assert f"table/{prefix}-tickets" in text and "alice" not in text
     assert "us-west-2" in text and "eu-west-1" not in text
+
+
+def test_a_call_log_is_checked_against_the_policy():
+    document = iam_policy.policy(CONFIG)
+    records = [{"service": "dynamodb", "operation": "UpdateTable"},
+               {"service": "s3", "operation": "HeadBucket"},
+               {"service": "ec2", "operation": "DescribeInstances"}]
+    assert iam_policy.uncovered(records, document) == ["ec2 DescribeInstances"]

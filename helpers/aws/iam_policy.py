@@ -84,6 +84,10 @@ IMPLIED: dict[tuple[str, str], tuple[str, ...]] = {
         "dynamodb:DeleteTableReplica", "iam:CreateServiceLinkedRole"),
     # RequestCertificate with Tags tags it too (ACM's API reference).
     ("acm", "RequestCertificate"): ("acm:AddTagsToCertificate",),
+    # The kit creates and updates stacks with Tags: tag-on-create can be authorised as
+    # cloudformation:TagResource on the stack too, so a stack's tags never fail its creation.
+    ("cloudformation", "CreateStack"): ("cloudformation:TagResource",),
+    ("cloudformation", "UpdateStack"): ("cloudformation:TagResource",),
 }
 
 # What CloudFormation calls with the participant's credentials for each resource type of

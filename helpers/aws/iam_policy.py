@@ -245,9 +245,10 @@ for _action in ("dynamodb:ImportTable", "dynamodb:DescribeImport", "s3:GetObject
 for _action in ("Enable", "Disable", "Update"):
     CFN_NOT_NEEDED[f"AWS::DynamoDB::Table dynamodb:{_action}KinesisStreamingDestination"] = (
         "the table streams to no Kinesis stream")
-# Actions the S3 bucket schema names by their API call; IAM authorises each under another
-# action the schema also lists (s3:PutBucketCORS for DeleteBucketCors, ...), and none is a
-# feature the UI bucket uses.
+# Names the S3 bucket schema gives by their API call, not IAM actions: IAM authorises each
+# under an action the schema also lists (s3:PutBucketCORS for DeleteBucketCors,
+# s3:PutReplicationConfiguration for PutBucketReplication, ...); the annotation table of S3
+# Metadata is newer than the IAM database, and the UI bucket has no metadata tables.
 for _action in ("DeleteBucketAnalyticsConfiguration", "DeleteBucketCors",
                 "DeleteBucketEncryption", "DeleteBucketLifecycle",
                 "DeleteBucketMetricsConfiguration", "DeleteBucketReplication",

@@ -60,6 +60,11 @@ def test_a_denial_in_a_notebook_names_the_action_the_notebook_and_the_policy(qui
     assert sentence.startswith("AWS denied UpdateTable (dynamodb:CreateTableReplica) in "
                                f"{REGION} for notebook 04.1-global-tables.ipynb")
     assert "`workshop iam-policy`" in sentence
+    # The call log saw the denial first (the explanation runs last).
+    from helpers.connect import calllog
+
+    logged = calllog.read(calllog.participant())[-1]
+    assert (logged["operation"], logged["outcome"]) == ("UpdateTable", "AccessDeniedException")
 
 
 def test_without_aws_naming_the_action_the_kit_names_it(quiet):

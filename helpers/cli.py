@@ -187,6 +187,23 @@ def _rehearse(args: argparse.Namespace) -> int:
     return 0 if room.ok else 1
 
 
+def _iam_policy(args: argparse.Namespace) -> int:
+    from helpers.aws import iam_policy
+
+    config = _settings(args)
+    document = iam_policy.policy(config)
+    if args.check_calls:
+        missing = iam_policy.uncovered(calllog.read(config.prefix), document)
+        print("\n".join(f"not allowed: {call}" for call in missing) or
+              f"every call in {config.prefix}'s call log is allowed by the policy")
+        return 1 if missing else 0
+    out = Path(args.out) if args.out else None
+    written = iam_policy.write(document, out) if out else []
+    print(json.dumps(document, indent=2) if args.json
+          else iam_policy.text(config, document, out, written))
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from helpers.runs import bench
 
@@ -283,6 +300,17 @@ def build_parser() -> argparse.ArgumentParser:
                                           "then each participant cleans up")
     rehearse.add_argument("--json", action="store_true", help="machine-readable")
     rehearse.set_defaults(func=_rehearse)
+
+    policy = sub.add_parser("iam-policy", help="the IAM policy a participant needs for the "
+                            "whole workshop on AWS, and how to attach it (instructors)")
+    config_options(policy)  # --prefix: whose; --primary/--secondary: the room's regions
+    policy.add_argument("--json", action="store_true", help="print only the policy document")
+    policy.add_argument("--out", help="also write the policy to this file (and, when it is too "
+                        "long for one managed policy, its parts beside it)")
+    policy.add_argument("--check-calls", action="store_true",
+                        help="instead, list the calls in the participant's call log (`workshop "
+                             "calls`, e.g. after a rehearsal) the policy would not allow")
+    policy.set_defaults(func=_iam_policy)
 
     bench = sub.add_parser("bench", help="replication lag, replicator throughput, run times")
     bench.add_argument("--json", action="store_true", help="print the results as JSON")

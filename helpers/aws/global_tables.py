@@ -35,7 +35,7 @@ from botocore.exceptions import ClientError
 
 from helpers.aws import deployment, replication, stacks
 from helpers.base import polling
-from helpers.base.errors import WorkshopError
+from helpers.base.errors import PermissionDenied, WorkshopError
 from helpers.base.say import Say, or_quiet
 from helpers.connect.net import time_scale
 from helpers.connect.session import client
@@ -52,6 +52,30 @@ FUNCTIONS = ("ticket-get", "ticket-post", "health-check")
 
 class ConversionError(WorkshopError):
     """The table cannot be converted as it is; the sentence says what to change."""
+
+
+class ReplicaFailed(ConversionError):
+    """A replica is in a state DynamoDB does not leave by itself; the sentence says what
+    happened and what to do."""
+
+
+# ReplicaStatus values DynamoDB does not leave by itself (DescribeTable, "ReplicaDescription"
+# in the DynamoDB API reference): what happened, and what to do about it.
+FAILED = {
+    "CREATION_FAILED": (
+        "DynamoDB could not create it",
+        "remove it with global_tables.remove_replicas(config) (or `workshop cleanup`), check "
+        "requirements(config), then run the conversion again"),
+    "REGION_DISABLED": (
+        "its region is disabled for the account (an opt-in region turned off, or restricted)",
+        "enable the region for the account (AWS console: Account, AWS Regions) and run this "
+        "step again, or remove the replica and use another secondary region"),
+    "INACCESSIBLE_ENCRYPTION_CREDENTIALS": (
+        "DynamoDB cannot use the table's KMS key there (disabled, scheduled for deletion, or "
+        "its grant revoked)",
+        "make the key usable again and run this step again (a replica whose key stays "
+        "inaccessible for seven days is archived)"),
+}
 
 
 @dataclass
@@ -183,6 +207,8 @@ def add_replica(config: WorkshopConfig, progress: Say | None = None) -> dict[str
             client("dynamodb", primary).update_table(
                 TableName=table_name(config),
                 ReplicaUpdates=[{"Create": {"RegionName": secondary}}])
+        except PermissionDenied:
+            raise  # its own sentence: the action, the notebook, `workshop iam-policy`
         except ClientError as exc:
             error = exc.response["Error"]
             raise ConversionError(
@@ -194,6 +220,15 @@ def add_replica(config: WorkshopConfig, progress: Say | None = None) -> dict[str
               f"the replica in {secondary} to be ACTIVE", say)
     say(f"replica of {table_name(config)} in {secondary}: ACTIVE")
     return describe(config, primary) or {}
+
+
+def failure_sentence(config: WorkshopConfig, replica: dict[str, Any]) -> str:
+    """What happened to a failed replica (DescribeTable's ``Replicas`` entry), and what to do."""
+    status = replica["ReplicaStatus"]
+    happened, to_do = FAILED[status]
+    why = replica.get("ReplicaStatusDescription")
+    return (f"the replica of {table_name(config)} in {replica['RegionName']} is {status}: "
+            f"{happened}{f' ({why})' if why else ''}; {to_do}")
 
 
 def convert(config: WorkshopConfig, progress: Say | None = None) -> Conversion:
@@ -242,15 +277,18 @@ def remove_replicas(config: WorkshopConfig, progress: Say | None = None) -> list
         for replica in (table or {}).get("Replicas", []):
             other = replica["RegionName"]
             if replica["ReplicaStatus"] != "DELETING":
-                _wait_for(config, lambda found: all(s in ("ACTIVE", "DELETING")
+                # A replica that failed to be created is only deleted; the other failures
+                # end the wait with their sentence.
+                _wait_for(config, lambda found: all(s in ("ACTIVE", "DELETING", "CREATION_FAILED")
                                                     for s in found.values()),
-                          "the global table's replicas to settle", say, region)
+                          "the global table's replicas to settle", say, region,
+                          deletable=True)
                 client("dynamodb", region).update_table(
                     TableName=table_name(config),
                     ReplicaUpdates=[{"Delete": {"RegionName": other}}])
                 say(f"replica of {table_name(config)} in {other}: DELETING")
             _wait_for(config, lambda found, o=other: o not in found,
-                      f"the replica in {other} to be deleted", say, region)
+                      f"the replica in {other} to be deleted", say, region, deletable=True)
             removed.append(f"replica of table {table_name(config)} ({other})")
         if removed:
             break
@@ -261,7 +299,10 @@ def remove_replicas(config: WorkshopConfig, progress: Say | None = None) -> list
 
 
 def _wait_for(config: WorkshopConfig, done: Callable[[dict[str, str]], bool], what: str,
-              say: Say, region: str | None = None) -> None:
+              say: Say, region: str | None = None, deletable: bool = False) -> None:
+    """Wait until ``done(replica region -> status)``; a replica in a FAILED state ends the
+    wait at once with its sentence (but CREATION_FAILED when ``deletable``: clean-up deletes
+    it)."""
     region = region or config.primary_region
     seen: dict[str, str] = {}
 
@@ -269,6 +310,10 @@ def _wait_for(config: WorkshopConfig, done: Callable[[dict[str, str]], bool], wh
         table = describe(config, region) or {}
         seen.clear()
         seen.update({r["RegionName"]: r["ReplicaStatus"] for r in table.get("Replicas", [])})
+        for replica in table.get("Replicas", []):
+            status = replica["ReplicaStatus"]
+            if status in FAILED and not (deletable and status == "CREATION_FAILED"):
+                raise ReplicaFailed(failure_sentence(config, replica))
         return done(seen)
 
     scale = time_scale()

@@ -30,6 +30,8 @@ _THROTTLE_REASON = re.compile(r"TooManyRequests|Throttl|Rate exceeded|Too Many R
                               r"Status Code: 429", re.IGNORECASE)
 
 _DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
+# How AWS words a denial in a stack event's reason (the action follows).
+_NOT_AUTHORIZED = re.compile(r"not authorized to perform:?\s*([a-z0-9-]+:[A-Za-z0-9]+)")
 
 
 class StackError(WorkshopError):
@@ -219,5 +221,11 @@ def _failure_message(cfn: Any, name: str, status: str) -> str:
         if e["ResourceStatus"].endswith("FAILED")
     ]
     detail = "; ".join(reasons[:3]) or "no failure reason recorded"
+    denied = next((m.group(1) for r in reasons if (m := _NOT_AUTHORIZED.search(r))), None)
+    if denied:  # CloudFormation acts with the participant's permissions
+        return (f"stack {name} ended in {status}: CloudFormation was denied {denied} ({detail})."
+                " Your credentials lack it: the permissions the whole workshop needs are the "
+                "policy `workshop iam-policy` prints - attach it to your IAM user or role, then "
+                "run the cell again")
     return (f"stack {name} ended in {status}: {detail}. Fix the cause and run the cell again "
             "(a stack in ROLLBACK_COMPLETE is deleted and recreated automatically)")

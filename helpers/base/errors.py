@@ -35,6 +35,22 @@ class UsageError(WorkshopError, ValueError):
     """A value given to a command or a helper is outside what it accepts."""
 
 
+class PermissionDenied(ClientError, WorkshopError):
+    """AWS denied a call for want of a permission: still the ``ClientError`` AWS's answer
+    makes (``response``, ``operation_name``), whose message is the sentence to show
+    (:mod:`helpers.connect.permissions` writes it)."""
+
+    def __init__(self, error_response: dict, operation_name: str, sentence: str) -> None:
+        super().__init__(error_response, operation_name)
+        self._sentence = sentence
+
+    def __str__(self) -> str:
+        return self._sentence
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.response, self.operation_name, self._sentence)
+
+
 def explain(exc: BaseException) -> str | None:
     """The one-line sentence for a learner's error, or None for a real bug."""
     if isinstance(exc, WorkshopError):
@@ -56,8 +72,9 @@ def explain(exc: BaseException) -> str | None:
                     "UnrecognizedClientException"):
             return f"AWS rejected the credentials ({code}): refresh them (`aws sso login`)"
         if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
-            return (f"AWS denied {exc.operation_name} ({error.get('Message', '')}): the "
-                    "workshop needs administrator-like permissions in a sandbox account")
+            return (f"AWS denied {exc.operation_name} ({error.get('Message', '')}): your "
+                    "credentials lack permissions the workshop needs - attach the policy "
+                    "`workshop iam-policy` prints to your IAM user or role")
     return None
 
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import boto3
 from botocore.config import Config
 
-from helpers.connect import calllog, cell_calls
+from helpers.connect import calllog, cell_calls, permissions
 from helpers.core import settings
 from helpers.core.target import ModeError, Target, for_mode
 
@@ -87,6 +87,7 @@ _creating = threading.Lock()
 def _session(target: Target, profile: str | None) -> boto3.session.Session:
     made = boto3.session.Session(**target.session_arguments(profile))
     calllog.attach(made)  # before any client: each client copies the session's handlers
+    permissions.attach(made)  # after the call log's: a denied call is logged, then explained
     if not target.account_in_host:
         made.events.register("before-sign.s3-control", _without_account_host)
     return made

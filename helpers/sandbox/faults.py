@@ -45,6 +45,12 @@ acts on every ``every``-th (default 1), after skipping the first ``after``
 ``duplicate``
     not a request fault: the DynamoDB Streams poller of ``function`` delivers
     a batch that succeeded once more (at-least-once delivery).
+``replica``
+    not a request fault: the replica of global table ``table`` in ``region``
+    (being created, or active) turns ``code`` - ``CREATION_FAILED``,
+    ``REGION_DISABLED`` or ``INACCESSIBLE_ENCRYPTION_CREDENTIALS`` - with
+    ``message`` as its ``ReplicaStatusDescription``; a replica that failed to be
+    created has no table and can only be deleted (``ReplicaUpdates`` ``Delete``).
 
 Example - throttle every 10th write to one table::
 
@@ -76,7 +82,9 @@ from helpers.sandbox.context import SandboxContext, signing_service
 
 log = logging.getLogger("helpers.sandbox.faults")
 
-ACTIONS = ("throttle", "error", "unprocessed", "delay", "kill", "duplicate")
+ACTIONS = ("throttle", "error", "unprocessed", "delay", "kill", "duplicate", "replica")
+NOT_REQUESTS = ("duplicate", "replica")  # faults of something the sandbox runs, not of a call
+REPLICA_FAILURES = ("CREATION_FAILED", "REGION_DISABLED", "INACCESSIBLE_ENCRYPTION_CREDENTIALS")
 _REST_XML = ("s3", "route53", "cloudfront")
 _ids = itertools.count(1)
 
@@ -144,7 +152,11 @@ class Rule:
             raise RuleError(f"'seconds' must be a number of seconds 0-300 (got {seconds!r})")
         if action in ("duplicate", "kill") and not data.get("function"):
             raise RuleError(f"a {action!r} rule needs 'function': the Lambda function name")
-        if action != "duplicate" and not data.get("service"):
+        if action == "replica" and not (data.get("table") and data.get("region")
+                                        and data.get("code") in REPLICA_FAILURES):
+            raise RuleError("a 'replica' rule needs 'table', 'region' (the replica's) and "
+                            f"'code', one of {', '.join(REPLICA_FAILURES)}")
+        if action not in NOT_REQUESTS and not data.get("service"):
             raise RuleError("a request fault needs 'service', e.g. \"dynamodb\"")
         if action == "unprocessed" and (not operation or not set(operation) <= {
                 "BatchWriteItem", "BatchGetItem"}):
@@ -213,6 +225,15 @@ class Faults:
             return any(self._count(rule) for rule in self.rules
                        if rule.action == action and rule.function == function_name)
 
+    def fire_for_replica(self, table: str, region: str) -> Rule | None:
+        """The ``replica`` rule that fails ``table``'s replica in ``region`` now, if any."""
+        if not self.rules:
+            return None
+        with self._lock:
+            return next((rule for rule in self.rules if rule.action == "replica"
+                         and rule.table == table and rule.region == region
+                         and self._count(rule)), None)
+
     # -- control plane
     def _intercept(self, request: Request) -> Response | None:
         rule_id = admin_paths.under(request.path, admin_paths.FAULTS)
@@ -224,7 +245,7 @@ class Faults:
         if not call.service:
             return None
         with self._lock:
-            rule = next((r for r in self.rules if r.action != "duplicate"
+            rule = next((r for r in self.rules if r.action not in NOT_REQUESTS
                          and _matches(r, call) and self._count(r)), None)
         if rule is None:
             return None

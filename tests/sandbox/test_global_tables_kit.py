@@ -91,3 +91,17 @@ def test_clean_up_removes_the_replica_before_the_tables(config):
     assert report.deleted.index(replica) < min(
         i for i, what in enumerate(report.deleted) if what.startswith("stack "))
     assert cleanup.leftovers(config) == []
+
+
+def test_every_call_the_participant_made_is_allowed_by_workshop_iam_policy(config):
+    """01, 03.1, 03.2, 04.1 and the clean-up, as the call log recorded them (any participant
+    name the log was kept under: this module's workshop home is its own)."""
+    import json
+
+    from helpers.aws import iam_policy
+    from helpers.base.paths import call_log
+
+    records = [json.loads(line) for path in call_log(config.prefix).parent.glob("calls-*.jsonl")
+               for line in path.read_text().splitlines() if line.strip()]
+    assert len({(r["service"], r["operation"]) for r in records}) > 20
+    assert iam_policy.uncovered(records, iam_policy.policy(config)) == []

@@ -71,7 +71,7 @@ _replicating = threading.local()  # set while a replicated change is applied: it
 @dataclass
 class Replica:
     region: str
-    status: str  # CREATING | ACTIVE | DELETING
+    status: str  # CREATING | ACTIVE | DELETING, or a failure (a fault: FAILED below)
     until: float = 0.0  # epoch at which CREATING ends (ACTIVE) or DELETING ends (gone)
     copy_from: str = ""  # CREATING: the replica whose items it starts with
     # Index into this replica's stream of the next change to send, per target region.
@@ -79,6 +79,7 @@ class Replica:
     sent: int = 0  # changes applied to other replicas
     skipped: int = 0  # changes another replica already held a later version of
     last_lag_ms: float | None = None  # write -> applied elsewhere, last change sent
+    description: str = ""  # ReplicaStatusDescription, for a failed replica
 
 
 @dataclass
@@ -90,7 +91,7 @@ class GlobalTable:
     versions: dict[str, dict[str, tuple[float, str]]] = field(default_factory=dict)
 
     def busy(self) -> bool:
-        return any(r.status != "ACTIVE" for r in self.replicas.values())
+        return any(r.status in ("CREATING", "DELETING") for r in self.replicas.values())
 
 
 # ---------------------------------------------------------------- moto patches
@@ -143,7 +144,9 @@ PATCHES = (
 def _description(group: GlobalTable, region: str) -> dict[str, Any]:
     extra: dict[str, Any] = {
         "GlobalTableVersion": VERSION,
-        "Replicas": [{"RegionName": other, "ReplicaStatus": replica.status}
+        "Replicas": [{"RegionName": other, "ReplicaStatus": replica.status,
+                      **({"ReplicaStatusDescription": replica.description}
+                         if replica.description else {})}
                      for other, replica in sorted(group.replicas.items()) if other != region],
     }
     if group.updating == region and group.busy():
@@ -345,6 +348,8 @@ class GlobalTables:
         """Replicas whose creation or deletion time has come."""
         now = time.time()
         for region, replica in list(group.replicas.items()):
+            if replica.status in ("CREATING", "ACTIVE") and self._fails(group, replica):
+                continue
             if replica.status == "CREATING" and now >= replica.until:
                 self._activate(group, replica)
             elif replica.status == "DELETING" and now >= replica.until:
@@ -357,6 +362,18 @@ class GlobalTables:
                 _leave(group, region)
                 self.ctx.state_changed()
                 log.info("replica of %s in %s deleted", group.name, region)
+
+    def _fails(self, group: GlobalTable, replica: Replica) -> bool:
+        """A ``replica`` fault (:mod:`helpers.sandbox.faults`) turns the replica its failure
+        state; one that was being created never gets its table."""
+        faults = self.ctx.faults
+        rule = faults.fire_for_replica(group.name, replica.region) if faults else None
+        if rule is None:
+            return False
+        replica.status, replica.description = rule.code or "CREATION_FAILED", rule.message or ""
+        self.ctx.state_changed()
+        log.info("replica of %s in %s: %s (a fault)", group.name, replica.region, replica.status)
+        return True
 
     def _activate(self, group: GlobalTable, replica: Replica) -> None:
         from moto.dynamodb.models import dynamodb_backends

@@ -336,7 +336,6 @@ def test_a_stack_deletion_throttled_by_delete_rest_api_is_retried(aws):
 def test_custom_domain_creation_waits_out_the_quota_and_says_so(aws):
     """Item 2: a second CreateDomainName in the window is paced, with a line saying why."""
     from helpers.aws import pacing
-
     from helpers.connect import net
     from helpers.sandbox.clock import aws_seconds
 

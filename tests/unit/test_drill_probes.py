@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from helpers.aws import failover
 from helpers.aws.failover import health_check
 from helpers.core.config import WorkshopConfig
-from helpers.drill import engine
+from helpers.drill import charts, engine
 from helpers.drill.result import DrillResult
 
 
@@ -96,6 +96,11 @@ def test_a_throttled_probe_is_recorded_as_throttled_and_counted(drill):
     shown = result.table()
     row = next(m for m in shown.index if m.startswith("probes throttled"))
     assert shown.loc[row, "value"] == "1 of 2"
+    # The timeline marks it, and says so in its legend.
+    assert charts._throttled(result.probes).tolist() == [True, False]
+    figure = charts.drill_timeline(result)
+    labels = [text.get_text() for text in figure.axes[-1].get_legend().get_texts()]
+    assert "probe throttled" in labels
 
 
 def test_another_error_is_a_gap_not_a_throttle(drill):

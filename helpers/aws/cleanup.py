@@ -260,7 +260,7 @@ def _kit_custom_domains(config: WorkshopConfig, region: str,
     return found
 
 
-# API Gateway deletes at most one custom domain name per 30 s in an account and region, a
+# API Gateway deletes at most one custom domain name per 30 s in an account (any region), a
 # quota the whole room shares when everybody cleans up at the end of a workshop. The SDK's
 # own retries would wait silently and then give up; this waits the quota's window, says so,
 # and keeps trying for as long as a room could need.
@@ -286,8 +286,8 @@ def _delete_custom_domain(region: str, host: str, say: Say) -> None:
                 raise
         pause = DOMAIN_DELETION_WINDOW_S * scale
         say(f"waiting {pause:.0f} s to delete custom domain {host} ({region}): API Gateway "
-            f"deletes one custom domain per {DOMAIN_DELETION_WINDOW_S:g} s in an account and "
-            "region, for everyone in the account")
+            f"deletes one custom domain per {DOMAIN_DELETION_WINDOW_S:g} s in an account, "
+            "whatever the region, for everyone in the account")
         time.sleep(pause)
         waited += pause
 

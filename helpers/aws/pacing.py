@@ -1,7 +1,7 @@
 """Living within an account's API quotas: wait out a quota's window, and say so.
 
 Some AWS operations have fixed, account-wide quotas a whole room shares (API
-Gateway creates or deletes one custom domain per 30 s per account and region).
+Gateway creates or deletes one custom domain per 30 s per account, whatever the region).
 The SDK's own retries would wait silently and give up after a few attempts; a
 learner should see what the kit is waiting for, and the kit should keep trying
 for as long as a room could need. Everything else is left to botocore's

@@ -160,8 +160,8 @@ def delete(region: str, stack_name: str, progress: Say | None = None) -> bool:
                                  "tab shows it), then run the cleanup again") from None
         pause = DELETE_REST_API_WINDOW_S * scale
         say(f"waiting to delete {stack_name} again ({region}): {throttled[0]}; API Gateway "
-            f"deletes one REST API per {DELETE_REST_API_WINDOW_S:g} s in an account and region, "
-            "for everyone in the account")
+            f"deletes one REST API per {DELETE_REST_API_WINDOW_S:g} s in an account, whatever the "
+            "region, for everyone in the account")
         time.sleep(pause)
         waited += pause
 

@@ -9,7 +9,7 @@ is stated. :class:`LiveTimeline` redraws it in the notebook while the drill runs
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -85,6 +85,10 @@ def drill_timeline(result: DrillResult) -> Figure:
             part = probes["healthy"] == verdict
             ax.scatter(probes["t"][part], [108] * int(part.sum()), marker="s", s=10,
                        color=colour)
+        throttled = _throttled(probes)
+        if throttled.any():  # recorded, their verdict unknown: a gap with its reason
+            ax.scatter(probes["t"][throttled], [108] * int(throttled.sum()), marker="x", s=18,
+                       color=FAILED)
     ax.axhline(18, color="#9e9e9e", linestyle=":")
     ax.set_ylim(-5, 115)
     ax.set_ylabel("health\n% healthy")
@@ -108,6 +112,9 @@ def drill_timeline(result: DrillResult) -> Figure:
     handles += [Line2D([], [], marker="x", linestyle="", color=FAILED, label="failed request"),
                 Line2D([], [], marker="s", linestyle="", color=HEALTHY, label="healthy"),
                 Line2D([], [], marker="s", linestyle="", color=UNHEALTHY, label="unhealthy")]
+    if not probes.empty and _throttled(probes).any():
+        handles.append(Line2D([], [], marker="x", linestyle="", color=FAILED,
+                              label="probe throttled"))
     axes[-1].legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.9), ncols=6,
                     fontsize="x-small", frameon=False)
     axes[-1].set_xlabel("seconds since the drill began"
@@ -159,3 +166,10 @@ class LiveTimeline:
             f"<b>{result.scenario}</b> · {result.phase} · {counts['requests']} requests, "
             f"{counts['failed']} failed, {counts['writes_acknowledged']} writes acknowledged")
         self.output.show(text, drill_timeline(result))
+
+
+def _throttled(probes: Any) -> Any:
+    """Which probes Route 53 throttled (a boolean column; all False for older records)."""
+    if "throttled" not in probes:
+        return probes["t"] != probes["t"]
+    return probes["throttled"].fillna(False).astype(bool)

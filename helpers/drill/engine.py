@@ -17,8 +17,9 @@ from typing import Any
 
 import pandas as pd
 import requests
+from botocore.exceptions import ClientError
 
-from helpers.aws import failover, replication, tickets
+from helpers.aws import failover, pacing, replication, tickets
 from helpers.aws.deployment import stack_outputs
 from helpers.base import polling, ticket_ids
 from helpers.base.errors import UsageError
@@ -41,6 +42,7 @@ DRAIN_TIMEOUT_S = 60  # replication runs at real speed whatever the time scale
 HOLD_MIN_S = 1.0
 HOLD_WRITES = 3
 COLD_START_NOTE_S = 0.25
+PROBE_COLUMNS = ("t", "healthy", "healthy_fraction", "dns_region", "throttled")
 
 
 def run(config: WorkshopConfig | None = None, scenario: str = "bad-deploy",
@@ -185,6 +187,12 @@ class _Drill:
         if lost:
             result.notes.append(f"{len(lost)} acknowledged write(s) missing from the primary: "
                                 + ", ".join(sorted(lost)[:5]))
+        if result.probes_throttled:
+            result.notes.append(
+                f"{result.probes_throttled} of {len(result.probes)} probe(s) were throttled by "
+                "Route 53 (the account's GetHealthCheckStatus or overall rate): each can put off "
+                "the detection or the DNS switch measured by one probe interval "
+                f"({self.probe_interval:g} s)")
         if self.live:
             self.live.update(result, force=True)
         self.say(result.summary())
@@ -253,22 +261,32 @@ class _Drill:
     # -- probes
     def _probe_loop(self) -> None:
         while not self.stop.is_set():
-            sample: dict[str, Any] = {"healthy": None, "healthy_fraction": None,
-                                      "dns_region": None}
-            # Route 53's answer first: it follows the check's verdict at once, so asked after
-            # the verdict it could show a switch the same sample's verdict has not caught up with.
-            with contextlib.suppress(Exception):  # a failed probe is a gap, not a crash
-                sample["dns_region"] = failover.answer_region(
-                    failover.dns_answer(self.config, "api"))
-            with contextlib.suppress(Exception):
-                healthy, observations = failover.health_check_status(self.config)
-                sample.update(healthy=healthy,
-                              healthy_fraction=failover.healthy_fraction(observations))
-            sample["t"] = self.now()
+            sample = self._probe()
             with self.lock:
                 self.probes.append(sample)
             self._on_probe(sample)
             self.stop.wait(self.probe_interval)
+
+    def _probe(self) -> dict[str, Any]:
+        """One sample of what Route 53 answers and decides. A request Route 53 throttled is
+        recorded as throttled (its value unknown), not retried: a retry would date the sample
+        late, and a dropped one would hide why detection waited."""
+        sample: dict[str, Any] = {"healthy": None, "healthy_fraction": None,
+                                  "dns_region": None, "throttled": False}
+        # Route 53's answer first: it follows the check's verdict at once, so asked after
+        # the verdict it could show a switch the same sample's verdict has not caught up with.
+        try:
+            sample["dns_region"] = failover.answer_region(failover.dns_answer(self.config, "api"))
+        except Exception as exc:  # noqa: BLE001 - a failed probe is a gap, not a crash
+            sample["throttled"] |= _throttled(exc)
+        try:
+            healthy, observations = failover.health_check_status(self.config, retries=False)
+            sample.update(healthy=healthy,
+                          healthy_fraction=failover.healthy_fraction(observations))
+        except Exception as exc:  # noqa: BLE001 - as above
+            sample["throttled"] |= _throttled(exc)
+        sample["t"] = self.now()
+        return sample
 
     def _on_probe(self, sample: dict[str, Any]) -> None:
         begin = self.moments.get("fault_begin")
@@ -352,8 +370,7 @@ class _Drill:
         with self.lock:
             frame = pd.DataFrame([vars(r) for r in self.requests],
                                  columns=list(_Request.__dataclass_fields__))
-            probes = pd.DataFrame(self.probes, columns=["t", "healthy", "healthy_fraction",
-                                                        "dns_region"])
+            probes = pd.DataFrame(self.probes, columns=list(PROBE_COLUMNS))
             moments = dict(self.moments)
         result = DrillResult(
             scenario=self.scenario.name, description=self.scenario.description,
@@ -406,6 +423,12 @@ class _Drill:
                                "served_seconds": _since(served_back, back)}
         result.moments = {k: round(v, 3) for k, v in sorted(moments.items(), key=lambda i: i[1])}
         return result
+
+
+def _throttled(exc: Exception) -> bool:
+    """Whether ``exc`` is an AWS API's answer that the request was over a quota."""
+    return (isinstance(exc, ClientError)
+            and exc.response.get("Error", {}).get("Code") in pacing.THROTTLED)
 
 
 def _since(at: float | None, start: float) -> float | None:

@@ -56,12 +56,22 @@ class DrillResult:
         rto = self.rto_aws_seconds
         return None if rto is None else rto <= self.objective_seconds
 
+    @property
+    def probes_throttled(self) -> int:
+        """Probes Route 53 throttled (a rate quota of the account): recorded, their value
+        unknown. Each can put off the detection or the switch the drill sees by a probe."""
+        frame = self.probes
+        if frame.empty or "throttled" not in frame:
+            return 0
+        return int(frame["throttled"].fillna(False).astype(bool).sum())
+
     def counts(self) -> dict[str, int]:
         frame = self.requests
+        probes = {"probes": len(self.probes), "probes_throttled": self.probes_throttled}
         if frame.empty:
-            return {"requests": 0, "failed": 0, "writes_acknowledged": 0}
+            return {"requests": 0, "failed": 0, "writes_acknowledged": 0, **probes}
         acked = frame[(frame["op"] == "create") & frame["ok"]]
-        return {"requests": len(frame), "failed": int((~frame["ok"]).sum()),
+        return {"requests": len(frame), "failed": int((~frame["ok"]).sum()), **probes,
                 "writes_acknowledged": len(acked),
                 **{f"served_by_{r}": int(((frame["region"] == r) & frame["ok"]).sum())
                    for r in (self.primary, self.secondary)}}
@@ -113,6 +123,8 @@ class DrillResult:
              "", ""),
             ("acknowledged writes missing from the primary after fail-back",
              _n(self.lost_items), "0", _verdict(self.lost_items, 0)),
+            ("probes throttled by Route 53 (recorded, value unknown)",
+             f"{self.probes_throttled} of {len(self.probes)}", "", ""),
         ]
         for name, key in (("fail-back: restore → healthy", "healthy_seconds"),
                           ("fail-back: restore → DNS answers the primary", "dns_seconds"),

@@ -227,7 +227,7 @@ def _wait_for_claim(first: WorkshopConfig, other: WorkshopConfig, process: Any,
     while process.is_alive() and time.monotonic() < deadline:
         if first.prefix in domain_owner.other_owners(other):
             return
-        time.sleep(1.0)  # Route 53's five a second are the whole room's
+        time.sleep(1.0)  # Route 53's ten a second are the whole room's
 
 
 # ---------------------------------------------------------------- one participant's process

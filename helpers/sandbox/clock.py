@@ -84,12 +84,26 @@ DURATIONS: tuple[Duration, ...] = (
     Duration("apigateway_quota_window", 30, SCALED, "quotas.py",
              "CreateDomainName, DeleteDomainName, DeleteRestApi: one per 30 s; scaled so a "
              "room's clean-up fits a lesson, the quota still met"),
+    Duration("apigateway_create_deployment_quota_window", 5, SCALED, "quotas.py",
+             "CreateDeployment: one per 5 s; scaled with the kit's pace"),
+    Duration("apigateway_create_rest_api_quota_window", 3, SCALED, "quotas.py",
+             "a Regional (or private) CreateRestApi: one per 3 s; scaled with the kit's pace"),
+    Duration("apigateway_get_resources_quota_window", 2, SCALED, "quotas.py",
+             "GetResources: five per 2 s; scaled with the kit's pace"),
+    Duration("apigateway_total_quota_window", 1, SCALED, "quotas.py",
+             "every API Gateway control-plane request together: ten a second; scaled with "
+             "the kit's pace"),
     Duration("route53_quota_window", 1, SCALED, "quotas.py",
-             "five requests a second, per account; scaled with the kit's own pace"),
+             "Route 53's token buckets refill per second: the account's ten (burst 50), "
+             "GetHealthCheckStatus's one (burst 4), DeleteHealthCheck's three; scaled with "
+             "the kit's own pace"),
+    Duration("route53_create_health_check_quota_window", 2, SCALED, "quotas.py",
+             "CreateHealthCheck: 0.5 a second, one token per 2 s; scaled with the kit's pace"),
     Duration("cloudformation_describe_quota_window", 1, SCALED, "quotas.py",
-             "ten describe calls a second (the sandbox's figure); scaled with the kit's pace"),
-    Duration("acm_request_certificate_quota_window", 1, SCALED, "quotas.py",
-             "five RequestCertificate a second; scaled with the kit's pace"),
+             "ten describe calls a second (the kit's assumption); scaled with the kit's pace"),
+    Duration("acm_quota_window", 1, SCALED, "quotas.py",
+             "RequestCertificate five a second, ListCertificates one, per account and region; "
+             "scaled with the kit's pace"),
     # -- certificates and custom domains
     Duration("certificate_validation_check", 0.25, REAL, "acm/validation.py",
              "how often the sandbox looks for a certificate's validation records (AWS "

@@ -1,13 +1,16 @@
 """The sandbox enforces AWS's account quotas with AWS's own errors (helpers.sandbox.quotas).
 
 The rates are checked on a sandbox of their own at time scale 1.0 (AWS's own
-windows: five Route 53 requests a second, one CreateDomainName per 30 s), where
-a handful of requests in a row is certain to fall inside one window. What the
-kit does about them (pacing, retried stack deletion) runs on the session sandbox.
+windows: Route 53's account bucket of 50 refilled ten a second, one CreateDomainName
+per 30 s), where a handful of requests in a row is certain to fall inside one
+window. One test per quota of helpers.sandbox.quotas.QUOTAS, each a few seconds.
+What the kit does about them (pacing, retried stack deletion) runs on the session
+sandbox.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import time
 import uuid
@@ -39,11 +42,11 @@ def aws_clock(sandbox):
         yield make
 
 
-def quiet_second(call) -> None:
+def quiet_second(call, seconds: float = 1.0) -> None:
     """Load the service (moto builds a backend on its first request, which can take longer
-    than a window), then let a whole one-second window pass: a full bucket."""
+    than a window), then let a whole one-second window pass (or ``seconds``): a full bucket."""
     call()
-    time.sleep(1.0)
+    time.sleep(seconds)
 
 
 class _Captured(Exception):
@@ -116,14 +119,67 @@ def test_the_aws_clock_sandbox_leaves_every_other_client_on_the_session_sandbox(
     assert net.time_scale() == sandbox["time_scale"] < 1.0
 
 
-def test_a_sixth_route53_request_within_a_second_is_throttled(aws_clock):
+def codes_of(answers: list[tuple[str, int, str]]) -> list[str]:
+    """The answers' codes, sorted; every answer that is not a throttle counts as "ok" (a
+    request over no quota may still be refused by the service: a health check not found)."""
+    return sorted(code if code in ("Throttling", "TooManyRequestsException",
+                                   "ThrottlingException") else "ok"
+                  for code, _status, _message in answers)
+
+
+# ---------------------------------------------------------------- Route 53 (per account)
+
+def test_route53_takes_a_burst_of_50_then_throttles(aws_clock):
+    """The account's bucket: 10 a second with a burst of 50 (no longer a flat five)."""
     route53 = aws_clock("route53")
-    quiet_second(route53.list_hosted_zones)
+    quiet_second(route53.list_hosted_zones, 5.0)  # 50 tokens at 10 a second: full
 
-    # Six at once; the client makes no retries, so the sixth is refused, not retried.
-    answers = sorted(burst(route53, "ListHostedZones", [{}] * 6))
-    assert answers == [("Throttling", 400, "Rate exceeded")] + [("ok", 200, "")] * 5
+    answers = burst(route53, "ListHostedZones", [{}] * 60)
+    ok = answers.count(("ok", 200, ""))
+    # 50 from the bucket, and one more per tenth of a second the burst took to arrive.
+    assert 50 <= ok <= 56, answers
+    assert set(answers) - {("ok", 200, "")} == {("Throttling", 400, "Rate exceeded")}
 
+
+def test_get_health_check_status_has_a_bucket_of_four_refilled_once_a_second(aws_clock):
+    route53 = aws_clock("route53", "eu-west-1")  # a global service: the region does not matter
+    quiet_second(route53.list_health_checks, 1.5)  # the account's bucket refilled too
+    missing = {"HealthCheckId": str(uuid.uuid4())}  # past the quota: NoSuchHealthCheck
+
+    answers = burst(route53, "GetHealthCheckStatus", [missing] * 6)
+    # Four from the bucket (a fifth if the burst took a second to arrive on a busy machine).
+    assert codes_of(answers) in (["Throttling"] * 2 + ["ok"] * 4,
+                                 ["Throttling"] + ["ok"] * 5), answers
+    assert ("Throttling", 400, "Rate exceeded") in answers
+
+
+def test_create_health_check_is_half_a_request_a_second(aws_clock):
+    route53 = aws_clock("route53")
+    quiet_second(route53.list_health_checks, 1.5)
+    calls = [{"CallerReference": f"quota-{uuid.uuid4().hex}",
+              "HealthCheckConfig": {"Type": "TCP", "IPAddress": "192.0.2.1", "Port": 9,
+                                    "RequestInterval": 30, "FailureThreshold": 3}}
+             for _ in range(2)]
+    answers = burst(route53, "CreateHealthCheck", calls)
+    try:
+        assert codes_of(answers) == ["Throttling", "ok"], answers
+    finally:
+        time.sleep(1.0)  # DeleteHealthCheck's bucket is its own; the account's refills
+        for check in route53.list_health_checks()["HealthChecks"]:
+            if check["CallerReference"].startswith("quota-"):
+                with contextlib.suppress(ClientError):
+                    route53.delete_health_check(HealthCheckId=check["Id"])
+
+
+def test_delete_health_check_is_three_a_second(aws_clock):
+    route53 = aws_clock("route53")
+    quiet_second(route53.list_health_checks, 1.5)
+    answers = burst(route53, "DeleteHealthCheck",
+                    [{"HealthCheckId": str(uuid.uuid4())} for _ in range(5)])
+    assert codes_of(answers) == ["Throttling"] * 2 + ["ok"] * 3, answers
+
+
+# ---------------------------------------------------------------- API Gateway (per account)
 
 def test_a_second_create_domain_name_within_30_s_is_too_many_requests(aws_clock):
     apigw = aws_clock("apigateway", "eu-west-3")
@@ -134,13 +190,65 @@ def test_a_second_create_domain_name_within_30_s_is_too_many_requests(aws_clock)
     assert error(exc) == ("TooManyRequestsException", 429)
     # API Gateway names the wait: about the rest of the 30 s window.
     assert 25 <= int(exc.value.response["retryAfterSeconds"]) <= 30
-    # Per region: another region has a window of its own.
-    aws_clock("apigateway", "eu-south-1").create_domain_name(
-        domainName=second, endpointConfiguration={"types": ["REGIONAL"]})
+    # "Per account", AWS's table says: another region shares the account's window.
+    with pytest.raises(ClientError) as elsewhere:
+        aws_clock("apigateway", "eu-south-1").create_domain_name(
+            domainName=second, endpointConfiguration={"types": ["REGIONAL"]})
+    assert error(elsewhere) == ("TooManyRequestsException", 429)
+
+
+def test_create_deployment_is_one_per_5_s(aws_clock):
+    apigw = aws_clock("apigateway", "sa-east-1")
+    api = apigw.create_rest_api(name="q-deploy")  # edge-optimized: no CreateRestApi quota
+    root = api.get("rootResourceId") or next(
+        r["id"] for r in apigw.get_resources(restApiId=api["id"])["items"] if r["path"] == "/")
+    apigw.put_method(restApiId=api["id"], resourceId=root, httpMethod="GET",
+                     authorizationType="NONE")
+    apigw.put_integration(restApiId=api["id"], resourceId=root, httpMethod="GET", type="MOCK")
+    apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    with pytest.raises(ClientError) as exc:
+        apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    assert error(exc) == ("TooManyRequestsException", 429)
+    assert 1 <= int(exc.value.response["retryAfterSeconds"]) <= 5
+    # Per account: the same API's region is not the point, another region waits too.
+    with pytest.raises(ClientError) as elsewhere:
+        aws_clock("apigateway", "us-east-2").create_deployment(restApiId=api["id"],
+                                                               stageName="prod")
+    assert error(elsewhere) == ("TooManyRequestsException", 429)
+
+
+def test_a_regional_create_rest_api_is_one_per_3_s(aws_clock):
+    apigw = aws_clock("apigateway", "ap-south-1")
+    regional = {"endpointConfiguration": {"types": ["REGIONAL"]}}
+    apigw.create_rest_api(name="q-regional-1", **regional)
+    with pytest.raises(ClientError) as exc:
+        apigw.create_rest_api(name="q-regional-2", **regional)
+    assert error(exc) == ("TooManyRequestsException", 429)
+    # The quota is the Regional (and private) one: an edge-optimized API is not refused.
+    apigw.create_rest_api(name="q-edge")
+
+
+def test_get_resources_is_five_per_2_s(aws_clock):
+    apigw = aws_clock("apigateway", "ap-southeast-2")
+    api = apigw.create_rest_api(name="q-resources")["id"]
+    time.sleep(2.0)  # GetResources' bucket full (and the account's ten)
+    answers = burst(apigw, "GetResources", [{"restApiId": api}] * 7)
+    assert codes_of(answers) == ["TooManyRequestsException"] * 2 + ["ok"] * 5, answers
+
+
+def test_api_gateway_takes_ten_control_plane_requests_a_second(aws_clock):
+    apigw = aws_clock("apigateway", "eu-central-2")
+    quiet_second(apigw.get_rest_apis)
+    answers = burst(apigw, "GetRestApis", [{}] * 14)
+    ok = codes_of(answers).count("ok")
+    assert 10 <= ok <= 12, answers  # one more per tenth of a second the burst took
+    assert set(answers) - {("ok", 200, "")} == {
+        ("TooManyRequestsException", 429, "Too Many Requests")}
 
 
 def test_a_delete_rest_api_within_30_s_is_too_many_requests(aws_clock):
     apigw = aws_clock("apigateway", "ca-central-1")
+    time.sleep(1.0)  # the account's ten a second, spent by the test before: full again
     apis = [apigw.create_rest_api(name=f"q-{n}")["id"] for n in range(2)]
     apigw.delete_rest_api(restApiId=apis[0])
     with pytest.raises(ClientError) as exc:
@@ -153,12 +261,23 @@ def test_request_certificate_beyond_five_a_second_is_throttled(aws_clock):
     quiet_second(acm.list_certificates)
 
     # At once: one by one they would never be six in a second, as moto takes longer than a
-    # fifth of a second to make a certificate.
+    # fifth of a second to make a certificate. Five from the bucket, and one more per fifth
+    # of a second the burst took to arrive.
     answers = burst(acm, "RequestCertificate",
                     [{"DomainName": f"q{n}.example.com", "ValidationMethod": "DNS"}
-                     for n in range(8)])
-    codes = sorted(code for code, _status, _message in answers)
-    assert codes == ["ThrottlingException"] * 3 + ["ok"] * 5, answers
+                     for n in range(10)])
+    codes = codes_of(answers)
+    assert 5 <= codes.count("ok") <= 7 and set(codes) == {"ThrottlingException", "ok"}, answers
+
+
+def test_list_certificates_is_one_a_second_per_region(aws_clock):
+    acm = aws_clock("acm", "eu-central-1")
+    quiet_second(acm.list_certificates)
+    answers = burst(acm, "ListCertificates", [{}] * 3)
+    assert codes_of(answers) == ["ThrottlingException"] * 2 + ["ok"], answers
+    assert ("ThrottlingException", 400, "Rate exceeded") in answers
+    # Per account and region: another region has a bucket of its own.
+    aws_clock("acm", "eu-north-1").list_certificates()
 
 
 def test_cloudformation_describe_calls_are_rate_limited(aws_clock):
@@ -217,9 +336,13 @@ def test_a_stack_deletion_throttled_by_delete_rest_api_is_retried(aws):
 def test_custom_domain_creation_waits_out_the_quota_and_says_so(aws):
     """Item 2: a second CreateDomainName in the window is paced, with a line saying why."""
     from helpers.aws import pacing
+    from helpers.connect import net
+    from helpers.sandbox.clock import aws_seconds
 
     region = "ap-northeast-2"
     once = aws("apigateway", region, retries=False)
+    # The quota is the account's: let a CreateDomainName of an earlier test's pass first.
+    time.sleep(aws_seconds("apigateway_quota_window") * net.time_scale())
     said: list[str] = []
     for _ in range(2):
         host = f"p{uuid.uuid4().hex[:8]}.example.com"

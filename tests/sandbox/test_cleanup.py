@@ -142,7 +142,7 @@ def test_cleanup_twice_leaves_nothing_of_one_participant_and_the_other_untouched
     assert first.returncode == 0, first.stdout + first.stderr
     assert re.search(rf"waiting \d+ s to delete custom domain \S*{re.escape(a.domain)} "
                      rf"\({a.primary_region}\): API Gateway deletes one custom domain per 30 s "
-                     "in an account and region", first.stdout), first.stdout
+                     "in an account, whatever the region", first.stdout), first.stdout
     assert f"verified: nothing carrying the prefix {a.prefix!r} is left" in first.stdout
     assert "deleted stack" in first.stdout and "deleted health check" in first.stdout
     assert f"kept: hosted zone {a.domain}" in first.stdout
@@ -361,7 +361,7 @@ def test_domain_deletion_gives_up_when_the_quota_never_frees_and_says_what_it_wa
     assert len(waits) == 3, said
     assert waits[0] == (f"waiting {window:.0f} s to delete custom domain {config.api_host()} "
                         f"({region}): API Gateway deletes one custom domain per 30 s in an "
-                        "account and region, for everyone in the account")
+                        "account, whatever the region, for everyone in the account")
     assert f"custom domain {config.api_host()} ({region})" in cleanup.leftovers(config)
     tear_down(config)  # the quota gone, the next run finishes
 

@@ -499,8 +499,9 @@ def test_https_check_on_port_443_reaches_the_region_dns_names_and_ignores_the_ce
 
 def test_watching_the_check_stays_within_route53s_shared_quota(sandbox, aws, tmp_path,
                                                                monkeypatch, new_participant):
-    """A notebook samples the check four times a second; in a shared account Route 53 allows
-    about five calls a second for the whole room, so the kit must not ask for every sample."""
+    """A notebook samples the check four times a second; Route 53 allows GetHealthCheckStatus
+    one call a second (a burst of four) for the whole account, so the kit must not ask for
+    every sample: at most once per STATUS_REUSE_SECONDS (a second of AWS's clock)."""
     import json
     import os
     import subprocess

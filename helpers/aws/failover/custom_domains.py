@@ -26,7 +26,7 @@ def custom_domain_names(config: WorkshopConfig, region: str) -> tuple[str, str]:
     return config.api_host(), config.regional_host(region)
 
 
-# API Gateway creates at most one custom domain name per 30 s in an account and region
+# API Gateway creates at most one custom domain name per 30 s in an account
 # (fixed quota, shared by the whole room): creation waits it out and says so, as clean-up
 # does for deletion (helpers.aws.pacing).
 DOMAIN_CREATION_WINDOW_S = aws_seconds("apigateway_quota_window")  # AWS seconds
@@ -64,8 +64,8 @@ def create_custom_domains(config: WorkshopConfig, progress: Say | None = print
                         patience_s=DOMAIN_CREATION_PATIENCE_S,
                         waiting_for=f"to create custom domain {host} ({region})",
                         quota=f"API Gateway creates one custom domain per "
-                              f"{DOMAIN_CREATION_WINDOW_S:g} s in an account and region, for "
-                              "everyone in the account", say=say)
+                              f"{DOMAIN_CREATION_WINDOW_S:g} s in an account, whatever "
+                              "the region, for everyone in the account", say=say)
                 except ClientError as exc:
                     if exc.response["Error"]["Code"] == "ConflictException":
                         # Created by someone else since the domain was checked.

@@ -109,7 +109,7 @@ def change_records(zone_id: str, changes: list[dict[str, Any]], comment: str) ->
     change = r53.change_resource_record_sets(
         HostedZoneId=zone_id, ChangeBatch={"Comment": comment, "Changes": changes})
     # Route 53 propagates a change within 60 s (PENDING, then INSYNC); GetChange every 2 s
-    # (scaled in the sandbox) counts towards the account's five requests a second.
+    # (scaled in the sandbox) counts towards the account's ten requests a second.
     delay = 2 * net.time_scale()
     r53.get_waiter("resource_record_sets_changed").wait(
         Id=change["ChangeInfo"]["Id"],

@@ -30,6 +30,18 @@ def unique_participant(label: str, *, own_domain: bool = True, **fields: Any) ->
     return WorkshopConfig(mode="sandbox", prefix=prefix, **fields)
 
 
+
+@pytest.fixture(autouse=True)
+def _the_process_mode_is_put_back():
+    """A test that runs a command (``cli.main([... "--mode", "aws"])``) chooses the mode for
+    the whole process (``session.use_mode``); put it back, or every later test in this worker
+    makes AWS clients with no credentials."""
+    from helpers.connect import session
+
+    chosen = session._chosen_mode
+    yield
+    session._chosen_mode = chosen
+
 @pytest.fixture(scope="session")
 def new_participant():
     """:func:`unique_participant`, for fixtures and tests of any scope:

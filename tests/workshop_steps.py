@@ -44,6 +44,31 @@ def set_up_failover(config: WorkshopConfig, *, create_zone: bool = True,
     return zone_id, check_id
 
 
+def module_4_undone(config: WorkshopConfig) -> None:
+    """The primary restored and module 4 forgotten: a test that breaks a shared deployment
+    (``deployed_workshop``) leaves it as module 3.3 left it, so the checklist of the tests
+    after it still says 04 comes next. Module 4's trace is its two deployments (the bad
+    deploy and the restore): the stage moves to a new one and those two are deleted."""
+    from helpers.connect.session import client
+
+    failover.restore_primary(config)
+    region = config.primary_region
+    api_id = deployment.stack_outputs(config, "api", region)["ApiId"]
+    apigw = client("apigateway", region)
+    found = [d for page in apigw.get_paginator("get_deployments").paginate(restApiId=api_id)
+             for d in page["items"]]
+    trace = [d for d in found if d.get("description") in (failover.BROKEN, failover.RESTORED)]
+    if not trace:
+        return
+    made = apigw.create_deployment(restApiId=api_id, stageName=failover.STAGE,
+                                   description="a test put the primary back as module 3.3 "
+                                               "left it")
+    apigw.update_stage(restApiId=api_id, stageName=failover.STAGE, patchOperations=[
+        {"op": "replace", "path": "/deploymentId", "value": made["id"]}])
+    for old in trace:
+        apigw.delete_deployment(restApiId=api_id, deploymentId=old["id"])
+
+
 def tear_down(config: WorkshopConfig) -> None:
     """A test's clean-up of a participant: the kit's own clean-up, then its proof.
 

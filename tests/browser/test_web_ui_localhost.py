@@ -22,6 +22,7 @@ from helpers.aws import deployment, failover
 from helpers.aws.webui import region_display_name
 from helpers.base.regions import sandbox_ip
 from helpers.connect import net
+from workshop_steps import module_4_undone
 
 SUCCESS = "Successful response reading from DynamoDB table."
 
@@ -98,7 +99,7 @@ def test_the_printed_link_opens_the_ui_and_follows_module_4s_failover(
         page.screenshot(path=screenshots / "web-ui-localhost-failover.png",
                         animations="disabled")
     finally:
-        failover.restore_primary(config)
+        module_4_undone(config)  # shared: restored, and module 4 forgotten for the next tests
     failover.wait_until_healthy(config, timeout=30)
     wait_for_dns(config, primary, "DNS to fail back")
     page.get_by_role("button", name="Check again").click()

@@ -10,6 +10,7 @@ import zipfile
 
 import pytest
 import requests
+from botocore.exceptions import ClientError
 
 from helpers.base.regions import sandbox_ip
 
@@ -259,6 +260,22 @@ def test_integration_change_needs_a_new_deployment(sandbox, aws):
     api = Api(aws, REGION)
     api.proxy("/health", "GET", create_function(aws, REGION, ECHO))
     api.deploy("prod")
+    assert call(sandbox, REGION, api.host, "GET", "/prod/health").status_code == 201
+
+
+def test_only_the_deployment_a_stage_serves_cannot_be_deleted(sandbox, aws):
+    """AWS: "Active stages pointing to this deployment must be moved or deleted"; a
+    deployment the stage has moved away from can go (moto kept refusing it)."""
+    api = Api(aws, REGION)
+    api.proxy("/health", "GET", create_function(aws, REGION, ECHO))
+    first = api.deploy("prod")
+    second = api.deploy("prod")
+    with pytest.raises(ClientError) as refused:
+        api.client.delete_deployment(restApiId=api.id, deploymentId=second)
+    assert refused.value.response["Error"]["Code"] == "BadRequestException"
+    api.client.delete_deployment(restApiId=api.id, deploymentId=first)
+    left = [d["id"] for d in api.client.get_deployments(restApiId=api.id)["items"]]
+    assert left == [second]
     assert call(sandbox, REGION, api.host, "GET", "/prod/health").status_code == 201
 
     # Module 4: point GET /health at another function...

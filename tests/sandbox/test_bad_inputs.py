@@ -247,7 +247,7 @@ def test_the_api_answers_bad_requests_with_a_json_message_and_stores_nothing(
      "invalid fault rule: 'every' must be a whole number >= 1 (got '3')"),
     ("S2", '{"service": "dynamodb", "action": "explode"}',
      "invalid fault rule: 'action' must be one of throttle, error, unprocessed, delay, kill, "
-     "duplicate (got 'explode')"),
+     "duplicate, replica (got 'explode')"),
     ("S3", "throttle everything", "the body is not JSON"),
 ], ids=["S1", "S2", "S3"])
 def test_a_bad_fault_rule_is_refused_and_nothing_is_injected(sandbox, case, body, message):

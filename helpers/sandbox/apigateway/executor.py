@@ -234,8 +234,25 @@ def _wrap_delete_domain_name(delete: Any) -> Any:
     return delete_domain_name
 
 
+# AWS refuses to delete a deployment while a stage points at it; moto refuses it for as
+# long as the stage it was created for exists, even after the stage moved to another one.
+def _wrap_delete_deployment(original: Any) -> Any:
+    def delete_deployment(self, deployment_id):
+        from moto.apigateway.exceptions import StageStillActive
+
+        deployment = self.deployments.get(deployment_id)
+        if deployment is None or not deployment.stage_name:
+            return original(self, deployment_id)
+        if any(stage.deployment_id == deployment_id for stage in self.stages.values()):
+            raise StageStillActive()
+        return self.deployments.pop(deployment_id)
+
+    return delete_deployment
+
+
 PATCHES = (
     ("moto.apigateway.models:RestAPI.create_deployment", _wrap_create_deployment),
+    ("moto.apigateway.models:RestAPI.delete_deployment", _wrap_delete_deployment),
     ("moto.apigateway.models:APIGatewayBackend.create_domain_name",
      _wrap_create_domain_name, 1),
     ("moto.apigateway.models:APIGatewayBackend.delete_domain_name",

@@ -405,18 +405,29 @@ def browser(playwright_driver):
         yield context
 
 
+@contextmanager
+def open_tab(context, expect_ms: int = 7000, action_ms: int = 10000):
+    """A fresh tab of ``context`` that records the page's uncaught JavaScript errors
+    (``tab.js_errors``), closed afterwards; ``expect_ms`` for ``expect``, ``action_ms`` for
+    the page's own waits."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=expect_ms)
+    tab = context.new_page()
+    tab.set_default_timeout(action_ms)
+    tab.js_errors = []
+    tab.on("pageerror", lambda error: tab.js_errors.append(str(error)))
+    try:
+        yield tab
+    finally:
+        tab.close()
+
+
 @pytest.fixture()
 def page(browser, site):
     """A fresh tab at 1280x800 that records the page's uncaught JavaScript errors."""
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=7000)
-    tab = browser.new_page()
-    tab.set_default_timeout(10000)
-    tab.js_errors = []
-    tab.on("pageerror", lambda error: tab.js_errors.append(str(error)))
-    yield tab
-    tab.close()
+    with open_tab(browser) as tab:
+        yield tab
 
 
 @pytest.fixture(name="require_chromium")
@@ -433,6 +444,12 @@ def playwright_driver():
     require_chromium()
     with sync_playwright() as playwright:
         yield playwright
+
+
+@pytest.fixture(scope="session", name="open_tab")
+def open_tab_fixture():
+    """``open_tab(context, expect_ms=..., action_ms=...)`` for the test files' tab fixtures."""
+    return open_tab
 
 
 @pytest.fixture(scope="session", name="launch_browser")

@@ -35,14 +35,9 @@ def own_browser(launch_browser):
 
 
 @pytest.fixture()
-def page(own_browser):
-    expect.set_options(timeout=10000)
-    tab = own_browser.new_page()
-    tab.set_default_timeout(15000)
-    tab.js_errors = []
-    tab.on("pageerror", lambda error: tab.js_errors.append(str(error)))
-    yield tab
-    tab.close()
+def page(own_browser, open_tab):
+    with open_tab(own_browser, expect_ms=10000, action_ms=15000) as tab:
+        yield tab
 
 
 def expect_served_by(page, region: str) -> None:

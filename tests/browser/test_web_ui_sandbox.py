@@ -60,15 +60,10 @@ def chromium(sandbox, launch_browser):
 
 
 @pytest.fixture()
-def page(chromium):
+def page(chromium, open_tab):
     """A fresh tab that records the page's uncaught JavaScript errors."""
-    expect.set_options(timeout=10000)
-    tab = chromium.new_page()
-    tab.set_default_timeout(15000)
-    tab.js_errors = []
-    tab.on("pageerror", lambda error: tab.js_errors.append(str(error)))
-    yield tab
-    tab.close()
+    with open_tab(chromium, expect_ms=10000, action_ms=15000) as tab:
+        yield tab
 
 
 def rows(page):

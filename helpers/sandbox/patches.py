@@ -55,7 +55,9 @@ scale) reads the module's ``_active`` reference, set by the component's
 none.
 
 Not here: :mod:`helpers.sandbox.awslambda.lambda_zygote` adjusts boto3 in the zygote, a
-separate interpreter that never imports moto.
+separate interpreter that never imports moto. Nor :mod:`helpers.sandbox.memory`, which replaces no
+code: it empties two of moto's EC2 data catalogues the workshop never reads, in the
+sandbox process only.
 """
 
 from __future__ import annotations

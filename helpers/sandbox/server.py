@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Any
 
+from helpers.sandbox import memory
 from helpers.sandbox.context import LOOPBACK, SandboxContext, SandboxSettings
 from helpers.sandbox.control_plane import ControlPlane
 
@@ -136,3 +137,4 @@ def _warm_up() -> None:
             log.debug("warming up %s failed", service, exc_info=True)
     log.info("backends loaded in %.1f s: %s", time.monotonic() - started,
              ", ".join(WARM_UP_SERVICES))
+    memory.release_catalogues_the_workshop_never_reads()

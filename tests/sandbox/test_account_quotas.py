@@ -42,6 +42,16 @@ def aws_clock(sandbox):
         yield make
 
 
+@pytest.fixture(autouse=True)
+def _a_full_account_bucket(request):
+    """API Gateway's account-wide bucket (ten requests a second, every operation together)
+    is shared by this module's tests on the AWS-clock sandbox: a test that spent it (a burst
+    of 14) leaves the next one's first request refused, whatever that request is. One quiet
+    second refills it, so each test starts where its own assertions begin."""
+    if "aws_clock" in request.fixturenames:
+        time.sleep(1.0)
+
+
 def quiet_second(call, seconds: float = 1.0) -> None:
     """Load the service (moto builds a backend on its first request, which can take longer
     than a window), then let a whole one-second window pass (or ``seconds``): a full bucket."""
@@ -248,7 +258,6 @@ def test_api_gateway_takes_ten_control_plane_requests_a_second(aws_clock):
 
 def test_a_delete_rest_api_within_30_s_is_too_many_requests(aws_clock):
     apigw = aws_clock("apigateway", "ca-central-1")
-    time.sleep(1.0)  # the account's ten a second, spent by the test before: full again
     apis = [apigw.create_rest_api(name=f"q-{n}")["id"] for n in range(2)]
     apigw.delete_rest_api(restApiId=apis[0])
     with pytest.raises(ClientError) as exc:

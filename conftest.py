@@ -86,7 +86,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     cells = sorted((i for i in items if _is_notebook_cell(i)),
                    key=lambda i: (str(i.fspath), getattr(i, "cell_num", 0)))
     rest = [i for i in items if not _is_notebook_cell(i)]
-    # The longest files first: with two workers, the last file to start decides the end.
+    # The longest files first: the last file to start decides the end.
     # A file's time is its selected tests' last durations (a new file, none known, first).
     last = _last_durations(Path(config.rootpath))
     seconds = seconds_per_file([(_file(i), _junit_key(i)) for i in rest], last)

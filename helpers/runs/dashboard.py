@@ -108,7 +108,7 @@ class Dashboard:
     # -- running
 
     def start(self) -> Dashboard:
-        self._spawn(self.httpd.serve_forever, "dashboard-http")
+        self._spawn(lambda: self.httpd.serve_forever(poll_interval=0.1), "dashboard-http")
         if self.read_room is not None:
             self._spawn(self._read_shared, "dashboard-shared-account")
         return self

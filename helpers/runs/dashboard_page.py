@@ -41,7 +41,7 @@ PAGE = """<!doctype html>
 </table>
 <p id="empty">No participant yet: rows appear as learners' kits report
   and as the shared account is read.</p>
-<div id="legend">✓ done · ◐ in progress · ✗ failed (gone on without it) · · not started</div>
+<div id="legend">✓ done, ◐ in progress, ✗ failed (gone on without it), · not started</div>
 <script>
 "use strict";
 const SYMBOL = {"done": "✓", "in progress": "◐", "failed": "✗", "not started": "·"};

@@ -35,6 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from helpers.base.errors import UsageError, explain
+from helpers.base.say import Say, or_quiet
 from helpers.checklist.model import Status
 from helpers.checklist.room_report import MAX_BYTES, ReportRefused, accepted
 from helpers.runs.dashboard_page import PAGE
@@ -64,12 +65,12 @@ class Dashboard:
     def __init__(self, token: str, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
                  board: Board | None = None,
                  read_room: Callable[[], Iterable[Status]] | None = None,
-                 every: float = 20.0, say: Callable[[str], None] = print) -> None:
+                 every: float = 20.0, say: Say | None = None) -> None:
         problem = token_problem(token)
         if problem:
             raise UsageError(problem)
         self.token, self.host, self.board = token, host, board or Board()
-        self.read_room, self.every, self.say = read_room, every, say
+        self.read_room, self.every, self.say = read_room, every, or_quiet(say)
         self.stopping = threading.Event()
         try:
             self.httpd = ThreadingHTTPServer((host, port), _handler(self))

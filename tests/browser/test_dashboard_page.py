@@ -18,7 +18,7 @@ TOKEN = "browser-room-" + "5" * 10
 
 @pytest.fixture()
 def dashboard():
-    with Dashboard(TOKEN, port=0, say=lambda _line: None) as server:
+    with Dashboard(TOKEN, port=0) as server:
         yield server
 
 

@@ -22,7 +22,7 @@ SANDBOX_ACCOUNT = "123456789012"
 @pytest.fixture()
 def room(monkeypatch):
     """A dashboard with no shared account, named by WORKSHOP_ROOM as a learner sets it."""
-    with Dashboard("sandbox-room-" + "3" * 10, port=0, say=lambda _line: None) as dashboard:
+    with Dashboard("sandbox-room-" + "3" * 10, port=0) as dashboard:
         monkeypatch.setenv("WORKSHOP_ROOM", dashboard.room_url)
         monkeypatch.setenv("WORKSHOP_PARTICIPANT", "Ada")
         monkeypatch.setattr(room_reporter, "_reporter", None)  # this room's, from now on

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import time
 
@@ -149,3 +150,24 @@ def test_the_name_shown_is_the_one_chosen_else_the_hub_user_else_the_prefix(
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     assert room_reporter.participant_name(status()) == shown
+
+
+def test_a_process_that_ends_right_after_its_check_still_reports():
+    """A headless run shuts a notebook's kernel down right after its progress cell."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from helpers.runs.dashboard import Dashboard
+
+    repo = Path(__file__).resolve().parents[2]
+    script = ("import sys; sys.path.insert(0, 'tests/unit'); from room_fakes import status; "
+              "from helpers.checklist import room_reporter; "
+              "room_reporter.offer(status({'1'}))")  # and exit at once
+    with Dashboard("exit-room-" + "2" * 10, port=0) as dashboard:
+        env = {**os.environ, "PYTHONPATH": str(repo), "WORKSHOP_ROOM": dashboard.room_url,
+               "WORKSHOP_PARTICIPANT": "Ada"}
+        subprocess.run([sys.executable, "-c", script], cwd=repo, env=env, check=True,
+                       timeout=60)
+        rows = dashboard.board.snapshot()["rows"]
+    assert [(r["participant"], r["modules"]["1"]) for r in rows] == [("Ada", "done")]

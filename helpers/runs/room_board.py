@@ -35,9 +35,9 @@ class Board:
         content = {k: report[k] for k in ("participant", "modules", "stuck", "next")}
         with self._changed:
             row = self.rows.get(content["participant"], {})
-            same = {k: row.get(k) for k in content} == content and row.get("source") == source
-            if same and source == SHARED:
-                return  # re-read unchanged: the row's "last seen" is when it last changed
+            if source == SHARED and {k: row.get(k) for k in content} == content:
+                return  # read again unchanged: "last seen" is when it last changed (or was
+                # last reported by the kit itself, whose row this read agrees with)
             self.rows[content["participant"]] = {**content, "source": source,
                                                  "last_seen": self.clock()}
             self._bump()

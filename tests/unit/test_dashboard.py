@@ -163,3 +163,17 @@ def test_the_command_says_where_it_listens_and_what_learners_set(host, says):
     assert lines[0].startswith("dashboard: http://127.0.0.1:")
     assert lines[1].startswith("learners:  WORKSHOP_ROOM=http://") and TOKEN in lines[1]
     assert says in lines[2]
+
+
+def test_a_shared_read_that_agrees_with_a_row_leaves_it_and_its_last_seen_alone():
+    from helpers.checklist.room_report import report_of
+    from helpers.runs.room_board import SHARED, Board
+
+    times = iter([100.0, 200.0, 300.0])
+    board = Board(clock=lambda: next(times))
+    board.accept(report_of(status({"1"}, prefix="cy-1"), "cy-1"), "own sandbox")
+    board.read_shared([status({"1"}, prefix="cy-1")])
+    row = board.rows["cy-1"]
+    assert (row["source"], row["last_seen"], board.version) == ("own sandbox", 100.0, 1)
+    board.read_shared([status({"1", "2"}, prefix="cy-1")])
+    assert (board.rows["cy-1"]["source"], board.rows["cy-1"]["last_seen"]) == (SHARED, 200.0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 
 import pytest
 
@@ -57,3 +58,19 @@ def test_each_check_the_kit_takes_reaches_the_room_and_a_change_shows(
         assert os.environ.get("AWS_SECRET_ACCESS_KEY", "no-key") not in shown
     finally:
         tear_down(config)
+
+
+def test_a_check_with_an_unreachable_room_is_the_same_check(sandbox, new_participant,
+                                                           monkeypatch, caplog):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("WORKSHOP_ROOM", f"http://127.0.0.1:{port}/rooms/gone-room-token")
+    monkeypatch.setattr(room_reporter, "_reporter", None)
+    config = new_participant("gone")
+    status = checklist.check(config)  # no exception: the notebook's progress cell shows it
+    assert status.next["notebook"] == "00-set-up.ipynb"
+    assert room_reporter._reporter.flush(5)
+    assert [r.getMessage() for r in caplog.records
+            if r.name == room_reporter.__name__][0].startswith(
+        f"could not report the checklist to the room http://127.0.0.1:{port}/rooms/…")

@@ -73,7 +73,8 @@ class Dashboard:
         self.read_room, self.every, self.say = read_room, every, or_quiet(say)
         self.stopping = threading.Event()
         try:
-            self.httpd = ThreadingHTTPServer((host, port), _handler(self))
+            self.httpd = _Server6((host, port), _handler(self)) if ":" in host else (
+                ThreadingHTTPServer((host, port), _handler(self)))
         except OSError as exc:
             raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (choose "
                              "another --port, or 0 for any free one)") from None
@@ -169,10 +170,6 @@ class Dashboard:
             return 400, str(exc)
         self.board.accept(report, REPORTED)
         return 202, f"reported: {report['participant']}"
-
-    def report(self, token: str, body: bytes) -> tuple[int, str]:
-        """(HTTP status, message) for a report posted with ``token``."""
-        return self.refusal(token, len(body)) or self.take(body)
 
 
 def _handler(dashboard: Dashboard) -> type[BaseHTTPRequestHandler]:
@@ -281,6 +278,10 @@ def _handler(dashboard: Dashboard) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
     return Handler
+
+
+class _Server6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6  # --host ::1, --host ::
 
 
 def _is_loopback(host: str) -> bool:

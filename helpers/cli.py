@@ -75,15 +75,16 @@ def _print_sandbox(info: dict) -> None:
               "--forget` deletes it)")
 
 
-def _settings(args: argparse.Namespace) -> WorkshopConfig:
+def _settings(args: argparse.Namespace, describe: bool = True) -> WorkshopConfig:
     """The settings the command acts on (:func:`helpers.core.settings.resolve`), named in its first
-    line of output (on stderr with --json, so stdout stays machine-readable)."""
+    line of output (on stderr with --json, so stdout stays machine-readable) unless the command
+    names its own scope (the room's: ``status --all``, ``dashboard``)."""
     config = settings.resolve({"mode": args.mode, "primary_region": args.primary,
                                "secondary_region": args.secondary, "domain": args.domain,
                                "prefix": args.prefix})
     session.use_mode(config.mode)
     calllog.use_participant(config.prefix)
-    if not getattr(args, "all", False):  # the room view names its own scope
+    if describe and not getattr(args, "all", False):
         print(config.describe(), file=sys.stderr if getattr(args, "json", False) else sys.stdout,
               flush=True)
     return config
@@ -119,6 +120,18 @@ def _status(args: argparse.Namespace) -> int:
     print(json.dumps(status.as_dict(), indent=2) if args.json
           else status.text(heading=False))  # the settings line came first
     return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from helpers import checklist
+    from helpers.runs import dashboard
+
+    if args.no_shared:
+        return dashboard.command(args, read_room=None)
+    config = _settings(args, describe=False)
+    print(f"{config.mode} mode · the shared account's participants in {config.primary_region} "
+          f"and {config.secondary_region}", flush=True)
+    return dashboard.command(args, read_room=lambda: checklist.room(config))
 
 
 def _cleanup(args: argparse.Namespace) -> int:
@@ -259,6 +272,21 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--all", action="store_true",
                         help="every participant found in the account or sandbox (the room)")
     status.set_defaults(func=_status)
+
+    dash = sub.add_parser("dashboard", help="the room's live progress page, which learners' "
+                          "kits report to (instructors; docs/rooms.md)")
+    config_options(dash)  # the shared account's mode and regions, as for `status --all`
+    dash.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1, this machine only; "
+                           "0.0.0.0 takes reports from learners' own servers)")
+    dash.add_argument("--port", type=int, default=8765, help="port (0 = any free one)")
+    dash.add_argument("--room-token", help="the token learners' reports must carry (default: "
+                                           "a new random one, printed)")
+    dash.add_argument("--every", type=float, default=20.0,
+                      help="seconds between two reads of the shared account or sandbox")
+    dash.add_argument("--no-shared", action="store_true",
+                      help="do not read a shared account or sandbox: only learners' reports")
+    dash.set_defaults(func=_dashboard)
 
     clean = sub.add_parser("cleanup", help="delete everything the workshop created")
     config_options(clean)

@@ -15,9 +15,12 @@ The package, each module depending only on those above it:
 * :mod:`~helpers.checklist.history`: the traces the clean-up leaves, the record each check keeps;
 * :mod:`~helpers.checklist.participant`: :func:`check`, one participant's checklist;
 * :mod:`~helpers.checklist.room`: :func:`room`, every participant found (the instructor's view);
+* :mod:`~helpers.checklist.room_report`: a checklist as the instructor's dashboard shows it;
+* :mod:`~helpers.checklist.room_reporter`: a learner's own checklist, sent to the room it names;
 * :mod:`~helpers.checklist.view`: the notebook's checklist (``helpers.views.progress``).
 
-``workshop status`` prints :func:`check`; ``workshop status --all`` prints :func:`room`.
+``workshop status`` prints :func:`check`; ``workshop status --all`` prints :func:`room`;
+``workshop dashboard`` shows :func:`room` and the learners' reports live.
 """
 
 from helpers.checklist.model import (

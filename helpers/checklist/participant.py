@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from helpers.checklist import history
+from helpers.checklist import history, room_reporter
 from helpers.checklist.model import MODULES, Item, Module, Status
 from helpers.checklist.probes import CHECKS, run_item
 from helpers.checklist.resources import Account, Look
@@ -26,8 +26,11 @@ def check(config: WorkshopConfig | None = None, remember: bool = True,
           account: Account | None = None) -> Status:
     """Check every module for ``config``'s participant against the real resources.
 
-    ``remember`` records the modules seen done in the participant's state file
-    (the history the clean-up leaves behind). Errors reaching the service at
+    ``remember`` (the participant's own check, not the room's) records the modules
+    seen done in the participant's state file (the history the clean-up leaves
+    behind) and reports the checklist to the instructor's room when
+    ``WORKSHOP_ROOM`` names one (:mod:`helpers.checklist.room_reporter`: in the
+    background, never failing the check). Errors reaching the service at
     all (no sandbox, no credentials) are raised; a single item that cannot be
     checked is reported as not done, with the reason.
     """
@@ -63,6 +66,7 @@ def check(config: WorkshopConfig | None = None, remember: bool = True,
                     seconds=time.monotonic() - started, endpoint_note=_endpoint_note(config))
     if remember:
         history.remember(config.prefix, status, record)
+        room_reporter.offer(status)
     return status
 
 

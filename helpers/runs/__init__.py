@@ -1,1 +1,2 @@
-"""Running the notebooks: headless runs, kernels, the run site, rehearsed rooms, benchmarks."""
+"""Running the notebooks: headless runs, kernels, the run site, rehearsed rooms, benchmarks;
+and the instructor's live dashboard of the room."""

@@ -48,18 +48,33 @@ def marks(status: Status) -> dict[str, str]:
       later module passes): they ran its notebook and it did not come out right;
     * in progress: some of its checks pass, and nothing later has started yet;
     * not started: none of its checks passes, and nothing later has started.
+
+    While module 4's bad deploy is live, the modules before 4 stay done: their checks fail
+    because the learner broke the primary on purpose, not because they went wrong, and a
+    room in the middle of module 4 must not turn red on the instructor's board.
     """
     started = [any(item.done for item in m.items) for m in status.modules]
+    paused = _break_is_live(status)
     found: dict[str, str] = {}
     for index, module in enumerate(status.modules):
         later = any(started[index + 1:])
-        if module.done:
+        if module.done or (paused and _before_module_4(status, index)):
             found[module.id] = DONE
         elif later:
             found[module.id] = FAILED
         else:
             found[module.id] = IN_PROGRESS if started[index] else NOT_STARTED
     return found
+
+
+def _break_is_live(status: Status) -> bool:
+    items = status.items()
+    return (items["4/broken"].done and not items["4/restored"].done
+            and status.module("4").live)
+
+
+def _before_module_4(status: Status, index: int) -> bool:
+    return index < [m.id for m in status.modules].index("4")
 
 
 def stuck(status: Status, found: Mapping[str, str] | None = None) -> str | None:

@@ -38,6 +38,20 @@ def test_a_module_left_behind_unfinished_is_failed_and_is_what_they_are_stuck_on
                                 "ap-southeast-1")
 
 
+def test_while_module_4s_break_is_live_the_modules_before_stay_done():
+    # The break fails modules 1 and 3.3's checks (the primary answers with errors).
+    done = {"2", "3.1", "3.2", "3.3/zone", "4/broken"} | {
+        f"1/{key}" for key in ("api-stack",)}
+    checklist = status(done, details={"4/restored": "the primary is still broken"})
+    found = marks(checklist)
+    assert {found[m] for m in ("1", "2", "3.1", "3.2", "3.3")} == {"done"}, found
+    assert found["4"] == "in progress"
+    assert stuck(checklist).startswith("4 · ")
+    # Restored: what still fails is the learner's again.
+    found = marks(status(done | {"4/restored"}))
+    assert found["1"] == "failed" and found["3.3"] == "failed"
+
+
 def test_a_participant_between_two_notebooks_is_stuck_on_nothing_and_told_the_next():
     sent = report_of(status({"1", "2"}), "ada")
     assert sent["stuck"] is None

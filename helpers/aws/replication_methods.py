@@ -109,8 +109,9 @@ def comparison_chart(streams: dict[str, Any], global_table: dict[str, Any]) -> F
     lag_ax.set_title("Replication lag", fontsize="medium")
     rpo_ax.set_title("Recovery point (failover drill)", fontsize="medium")
     lag_ax.legend(fontsize="small", loc="upper left")
-    fig.suptitle("Streams + replicator vs global table: lag "
-                 + ", ".join(f"{METHODS[m]} {v.get('lag_basis', MEASURED)}"
+    short = {"streams": "Streams + replicator", "global-tables": "global table"}
+    fig.suptitle("Streams + replicator vs global table · lag "
+                 + ", ".join(f"{v.get('lag_basis', MEASURED)} ({short[m]})"
                              for m, v in methods.items()), fontsize="medium")
     fig.tight_layout()
     return fig

@@ -36,7 +36,7 @@ def test_the_side_by_side_table_is_shown_whole():
 
 def test_the_chart_labels_a_modelled_lag_modelled():
     fig = methods.comparison_chart(*both())
-    assert "global table modelled" in fig._suptitle.get_text()
+    assert "modelled (global table)" in fig._suptitle.get_text()
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert legend == ["Streams + the kit's replicator", "global table (modelled)"]
     measured = methods.comparison_chart(methods.figures([0.6], DRILL),

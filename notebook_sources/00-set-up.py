@@ -63,6 +63,15 @@ from helpers import preflight
 checks = preflight.run(config)
 preflight.as_table(checks)
 
+# %% [markdown]
+# **AWS calls (N)**, under the cell above and under every cell that reaches
+# AWS (or the sandbox), lists the boto3 calls that cell made: when, service,
+# operation, region, the parameters, the outcome and how long it took, with
+# the AWS CLI command that does the same under each call that changes
+# something (`workshop calls` prints the whole log). The checklist ("Your
+# progress") and the architecture drawing at the end of each module read every
+# resource they check, so theirs lists 20 to 40 reads and no changes.
+
 # %%
 preflight.assert_ready(checks)
 print("Ready: every check passed.")

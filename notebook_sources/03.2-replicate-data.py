@@ -66,12 +66,23 @@ from helpers import templates
     "MaximumBatchingWindowInSeconds": "No waiting to fill a batch: replication lag counts towards the RPO.",
     "ParallelizationFactor": "One batch per shard at a time, so the changes to an item arrive in order.",
     "BisectBatchOnFunctionError": "A failing batch is split in halves until the bad record is alone.",
-    "FunctionResponseTypes": "The function names the records that failed (batchItemFailures); only those are retried.",
+    "FunctionResponseTypes": "The function names the records that failed (batchItemFailures); Lambda checkpoints at the lowest failed sequence number and retries every record from there, successful ones after it included.",
     "MaximumRetryAttempts": "A poison record is given up on after this many retries instead of blocking its shard.",
     "DestinationConfig": "A batch given up on is described in the failure queue, to be re-read from the stream.",
 }) + templates.excerpt("replication.yaml", "FailureQueue", why={
     "MessageRetentionPeriod": "Descriptions wait up to 14 days; the records they point at stay in the stream for 24 hours.",
 }))
+
+# %% [markdown]
+# A partial batch response narrows a retry but does not make it exact. When the
+# function reports failed records, Lambda keeps everything before the lowest
+# failed sequence number as done and retries the batch from that record on:
+# the failed records **and every record after them**, including those that
+# succeeded. (With `BisectBatchOnFunctionError` also on, as here, Lambda splits
+# the batch at that record and retries the rest.) So a record can reach the
+# function more than once; the replicator is safe with that because writing the
+# same image again changes nothing, and a change older than what the secondary
+# holds is skipped.
 
 # %% [markdown]
 # ## Backfill what existed before

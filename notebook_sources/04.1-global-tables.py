@@ -11,7 +11,10 @@
 # keeps a replica in every region you add and copies each write to the others
 # itself, in both directions. This extension converts your table, keeping
 # every ticket, retires the replicator, runs the failover drill of module 4
-# again, and measures both methods side by side.
+# again, and sets both methods side by side. (On AWS every figure is measured.
+# The sandbox does not emulate DynamoDB's own replication: it models a global
+# table's lag as one inter-region round trip, and the figures say *modelled*
+# where they rest on that model.)
 #
 # **You will know it worked** when the primary's table lists an `ACTIVE`
 # replica in the secondary, both regions' functions use it, the replication
@@ -50,7 +53,7 @@ from helpers import deployment, replication
 primary, secondary = config.regions
 api_url = deployment.api_url(config, primary)
 streams_lags = replication.measure_lag(config, api_url, n=30)
-print(f"Streams + replicator: {len(streams_lags)} tickets, slowest {max(streams_lags):.2f} s")
+print("Streams + replicator:", streams_lags.summary())
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -65,11 +68,14 @@ streams_drill.table()
 #
 # The conversion AWS supports for a table that already holds data is
 # `UpdateTable` on the primary's table with `ReplicaUpdates` →
-# `Create: {RegionName: <secondary>}`. DynamoDB then builds the replica and
-# fills it with every item. It requires:
+# `Create: {RegionName: <secondary>}` (version 2019.11.21). DynamoDB then builds
+# the replica and fills it with every item. What it takes:
 #
-# * the table's stream carries **new and old images** (`NEW_AND_OLD_IMAGES`):
-#   the kit's does, for the replicator;
+# * a stream with **new and old images** (`NEW_AND_OLD_IMAGES`): the current
+#   version's own tutorial (*Tutorial: Creating a global table*, DynamoDB
+#   Developer Guide) creates the table with one before it adds a replica, and
+#   the sandbox refuses a replica without it. The kit's table already has it,
+#   for the replicator;
 # * capacity that follows replicated writes: on-demand, as the kit's table, or
 #   auto scaling;
 # * **no table of that name in the replica's region**. Your secondary already
@@ -78,15 +84,22 @@ streams_drill.table()
 #   another name and a migration of the data, changes the name every function
 #   uses).
 #
-# CloudFormation offers no shortcut: `AWS::DynamoDB::GlobalTable` is a
-# different resource type, and changing a table's type in the template does
-# not convert it; it may delete the table and its tickets
-# (*AWS::DynamoDB::GlobalTable*, CloudFormation Template Reference; *Best
-# practices for global tables*, DynamoDB Developer Guide). AWS's route to a
-# `GlobalTable` resource is to add the replica outside CloudFormation and
-# import the result into a stack later. The kit takes the first half: the
-# primary's table stays in its stack and the replica is added with
-# `UpdateTable`. The table below checks the three requirements now:
+# **CloudFormation: the kit does not follow AWS's route.** Changing the
+# template's `AWS::DynamoDB::Table` into an `AWS::DynamoDB::GlobalTable` does
+# not convert the table; it may delete it and its tickets. AWS's route keeps
+# the table under CloudFormation: set `DeletionPolicy: Retain` on the table,
+# remove it from its stack (the table stays), add the replica, then import the
+# table into a stack as an `AWS::DynamoDB::GlobalTable` (*AWS::DynamoDB::
+# GlobalTable*, CloudFormation Template Reference; *Best practices for global
+# tables*, DynamoDB Developer Guide). The kit does none of that: the primary's
+# table **stays in its API stack as a plain table**, and the replica is added
+# with `UpdateTable`, outside CloudFormation. So that stack now describes a
+# table that is global: CloudFormation does not know the replica, and an update
+# that replaced the table, or a deletion of the stack, would act on a
+# replicated table. That is acceptable for a workshop that module 5 tears down
+# (it deletes the replica first); for a system you keep, follow AWS's route.
+#
+# The table below checks the three now:
 
 # %%
 from helpers import global_tables
@@ -113,6 +126,14 @@ global_tables.requirements(config)
 # ticket written to the secondary in that window would be deleted with its
 # table. Here nothing writes to it (DNS answers the primary); on a live system
 # you would stop the secondary's writers first.
+#
+# **While the replica builds, the secondary has no table.** From step 3 until
+# the replica is `ACTIVE`, `<prefix>-tickets` does not exist in the secondary
+# (on AWS, minutes for a small table): its API answers every ticket request with
+# an error, and a failover in that window would find no data there. The health
+# check watches only the primary, so DNS keeps answering with the primary and
+# nothing moves; but the standby is gone until the replica is `ACTIVE`, so
+# convert when a failover is not expected.
 #
 # *On AWS this changes:* the replication stack is deleted, the secondary's API
 # stack is updated (its table deleted), and the primary's table gains a replica.
@@ -202,7 +223,7 @@ conflict
 
 # %%
 global_lags = replication.measure_lag(config, api_url, n=30)
-print(f"global table: {len(global_lags)} tickets, slowest {max(global_lags):.2f} s")
+print("global table:", global_lags.summary())
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -218,8 +239,11 @@ print(f"RTO within the bound; RPO after drain {global_drill.rpo_items_after_drai
 # %% [markdown]
 # ## Side by side
 #
-# Both methods on this deployment: lag and RPO measured above; conflicts,
-# cost and ownership as described in this notebook. The price is the DynamoDB
+# Both methods on this deployment: the lags and RPOs from the cells above, each
+# lag marked *measured* or *modelled* as its helper reported it (in the
+# sandbox the global table's lag is the model of one inter-region round trip,
+# and the RPO of its drill rests on that model); conflicts, cost and ownership
+# as described in this notebook. Every cell is shown whole. The price is the DynamoDB
 # pricing page's for replicated writes of a global table (on-demand, US East,
 # Standard table class), in effect since 2024-11-01 (quoted in the DynamoDB
 # Developer Guide, *Choosing your disaster recovery strategy*; older copies

@@ -37,6 +37,7 @@ from helpers.aws import deployment, replication, stacks
 from helpers.base import polling
 from helpers.base.errors import PermissionDenied, WorkshopError
 from helpers.base.say import Say, or_quiet
+from helpers.base.tables import whole
 from helpers.connect.net import time_scale
 from helpers.connect.session import client
 from helpers.core import state
@@ -264,7 +265,7 @@ def functions_table(config: WorkshopConfig) -> pd.DataFrame:
                 env = {}
             rows.append({"region": region, "function": function,
                          "TABLE_NAME": env.get("TABLE_NAME", "-"), "that table is": what})
-    return pd.DataFrame(rows)
+    return whole(pd.DataFrame(rows))
 
 
 def remove_replicas(config: WorkshopConfig, progress: Say | None = None) -> list[str]:

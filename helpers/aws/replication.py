@@ -36,6 +36,7 @@ from helpers.base.paths import LAMBDA_SRC
 from helpers.base.say import Say, or_quiet
 from helpers.connect.session import client
 from helpers.core.config import WorkshopConfig
+from helpers.core.target import MODELLED_GLOBAL_TABLES
 
 POLL_S = 0.05
 REDRIVE_VISIBILITY_S = 120  # a message being re-driven stays hidden from other readers
@@ -123,10 +124,48 @@ class MissingTable(WorkshopError):
             "backfill() and `workshop replication redrive`")
 
 
+MEASURED, MODELLED = "measured", "modelled"
+
+
+class Lags(list):
+    """Replication lags (seconds from a ticket's POST until the secondary has it), and how
+    the figure came about: ``basis`` is ``measured`` (the replication really ran) or
+    ``modelled`` (the sandbox's model of a global table: DynamoDB's own replication is not
+    emulated); ``how`` says it in a sentence, so every label can follow."""
+
+    def __init__(self, lags: list[float], basis: str = MEASURED, how: str = "") -> None:
+        super().__init__(lags)
+        self.basis = basis
+        self.how = how
+
+    def summary(self) -> str:
+        """``30 tickets, slowest 0.26 s, modelled: ...`` for a printed line."""
+        slowest = f", slowest {max(self):.2f} s" if self else ""
+        return f"{len(self)} tickets{slowest}, {self.basis}" + (f": {self.how}" if self.how
+                                                              else "")
+
+
+def lag_basis(config: WorkshopConfig, table: str) -> tuple[str, str]:
+    """``(basis, how)`` of a lag measured now into the secondary's ``table``: modelled where
+    the target models a global table's replication and the table is a replica, else
+    measured."""
+    try:
+        replicas = client("dynamodb", config.secondary_region).describe_table(
+            TableName=table)["Table"].get("Replicas")
+    except ClientError:
+        replicas = None
+    if replicas and config.target.supports(MODELLED_GLOBAL_TABLES):
+        return MODELLED, ("the sandbox replicates a global table one modelled inter-region "
+                          "round trip after each write; DynamoDB's own replication is not "
+                          "emulated")
+    return MEASURED, ""
+
+
 def measure_lag(config: WorkshopConfig, api_url: str, n: int = 20, rate: float = 10.0,
-                timeout: float = 60) -> list[float]:
+                timeout: float = 60) -> Lags:
     """Post ``n`` tickets through ``api_url`` at ``rate`` a second; for each, the seconds
-    until it is readable in the secondary.
+    until it is readable in the secondary (a :class:`Lags`, which says whether the figure
+    is measured or modelled).
 
     The tickets go out as a steady stream, as a busy API would see them, while
     this thread looks for them in the secondary table (one consistent
@@ -174,7 +213,7 @@ def measure_lag(config: WorkshopConfig, api_url: str, n: int = 20, rate: float =
     polling.wait_until(all_arrived, timeout=timeout + n / rate, interval=POLL_S,
                        what=f"{n} tickets to reach {table} in {secondary} (is replication on?)")
     writer.join()
-    return [lags[i] for i in sent]
+    return Lags([lags[i] for i in sent], *lag_basis(config, table))
 
 
 def wait_until_equal(config: WorkshopConfig, timeout: float = 60) -> dict[str, int]:

@@ -3,7 +3,8 @@
 :func:`figures` gathers one method's measurements (the lag of
 :func:`helpers.aws.replication.measure_lag`, the RPO of a drill);
 :func:`comparison` sets both methods beside each other with what they cost and
-what the learner owns, :func:`comparison_chart` draws the measured figures, and
+what the learner owns, :func:`comparison_chart` draws the figures (a lag the sandbox
+models, not measures, is labelled modelled in both), and
 :func:`same_ticket_in_both_regions` writes one ticket in both regions at once and
 shows what each region holds afterwards.
 """
@@ -19,8 +20,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from helpers.aws.global_tables import table_name
+from helpers.aws.replication import MEASURED, MODELLED
 from helpers.aws.tickets import stored_item
 from helpers.base import polling
+from helpers.base.tables import whole
 from helpers.connect.session import client
 from helpers.core.config import WorkshopConfig
 
@@ -34,23 +37,29 @@ COLOURS = {"streams": "#1565c0", "global-tables": "#2e7d32"}
 
 
 def figures(lags_s: list[float], drill_result: Any) -> dict[str, Any]:
-    """One method's measured figures: lag p50/p99 (ms) and the drill's RPO (items)."""
+    """One method's figures: lag p50/p99 (ms), whether the lag is measured or modelled
+    (``lag_basis``: what :func:`helpers.aws.replication.measure_lag` says), and the drill's
+    RPO (items)."""
     lags = pd.Series(lags_s, dtype=float)
     return {"lag_p50_ms": round(float(lags.quantile(0.50)) * 1000, 1),
             "lag_p99_ms": round(float(lags.quantile(0.99)) * 1000, 1),
+            "lag_basis": getattr(lags_s, "basis", MEASURED),
             "samples": len(lags),
             "rpo_items_at_switch": drill_result.rpo_items_at_switch,
             "rpo_items_after_drain": drill_result.rpo_items_after_drain,
             "rto_seconds": drill_result.rto_seconds}
 
 
+def _lag(method: dict[str, Any], key: str) -> str:
+    return f"{method[key]:.0f} ms ({method.get('lag_basis', MEASURED)})"
+
+
 def comparison(streams: dict[str, Any], global_table: dict[str, Any]) -> pd.DataFrame:
-    """Both methods in one table: measured figures, then behaviour, cost and ownership."""
+    """Both methods in one table, every cell whole: the figures (each lag saying whether it
+    is measured or modelled), then behaviour, cost and ownership."""
     rows = [
-        ("replication lag p50", f"{streams['lag_p50_ms']:.0f} ms",
-         f"{global_table['lag_p50_ms']:.0f} ms"),
-        ("replication lag p99", f"{streams['lag_p99_ms']:.0f} ms",
-         f"{global_table['lag_p99_ms']:.0f} ms"),
+        ("replication lag p50", _lag(streams, "lag_p50_ms"), _lag(global_table, "lag_p50_ms")),
+        ("replication lag p99", _lag(streams, "lag_p99_ms"), _lag(global_table, "lag_p99_ms")),
         ("RPO at the DNS switch (writes not yet in the secondary)",
          _n(streams["rpo_items_at_switch"]), _n(global_table["rpo_items_at_switch"])),
         ("RPO after replication drained", _n(streams["rpo_items_after_drain"]),
@@ -72,23 +81,27 @@ def comparison(streams: dict[str, Any], global_table: dict[str, Any]) -> pd.Data
                               "group, event source mapping, failure queue)",
          "the replica (DynamoDB manages it)"),
     ]
-    return pd.DataFrame(rows, columns=["", METHODS["streams"], METHODS["global-tables"]]
-                        ).set_index("")
+    return whole(pd.DataFrame(rows, columns=["", METHODS["streams"], METHODS["global-tables"]]
+                              ).set_index(""))
 
 
 def comparison_chart(streams: dict[str, Any], global_table: dict[str, Any]) -> Figure:
-    """Lag p50/p99 and the RPO at the switch and after drain, both methods side by side."""
+    """Lag p50/p99 and the RPO at the switch and after drain, both methods side by side; a
+    modelled lag is hatched and labelled so, in its legend entry and the title."""
     fig = Figure(figsize=(10, 3.6))
     lag_ax, rpo_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
-    measured = {"streams": streams, "global-tables": global_table}
+    methods = {"streams": streams, "global-tables": global_table}
     for ax, keys, labels, unit in (
             (lag_ax, ("lag_p50_ms", "lag_p99_ms"), ("lag p50", "lag p99"), "ms"),
             (rpo_ax, ("rpo_items_at_switch", "rpo_items_after_drain"),
              ("RPO at the switch", "RPO after drain"), "writes")):
-        for i, (method, values) in enumerate(measured.items()):
+        for i, (method, values) in enumerate(methods.items()):
             heights = [values[k] or 0 for k in keys]
             xs = [x + (i - 0.5) * 0.38 for x in range(len(keys))]
-            bars = ax.bar(xs, heights, 0.38, label=METHODS[method], color=COLOURS[method])
+            modelled = ax is lag_ax and values.get("lag_basis") == MODELLED
+            label = METHODS[method] + (f" ({MODELLED})" if modelled else "")
+            bars = ax.bar(xs, heights, 0.38, label=label, color=COLOURS[method],
+                          hatch="//" if modelled else None, edgecolor="white")
             ax.bar_label(bars, labels=[f"{h:g}" for h in heights], fontsize="small")
         ax.set_xticks(range(len(keys)), labels)
         ax.set_ylabel(unit)
@@ -96,7 +109,10 @@ def comparison_chart(streams: dict[str, Any], global_table: dict[str, Any]) -> F
     lag_ax.set_title("Replication lag", fontsize="medium")
     rpo_ax.set_title("Recovery point (failover drill)", fontsize="medium")
     lag_ax.legend(fontsize="small", loc="upper left")
-    fig.suptitle("Streams + replicator vs global table, measured", fontsize="medium")
+    short = {"streams": "Streams + replicator", "global-tables": "global table"}
+    fig.suptitle("Streams + replicator vs global table · lag "
+                 + ", ".join(f"{v.get('lag_basis', MEASURED)} ({short[m]})"
+                             for m, v in methods.items()), fontsize="medium")
     fig.tight_layout()
     return fig
 

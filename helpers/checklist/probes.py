@@ -262,11 +262,14 @@ def _module_3_3(look: Look) -> Probes:
             return False, "no health check yet"
         observations = client("route53", failover.ROUTE53_REGION).get_health_check_status(
             HealthCheckId=check["Id"])["HealthCheckObservations"]
-        ok = [o.get("StatusReport", {}).get("Status", "").startswith("Success")
-              for o in observations]
-        healthy = bool(ok) and sum(ok) / len(ok) > failover.HEALTHY_FRACTION
-        return healthy, (f"{'healthy' if healthy else 'unhealthy'}: {sum(ok)} of {len(ok)} "
-                         "checkers report success")
+        reports = [{"status": o.get("StatusReport", {}).get("Status", "")}
+                   for o in observations]
+        ok = sum(r["status"].startswith("Success") for r in reports)
+        checkers = len(failover.checker_regions(check["HealthCheckConfig"]))
+        # Route 53's rule: a checker with no report yet counts as healthy (a new check).
+        healthy = failover.route53_verdict(reports, checkers)
+        return healthy, (f"{'healthy' if healthy else 'unhealthy'}: {ok} of {checkers} "
+                         f"checkers report success ({len(reports)} have reported)")
 
     def records() -> tuple:
         zone_id = look.zone_id()

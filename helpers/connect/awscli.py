@@ -2,9 +2,12 @@
 
 The CLI's names come from botocore's operation model, as the AWS CLI derives
 them: ``aws <service> <xform_name(operation, '-')> --<xform_name(member, '-')>``.
-Values are kept short, secrets are never shown and 12-digit account ids are
-replaced by ``${ACCOUNT_ID}`` (a shell variable, so a pasted command still works
-once it is set).
+Secrets are never shown and 12-digit account ids are replaced by ``${ACCOUNT_ID}`` (a
+shell variable, so a pasted command still works once it is set). A structured value - the
+configuration a learner sets, such as a health check's ``HealthCheckConfig`` or a record
+change's ``ChangeBatch`` - is shown whole, as the JSON the AWS CLI takes, up to
+:data:`WHOLE` characters; a long string (a template body, a policy document) or a larger
+structure (a batch of items) is elided as ``'…'``: the command shows its shape.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from botocore import xform_name
 
 ACCOUNT = "${ACCOUNT_ID}"
 HIDDEN = "***"
-SHORT = 60  # longer values are elided: the command shows the shape, not the payload
+SHORT = 60  # longer strings are elided: the command shows the shape, not the payload
+WHOLE = 2000  # a structure (dict, list) up to this long as JSON is shown whole: configuration
 _ACCOUNT_ID = re.compile(r"(?<!\d)\d{12}(?!\d)")
 _SECRET = re.compile(r"secret|password|passphrase|token|credential|privatekey|authorization",
                      re.IGNORECASE)
@@ -90,7 +94,8 @@ def _value(name: str, value: Any) -> str:
     elif isinstance(value, list) and all(isinstance(v, str) for v in value) and len(value) <= 4:
         return " ".join(_quoted(mask(v)) if len(v) <= SHORT else "'…'" for v in value)
     else:
-        text = json.dumps(value, default=str, separators=(",", ":"))
+        text = mask(json.dumps(value, default=str, separators=(",", ":")))
+        return "'…'" if len(text) > WHOLE else _quoted(text)
     text = mask(text)
     if len(text) > SHORT:
         return "'…'"

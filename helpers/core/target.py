@@ -16,7 +16,7 @@ target's:
   endpoints (the drill's region outage), a sandbox process on this machine
   (started by ``workshop run``, shared by a rehearsed room), a scaled clock (the
   run index says so), probed capabilities (preflight's extra checks, the
-  notebooks' gate).
+  notebooks' gate), a modelled global-table replication (its lag is called modelled).
 
 This is the one module that knows the modes by name
 (``tests/unit/test_mode_seam.py``): the others ask ``config.target`` or
@@ -48,6 +48,9 @@ SANDBOX_CONTROL = "sandbox-control"  # /_sandbox/*: a region's outage on request
 LOCAL_SANDBOX = "local-sandbox"  # a sandbox process on this machine, found by its status file
 SCALED_CLOCK = "scaled-clock"  # health checks and TTLs run on a scaled clock (time_scale)
 CAPABILITY_PROBES = "capability-probes"  # what it can run is probed; modules it cannot stop
+# A global table's replication is a model (one inter-region round trip after each write), not
+# DynamoDB's: a lag measured on it is a modelled figure, and says so.
+MODELLED_GLOBAL_TABLES = "modelled-global-tables"
 
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
 DNS_PORT = 53
@@ -146,7 +149,7 @@ class Sandbox(Target):
 
     name = "sandbox"
     label = "sandbox (offline, free)"
-    features = frozenset({SANDBOX_CONTROL, LOCAL_SANDBOX, SCALED_CLOCK})
+    features = frozenset({SANDBOX_CONTROL, LOCAL_SANDBOX, SCALED_CLOCK, MODELLED_GLOBAL_TABLES})
 
     @staticmethod
     def _status() -> dict[str, Any]:

@@ -44,6 +44,7 @@ class Picture:
     lag_s: float | None = None  # replication lag now (None: not replicating)
     dns_region: str | None = None  # the region api.<domain> resolves to now
     checked_at: str = ""
+    global_table: bool = False  # module 4.1 done: the two tables are one global table
 
     def part(self, key: str) -> Part:
         return self.parts.get(key, Part())
@@ -81,7 +82,10 @@ def look(config: WorkshopConfig | None = None, status: Any = None) -> Picture:
             website = Part(UNHEALTHY, items[web].detail)
         picture.parts[f"{region}/website"] = website
     replication = _stack(config, "replication", primary)
-    if replication.state == OK:
+    picture.global_table = done.get("4.1/global-table", False)
+    if picture.global_table:  # module 4.1: DynamoDB replicates; the replicator is retired
+        replication = Part(OK, "global table")
+    elif replication.state == OK:
         step = items["3.2/in-step"]
         picture.lag_s = step.data.get("lag_s", 0.0) if step.data else None
         failing = [items[k].detail for k in ("3.2/attached", "3.2/in-step") if not done[k]]
@@ -168,12 +172,36 @@ def draw(picture: Picture) -> Figure:
              picture.part(f"{region}/api"))
         _box(ax, x + 2, 22, 36, 4.4, "Lambda · ticket-get, ticket-post, health-check",
              picture.part(f"{region}/functions"))
-        _box(ax, x + 2, 15, 36, 4.4, f"DynamoDB · {config.prefix}-tickets (+ stream)",
+        table = ("(replica of the global table)" if picture.global_table else "(+ stream)")
+        _box(ax, x + 2, 15, 36, 4.4, f"DynamoDB · {config.prefix}-tickets {table}",
              picture.part(f"{region}/table"))
         _box(ax, x + 2, 7, 36, 4.4, f"S3 website · {config.prefix}-ui-…",
              picture.part(f"{region}/website"))
 
-    # Replication: the primary's stream -> the replicator -> the secondary's table.
+    if picture.global_table:
+        _global_table_link(ax)
+    else:
+        _replicator(ax, picture)
+
+    ax.text(50, 0.6, "faded: not deployed yet · red: deployed but failing its check · "
+            "green arrow: where api." + config.domain + " resolves now",
+            ha="center", va="bottom", fontsize=7.5, color="#757575")
+    return fig
+
+
+def _global_table_link(ax: Any) -> None:
+    """Module 4.1: both tables are replicas of one global table, replicated by DynamoDB
+    both ways; the replicator is retired."""
+    ax.add_patch(FancyArrowPatch((40, 17.2), (60, 17.2), arrowstyle="<|-|>", mutation_scale=12,
+                                 color=charts.HEALTHY, linewidth=1.8))
+    ax.text(50, 18.4, "global table", ha="center", va="bottom", fontsize=8,
+            fontweight="bold", color=charts.HEALTHY)
+    ax.text(50, 16.0, "DynamoDB replicates\nboth ways\n(replicator retired)", ha="center",
+            va="top", fontsize=7, color=charts.HEALTHY)
+
+
+def _replicator(ax: Any, picture: Picture) -> None:
+    """Modules 3.2 to 4: the primary's stream -> the replicator -> the secondary's table."""
     replication = picture.part("replication")
     _box(ax, 44, 14.6, 12, 5.2, "Lambda\nreplicator", replication, fontsize=7.5)
     colour = _EDGE[replication.state]
@@ -185,11 +213,6 @@ def draw(picture: Picture) -> Figure:
            else f"lag {picture.lag_s:.1f} s" if picture.lag_s is not None else "lag unknown")
     ax.text(50, 12.6, f"replication\n{lag}", ha="center", va="top", fontsize=8,
             color=colour, alpha=alpha)
-
-    ax.text(50, 0.6, "faded: not deployed yet · red: deployed but failing its check · "
-            "green arrow: where api." + config.domain + " resolves now",
-            ha="center", va="bottom", fontsize=7.5, color="#757575")
-    return fig
 
 
 def _panel(ax: Any, x: float, y: float, w: float, h: float, title: str, deployed: bool) -> None:

@@ -385,6 +385,33 @@ def test_failover_record_flips_to_secondary_and_back(
                what="DNS to answer the primary again")
 
 
+def test_a_new_check_of_a_broken_endpoint_is_answered_until_its_checkers_have_data(
+        sandbox, aws, endpoint, health_checks, zone):
+    """Route 53 considers a new health check healthy until there is enough data: DNS answers
+    the primary although the first reports are failures, and switches only once the checkers
+    have each seen FailureThreshold of them."""
+    zone_id, domain = zone
+    endpoint.status = 503
+    threshold, interval = 3, interval_s(sandbox, 30)
+    created = time.monotonic()
+    hc_id = health_checks(IPAddress="127.0.0.1", Port=endpoint.port, RequestInterval=30,
+                          FailureThreshold=threshold)
+    _upsert(aws, zone_id, *_regional_records(zone_id, domain),
+            *_failover(zone_id, domain, hc_id))
+    primary, secondary = [sandbox_ip("eu-west-1")], [sandbox_ip("ap-southeast-1")]
+
+    wait_until(lambda: any(o["StatusReport"]["Status"].startswith("Failure")
+                           for o in observations(aws, hc_id)),
+               timeout=10, what="a checker to report the failure")
+    assert _query_a(sandbox, f"api.{domain}") == primary  # failures seen, not enough yet
+    assert healthy(hc_id)
+
+    wait_until(lambda: _query_a(sandbox, f"api.{domain}") == secondary, timeout=20,
+               what="DNS to answer the secondary once the checkers have data")
+    # Each checker's first probe comes within one interval, its third two intervals later.
+    assert time.monotonic() - created >= (threshold - 1) * interval
+
+
 def test_when_both_records_are_unhealthy_the_primary_is_answered(
         sandbox, aws, endpoint, health_checks, zone):
     zone_id, domain = zone

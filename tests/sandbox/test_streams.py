@@ -217,6 +217,23 @@ def test_partial_batch_failure_is_retried_from_the_failed_record(rig):
     assert keys(batches[1:]) == ["p2", "p3"]
 
 
+def test_partial_batch_failures_retry_every_record_from_the_lowest_failed_one(rig):
+    """Lambda checkpoints at the lowest failed sequence number and retries all records from
+    there (Lambda Developer Guide, "Configuring partial batch response with DynamoDB and
+    Lambda"): a record between two failed ones is sent again though it succeeded."""
+    rig.put("q0")
+    rig.put("q1", failonce="yes")
+    rig.put("q2")
+    rig.put("q3", failonce="yes")
+    fn = rig.function(mode="partial")
+    rig.map(fn, FunctionResponseTypes=["ReportBatchItemFailures"])
+
+    batches = rig.wait_for_records(fn, 7)
+
+    assert keys(batches[:1]) == ["q0", "q1", "q2", "q3"]
+    assert keys(batches[1:]) == ["q1", "q2", "q3"]  # not just the failed q1 and q3
+
+
 def test_malformed_batch_item_failures_fail_the_whole_batch(rig, sandbox):
     rig.put("m0")
     fn = rig.function(mode="malformed")

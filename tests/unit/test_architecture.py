@@ -45,3 +45,18 @@ def test_a_full_deployment_marks_health_lag_and_where_dns_answers():
     assert "✓ hosted zone example.com" in texts
     red, green = _box(fig, "✗ API Gateway"), _box(fig, "✓ Lambda")
     assert red.get_edgecolor()[:3] != green.get_edgecolor()[:3]
+
+
+def test_after_module_4_1_a_global_table_link_replaces_the_retired_replicator():
+    ok = arch.Part(arch.OK)
+    parts = {f"{r}/{n}": ok for r in CONFIG.regions for n in ("api", "functions", "table",
+                                                                "website")}
+    parts |= {"replication": ok, "route53/zone": ok, "route53/health-check": ok,
+              "route53/records": ok}
+    fig = arch.draw(arch.Picture(CONFIG, parts, dns_region=PRIMARY, checked_at="12:00:00 UTC",
+                                 global_table=True))
+    texts = _texts(fig)
+    assert "global table" in texts
+    assert "replication\nnot deployed yet" not in texts
+    assert not any(t.endswith("Lambda\nreplicator") for t in texts)
+    assert texts.count("✓ DynamoDB · alice-tickets (replica of the global table)") == 2

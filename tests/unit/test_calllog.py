@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import threading
 
 import boto3
@@ -71,6 +72,28 @@ def test_account_ids_are_masked_and_secrets_and_payloads_never_shown():
                               "Account": ACCOUNT}) == [
         "StackName=s", "TemplateBody", "Password", "Account=${ACCOUNT_ID}"]
     assert awscli.mask("1234567890123") == "1234567890123"  # 13 digits: not an account id
+
+
+def test_the_configuration_a_learner_sets_is_shown_whole_and_pastes_back():
+    """A health check's settings and a change batch are what 03.3 teaches: the panel shows
+    them whole, as JSON the AWS CLI takes back, not as '…'."""
+    check = {"Type": "HTTPS", "FullyQualifiedDomainName": "ireland.example.com", "Port": 443,
+             "ResourcePath": "/health", "RequestInterval": 10, "FailureThreshold": 1,
+             "EnableSNI": True}
+    batch = {"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": "api.example.com", "Type": "CNAME", "SetIdentifier": f"api-{role.lower()}",
+        "Failover": role, "AliasTarget": {"HostedZoneId": "Z1", "EvaluateTargetHealth": True,
+                                          "DNSName": f"{city}.example.com"}}}
+        for role, city in (("PRIMARY", "ireland"), ("SECONDARY", "singapore"))]}
+    for operation, option, value in (
+            ("CreateHealthCheck", "--health-check-config", check),
+            ("ChangeResourceRecordSets", "--change-batch", batch)):
+        words = shlex.split(awscli.command("route53", operation, {"X": "x", "Y": value}, None))
+        assert "'…'" not in words and json.loads(words[words.index("--y") + 1]) == value, option
+    # A batch of items is data, not configuration: past WHOLE characters it stays elided.
+    items = {"tickets": [{"PutRequest": {"Item": {"id": {"S": "x" * 40}}}}] * 60}
+    assert awscli.command("dynamodb", "BatchWriteItem", {"RequestItems": items}, None).endswith(
+        "--request-items '…'")
 
 
 def test_reads_and_changes():

@@ -150,7 +150,8 @@ def test_a_violation_planted_in_a_module_fails_the_check():
 def test_each_mode_s_target_says_what_it_supports():
     sandbox, aws, endpoint = (target.for_mode(m) for m in ("sandbox", "aws", "endpoint"))
     assert all(sandbox.supports(f) for f in (target.SANDBOX_CONTROL, target.LOCAL_SANDBOX,
-                                              target.SCALED_CLOCK))
+                                              target.SCALED_CLOCK, target.MODELLED_GLOBAL_TABLES))
+    assert not any(t.supports(target.MODELLED_GLOBAL_TABLES) for t in (aws, endpoint))
     assert not sandbox.supports(target.CAPABILITY_PROBES)
     assert endpoint.supports(target.CAPABILITY_PROBES)
     assert not endpoint.supports(target.SANDBOX_CONTROL)

@@ -1,12 +1,22 @@
-"""The Route 53 health check on the primary's ``/health`` and its status (3.3, 4)."""
+"""The Route 53 health check on the primary's ``/health``, its settings and its status (3.3, 4).
+
+Route 53's verdict, as the kit reads it from ``GetHealthCheckStatus``: the endpoint is
+healthy while more than 18 % of the checkers call it healthy, and a checker with no report
+yet counts as healthy - "Route 53 considers a new health check to be healthy until there's
+enough data to determine the actual status" (*How Amazon Route 53 determines whether a
+health check is healthy*; docs/aws-sources.md). With the kit's failure threshold of 1, a
+checker's last report is its verdict.
+"""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import botocore.session
 from botocore.exceptions import ClientError
 
 from helpers.aws.failover.common import FailoverSetupError, remember, route53
@@ -17,10 +27,28 @@ from helpers.connect.session import client
 from helpers.core.config import WorkshopConfig
 
 if TYPE_CHECKING:
-    pass
+    import pandas as pd
 
 
 HEALTHY_FRACTION = 0.18  # Route 53: healthy while more than 18 % of checkers say so
+
+# What the kit sets, and why (shown beside the values Route 53 holds: health_check_settings).
+SETTINGS_WHY = {
+    "Type": "API Gateway answers only over HTTPS; an HTTPS check does not validate the "
+            "certificate",
+    "FullyQualifiedDomainName": "the primary's own regional name (its custom domain), not "
+                                "api.<domain>, which fails over",
+    "Port": "the HTTPS port (the sandbox carries it as plain HTTP on its own port)",
+    "ResourcePath": "the deep ping of module 1: the function reads the table",
+    "EnableSNI": "the custom domain answers the TLS handshake only when the client names the "
+                 "host (SNI)",
+    "RequestInterval": "seconds between one checker's requests: 10 is the fast option "
+                       "(default 30)",
+    "FailureThreshold": "consecutive results a checker needs to change its verdict, either way "
+                        "(default 3)",
+    "Regions": "where the checkers are; none named: all of Route 53's checker regions",
+}
+
 
 def create_health_check(config: WorkshopConfig) -> str:
     """A fast HTTPS health check of ``https://<primary city>.<domain>/health``; returns its id.
@@ -28,11 +56,12 @@ def create_health_check(config: WorkshopConfig) -> str:
     An existing check of the kit for the same endpoint is reused. Each new
     check gets a fresh ``CallerReference`` (Route 53 refuses to reuse the
     reference of a deleted check), marked ``workshop:<prefix>:`` so the kit
-    recognises its own.
+    recognises its own. :func:`health_check_settings` shows what Route 53 holds.
     """
     found = find_health_check(config)
     if found:
         remember(config, health_check_id=found["Id"])
+        _known(config, found)
         return found["Id"]
     r53 = route53()
     check = r53.create_health_check(
@@ -46,8 +75,56 @@ def create_health_check(config: WorkshopConfig) -> str:
     r53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"],
                                  AddTags=[{"Key": "Name", "Value": name}, *tags(config)])
     remember(config, health_check_id=check["Id"])
-    _check_ids[_check_key(config)] = check["Id"]
+    _known(config, check)
     return check["Id"]
+
+
+def health_check_settings(config: WorkshopConfig) -> pd.DataFrame:
+    """The kit's health check as Route 53 holds it (``ListHealthChecks``): each setting with
+    its value and why the kit sets it so; the checker regions spelled out."""
+    import pandas as pd  # only notebooks show it; the CLI does not pay for the import
+
+    from helpers.base.tables import whole
+
+    check = find_health_check(config)
+    if check is None:
+        raise FailoverSetupError("there is no health check yet: run create_health_check() first")
+    held = check["HealthCheckConfig"]
+    rows = []
+    for name, why in SETTINGS_WHY.items():
+        if name == "Regions":
+            value: Any = ", ".join(checker_regions(held))
+            if not held.get("Regions"):
+                value = f"(not set) {value}"
+        else:
+            value = held.get(name, "")
+        rows.append({"setting": name, "value": str(value), "why": why})
+    return whole(pd.DataFrame(rows).set_index("setting"))
+
+
+def checker_regions(check_config: dict[str, Any]) -> list[str]:
+    """Where the check's checkers are: its ``Regions``, or - none named - every checker region
+    Route 53 has (the valid values of ``HealthCheckRegion``, from botocore's model)."""
+    named = check_config.get("Regions") or []
+    if named:
+        return list(named)
+    return list(_checker_region_values())
+
+
+@functools.cache
+def _checker_region_values() -> tuple[str, ...]:
+    model = botocore.session.get_session().get_service_model("route53")
+    return tuple(model.shape_for("HealthCheckRegion").enum)
+
+
+def route53_verdict(observations: list[dict[str, Any]], checkers: int) -> bool:
+    """Healthy as Route 53 decides it: more than 18 % of the ``checkers`` call the endpoint
+    healthy, a checker that has not reported yet (no observation, or a status that is
+    neither a success nor a failure) counting as healthy - a new check is healthy until
+    there is enough data."""
+    failed = sum(1 for o in observations if o["status"].startswith("Failure"))
+    total = max(checkers, len(observations), 1)
+    return (total - failed) / total > HEALTHY_FRACTION
 
 
 def find_health_check(config: WorkshopConfig) -> dict[str, Any] | None:
@@ -74,12 +151,19 @@ def kit_health_checks(config: WorkshopConfig) -> list[dict[str, Any]]:
 # second. In AWS seconds; the sandbox scales it.
 STATUS_REUSE_SECONDS = 1.0
 _check_ids: dict[tuple[str, str], str] = {}
+_checker_counts: dict[str, int] = {}  # check id -> how many checkers probe it
 _recent_status: dict[str, tuple[float, dict[str, Any]]] = {}
 _asking = threading.Lock()  # one GetHealthCheckStatus at a time: the others share its answer
 
 
 def _check_key(config: WorkshopConfig) -> tuple[str, str]:
     return config.prefix, checked_host(config)
+
+
+def _known(config: WorkshopConfig, check: dict[str, Any]) -> None:
+    """Remember a check's id and how many checkers it has (no call needed to watch it)."""
+    _check_ids[_check_key(config)] = check["Id"]
+    _checker_counts[check["Id"]] = len(checker_regions(check["HealthCheckConfig"]))
 
 
 def health_check_id(config: WorkshopConfig) -> str:
@@ -89,7 +173,7 @@ def health_check_id(config: WorkshopConfig) -> str:
         if found is None:
             raise FailoverSetupError(
                 "there is no health check yet: run create_health_check() first")
-        _check_ids[key] = found["Id"]
+        _known(config, found)
     return _check_ids[key]
 
 
@@ -115,11 +199,13 @@ def _status_answer(config: WorkshopConfig, retries: bool = True) -> dict[str, An
 
 def health_check_status(config: WorkshopConfig,
                         retries: bool = True) -> tuple[bool, list[dict[str, Any]]]:
-    """``(healthy, observations)``: one observation per Route 53 checker location.
+    """``(healthy, observations)``: one observation per Route 53 checker that has reported.
 
-    Healthy, as Route 53 decides it, while more than 18 % of the checkers
-    report success. ``retries=False``: a throttled request raises its ``ClientError``
-    (``Throttling``) at once instead of being retried (the drill records it as throttled).
+    Healthy as Route 53 decides it (:func:`route53_verdict`): more than 18 % of the
+    checkers call it healthy, those with no report yet counting as healthy, so a new
+    check is healthy before its first report. ``retries=False``: a throttled request raises
+    its ``ClientError`` (``Throttling``) at once instead of being retried (the drill records
+    it as throttled).
     """
     answer = _status_answer(config, retries)
     observations = []
@@ -129,7 +215,24 @@ def health_check_status(config: WorkshopConfig,
             "region": o.get("Region"), "ip": o.get("IPAddress"),
             "ok": report.get("Status", "").startswith("Success"),
             "status": report.get("Status", ""), "checked": report.get("CheckedTime")})
-    return healthy_fraction(observations) > HEALTHY_FRACTION, observations
+    return route53_verdict(observations, checker_count(config)), observations
+
+
+def checker_count(config: WorkshopConfig) -> int:
+    """How many checkers probe the kit's check (known once its id is)."""
+    check_id = health_check_id(config)  # remembers the count with the id (_known)
+    return _checker_counts.get(check_id) or len(checker_regions({}))
+
+
+def status_sample(config: WorkshopConfig) -> dict[str, Any]:
+    """One sample of the check for a chart: Route 53's verdict (``healthy``), the share of
+    all its checkers that report the endpoint healthy (``healthy_fraction``) and the share
+    that have reported at all (``reported``)."""
+    healthy, observations = health_check_status(config)
+    checkers = max(checker_count(config), len(observations), 1)
+    return {"healthy": healthy,
+            "healthy_fraction": sum(o["ok"] for o in observations) / checkers,
+            "reported": len(observations) / checkers}
 
 
 def healthy_fraction(observations: list[dict[str, Any]]) -> float:

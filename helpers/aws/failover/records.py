@@ -7,7 +7,10 @@ from an answer's CNAME chain.
 
 from __future__ import annotations
 
+import html
+import json
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import dns.exception
@@ -108,21 +111,40 @@ def set_identifier(config: WorkshopConfig, region: str) -> str:
     return f"{config.prefix}-{config.label(region)}"
 
 
-def create_failover_records(config: WorkshopConfig, zone_id: str, health_check_id: str) -> None:
-    """UPSERT the PRIMARY/SECONDARY failover aliases for ``api.<domain>``.
+@dataclass(frozen=True)
+class ChangeBatch:
+    """A ``ChangeResourceRecordSets`` request as the kit sent it: shown as the JSON document
+    ``aws route53 change-resource-record-sets --change-batch`` takes."""
+
+    zone_id: str
+    batch: dict[str, Any]
+
+    def json(self) -> str:
+        return json.dumps(self.batch, indent=2)
+
+    def __repr__(self) -> str:
+        return f"ChangeResourceRecordSets, hosted zone {self.zone_id}, ChangeBatch:\n{self.json()}"
+
+    def _repr_html_(self) -> str:
+        return (f"<div><b>ChangeResourceRecordSets</b> · hosted zone "
+                f"<code>{html.escape(self.zone_id)}</code> · <code>ChangeBatch</code> as sent:"
+                f"</div><pre style='margin-top:0.2em'>{html.escape(self.json())}</pre>")
+
+
+def create_failover_records(config: WorkshopConfig, zone_id: str,
+                            health_check_id: str) -> ChangeBatch:
+    """UPSERT the PRIMARY/SECONDARY failover aliases for ``api.<domain>``; returns the change
+    batch as sent.
 
     An UPSERT replaces records of the same name and set identifier whoever wrote
     them, so the domain is checked to be nobody else's first.
     """
     domain_owner.refuse_if_taken(config)
-    change_records(zone_id, [{"Action": "UPSERT", "ResourceRecordSet": r}
-                             for r in failover_records(config, zone_id, health_check_id)],
-                   "api failover records (workshop kit)")
+    sent = change_records(zone_id, [{"Action": "UPSERT", "ResourceRecordSet": r}
+                                    for r in failover_records(config, zone_id, health_check_id)],
+                          "api failover records (workshop kit)")
     wait_until_resolves(config.api_host())
-
-
-
-
+    return ChangeBatch(zone_id, sent)
 
 
 def record_sets(config: WorkshopConfig, zone_id: str | None = None) -> pd.DataFrame:

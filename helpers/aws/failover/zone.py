@@ -101,19 +101,22 @@ def name_servers(config: WorkshopConfig) -> list[str]:
     return _name_servers[config.domain]
 
 
-def change_records(zone_id: str, changes: list[dict[str, Any]], comment: str) -> None:
-    """Apply a change batch and wait until Route 53 reports it INSYNC."""
+def change_records(zone_id: str, changes: list[dict[str, Any]],
+                   comment: str) -> dict[str, Any]:
+    """Apply a change batch and wait until Route 53 reports it INSYNC; returns the
+    ``ChangeBatch`` as sent (empty when there was nothing to change)."""
     if not changes:
-        return
+        return {}
     r53 = route53()
-    change = r53.change_resource_record_sets(
-        HostedZoneId=zone_id, ChangeBatch={"Comment": comment, "Changes": changes})
+    batch = {"Comment": comment, "Changes": changes}
+    change = r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch=batch)
     # Route 53 propagates a change within 60 s (PENDING, then INSYNC); GetChange every 2 s
     # (scaled in the sandbox) counts towards the account's ten requests a second.
     delay = 2 * net.time_scale()
     r53.get_waiter("resource_record_sets_changed").wait(
         Id=change["ChangeInfo"]["Id"],
         WaiterConfig={"Delay": delay, "MaxAttempts": math.ceil(300 / delay)})
+    return batch
 
 
 def records(zone_id: str) -> Iterator[dict[str, Any]]:

@@ -190,6 +190,11 @@ print(f"health check: healthy after {charts.duration(healthy_after, net.time_sca
 # the fast interval (Route 53 pricing page, figures as of 2026-09-20). String
 # matching would be a third option at 1.00.
 
+# %%
+from helpers import costs
+
+costs.table()
+
 # %% [markdown]
 # ## 6 · Failover records
 #

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from helpers.drill.bound import OBJECTIVE_SECONDS
-from helpers.sandbox.clock import REAL, SCALED, ClockName
+from helpers.sandbox.clock import REAL, SCALED, ClockName, describe
 
 # What each operation of the drill's traffic is, as a route of the API.
 ROUTES = {"create": "POST /ticket", "list": "GET /ticket", "health": "GET /health"}
@@ -168,8 +168,9 @@ class DrillResult:
              _s(self.rto_seconds), scaled, _s(self.rto_aws_seconds),
              f"bound {bound:.2f} s ({self.on_aws(bound):.1f} s on AWS)",
              _verdict(self.rto_seconds, bound)),
-            ("RTO on AWS's clock, against the objective", _s(self.rto_aws_seconds), "AWS's",
-             _s(self.rto_aws_seconds), f"objective {self.objective_seconds / 60:.0f} min",
+            ("RTO against the recovery time objective (its AWS figure)", _s(self.rto_seconds),
+             scaled, _s(self.rto_aws_seconds),
+             f"objective {self.objective_seconds / 60:.0f} min on AWS",
              _verdict(self.rto_aws_seconds, self.objective_seconds)),
             ("RPO at the switch (writes not yet in the secondary: the window they span)",
              _window(self.rpo_items_at_switch, self.rpo_seconds_at_switch), real,
@@ -195,13 +196,14 @@ class DrillResult:
                                            "compared with", "verdict"]).set_index("measure")
 
     def summary(self) -> str:
-        rto = "n/a" if self.rto_seconds is None else f"{self.rto_seconds:.2f} s"
+        rto = ("n/a" if self.rto_seconds is None
+               else describe(self.rto_seconds, self.time_scale, digits=2))
         how = "" if self.replication == "streams" else f" ({self.replication})"
-        return (f"drill {self.scenario}{how}: RTO {rto} (bound "
-                f"{self.theoretical_bound_seconds:.2f} s, time scale {self.time_scale:g}); "
+        return (f"drill {self.scenario}{how}: RTO {rto}, bound "
+                f"{self.theoretical_bound_seconds:.2f} s; "
                 f"RPO {_window(self.rpo_items_at_switch, self.rpo_seconds_at_switch)} at the "
                 f"switch, {_window(self.rpo_items_after_drain, self.rpo_seconds_after_drain)} "
-                f"after drain; {self.reconciled_items} reconciled, "
+                f"after drain (real time); {self.reconciled_items} reconciled, "
                 f"{self.lost_items} lost")
 
 

@@ -85,7 +85,7 @@ def item_counts(samples: pd.DataFrame, regions: list[str],
     ax = fig.subplots()
     for colour, region in zip(REGION_COLOURS, regions, strict=False):
         ax.plot(samples["t"], samples[region], marker=".", color=colour, label=region)
-    ax.set_xlabel("seconds since start")
+    ax.set_xlabel(f"seconds since start ({clock.REAL})")  # sampled as it happens
     ax.set_ylabel("items")
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize="small")

@@ -85,10 +85,9 @@ def comparison_chart(streams: dict[str, Any], global_table: dict[str, Any]) -> F
     lag_ax, rpo_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
     measured = {"streams": streams, "global-tables": global_table}
     for ax, keys, labels, unit in (
-            (lag_ax, ("lag_p50_ms", "lag_p99_ms"), ("lag p50", "lag p99"), "ms"),
+            (lag_ax, ("lag_p50_ms", "lag_p99_ms"), ("lag p50", "lag p99"), "ms (real time)"),
             (rpo_ax, ("rpo_seconds_at_switch", "rpo_seconds_after_drain"),
-             ("RPO at the switch", "RPO after drain"), "s of writes not yet replicated "
-                                                          "(real time)")):
+             ("RPO at the switch", "RPO after drain"), "seconds (real time)")):
         for i, (method, values) in enumerate(measured.items()):
             heights = [values[k] or 0 for k in keys]
             xs = [x + (i - 0.5) * 0.38 for x in range(len(keys))]
@@ -98,7 +97,7 @@ def comparison_chart(streams: dict[str, Any], global_table: dict[str, Any]) -> F
         ax.set_ylabel(unit)
         ax.margins(y=0.2)
     lag_ax.set_title("Replication lag", fontsize="medium")
-    rpo_ax.set_title("Recovery point: the window of writes lost (failover drill)",
+    rpo_ax.set_title("Recovery point: the window of writes not yet replicated (drill)",
                      fontsize="medium")
     lag_ax.legend(fontsize="small", loc="upper left")
     fig.suptitle("Streams + replicator vs global table, measured", fontsize="medium")

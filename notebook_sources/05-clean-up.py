@@ -81,7 +81,7 @@ architecture.show(config)
 # * *A certificate is "still in use"* — API Gateway lets go of a deleted custom domain's certificate after a few minutes; run the notebook again.
 # * *The final check lists something* — run the notebook again, or `workshop cleanup --verify` in a terminal.
 # * *The hosted zone is still there* — the kit deletes a zone only if it created it and nothing else is in it.
-# * *"waiting 30 s to delete custom domain …"* — API Gateway deletes one custom domain per 30 s in an account, whatever the region; when a whole room cleans up at once the deletions queue. The clean-up keeps trying; nothing is wrong.
+# * *"waiting 30 s to delete custom domain …"* (in the sandbox *"waiting 3 s on the sandbox's clock (30 s on AWS at time scale 0.1) …"*) — API Gateway deletes one custom domain per 30 s in an account, whatever the region; when a whole room cleans up at once the deletions queue. The clean-up keeps trying; nothing is wrong.
 
 # %% [markdown]
 # <!--NAVIGATION-->

@@ -20,6 +20,8 @@ NOTEBOOK_NAMES = {
     "architecture": "helpers.views.architecture",
     "charts": "helpers.views.charts",
     "cleanup": "helpers.aws.cleanup",
+    "clocks": "helpers.views.clocks",
+    "costs": "helpers.aws.costs",
     "deployment": "helpers.aws.deployment",
     "drill": "helpers.drill",
     "failover": "helpers.aws.failover",

@@ -217,6 +217,11 @@ print("health check: healthy from its creation (no reports yet); healthy on its 
 # the fast interval (Route 53 pricing page, figures as of 2026-09-20). String
 # matching would be a third option at 1.00.
 
+# %%
+from helpers import costs
+
+costs.table()
+
 # %% [markdown]
 # ## 6 · Failover records
 #

@@ -49,10 +49,20 @@ print("Keep the web UI open during the break:", deployment.website_url(config, p
 # Both are listed, with their AWS CLI commands, under **AWS calls** below the
 # cell, between the probe's reads.
 #
-# Expect the lanes to flip one after another: the health checkers need a
-# probe or two to notice, DNS follows their verdict at once, and this
-# notebook — like any client — keeps using its cached DNS answer until the
-# answer's TTL runs out.
+# **How the three lanes flip.** The health checkers need a probe or two to
+# notice (here one: threshold 1, a probe every 10 s on AWS, every second on the
+# sandbox's clock). Route 53's answer follows their verdict at once, so the
+# first two lanes flip within a sample of each other. The third lane is what
+# this notebook — like any client — reached through its *cached* DNS answer for
+# `api.<domain>`: it keeps that answer until its TTL runs out, so it follows
+# anywhere from at once to one TTL after Route 53 switched, depending on when
+# it last asked. The TTL is 60 s on AWS; in the sandbox it is on the sandbox's
+# clock, 6 s at time scale 0.1, which is why everything here is over in a few
+# seconds. So the lanes need not flip one after another: when the cached answer
+# happens to expire between the two samples around Route 53's switch, all three
+# flip in the same sample; otherwise the last lane follows up to a TTL later
+# (recorded runs of this cell have shown both, from 0 to 6 s; the fail-back
+# below shows it too). The cell prints how long clients took to follow.
 #
 # The cell checks each moment against the workshop's **expected bound**:
 # request interval × failure threshold + TTL, (10 s × 1 + 60 s) = 70 s on AWS,
@@ -98,8 +108,10 @@ limit = drill.within_bound(drill.theoretical_bound(config)["seconds"])
 print(f"api.{config.domain} is now served by {flip.iloc[-1]['served_region']}")
 for key, seconds in moments.items():
     assert seconds <= limit, f"{labels[key]}: {seconds:.1f} s after the break, over {limit:.1f} s"
-    print(f"  {labels[key]}: {charts.duration(seconds, net.time_scale())} after the break, "
-          "within the bound")
+    print(f"  {labels[key]}: {net.duration(seconds)} after the break, within the bound")
+followed = moments[f"served_region={secondary}"] - moments[f"dns_region={secondary}"]
+print(f"  clients followed Route 53 {net.duration(followed)} after it switched: their cached "
+      f"answer's TTL ran out (it is {net.clock().describe('dns_record_ttl')})")
 
 # %%
 assert list(moments) == list(labels), f"detection, then DNS, then clients: {moments}"
@@ -163,11 +175,27 @@ assert all(seconds <= limit for seconds in served_again.values()), served_again
 #
 # * **detection** — fault until the health check calls the primary unhealthy;
 # * **DNS switch** — fault until Route 53 answers with the secondary;
-# * **RTO** — first failed user request until the first request the secondary
-#   served successfully, against the theoretical bound (request interval ×
-#   failure threshold + TTL, on the sandbox clock);
-# * **RPO** — acknowledged writes missing from the secondary at the switch,
-#   and after replication has drained (which must be 0).
+# * **RTO** — the first request that failed until the first request the
+#   secondary served successfully, against the theoretical bound (request
+#   interval × failure threshold + TTL);
+# * **RPO** — the acknowledged writes the secondary did not hold yet at the
+#   switch, as a **window of time**: from the oldest such write's
+#   acknowledgement to the switch (0 s when it held them all); and the same
+#   after replication has drained (which must be 0 writes).
+#
+# Each duration in the table gives its clock and its figure on AWS's clock:
+# detection, the DNS switch, the RTO, the bound and the fail-back ran on the
+# sandbox's scaled clock (so the AWS column divides them by the time scale,
+# which overstates the part of them that ran in real time: the redeploy, the
+# requests); the RPO's window is real time, as replication is, the same on AWS.
+#
+# **Which requests the RTO measures.** A bad deploy breaks one route, `GET
+# /health`: listing and creating tickets keep working on the primary, which
+# still answers them. So in this scenario the failed requests are all `/health`
+# calls — what the web UI's banner makes — and the RTO is the outage of that
+# route, not of ticket requests (the table counts the failed requests by route,
+# and a note says so). The `throttle` and `region-outage` scenarios of
+# `workshop drill` fail every route, and there the RTO is every user's.
 #
 # **What RPO means.** The recovery point objective is a window of time: how
 # much recent writing you may lose. With asynchronous replication that window
@@ -192,6 +220,23 @@ from helpers import drill
 result = drill.run(config, scenario="bad-deploy", live=True)
 result.table()
 
+# %% [markdown]
+# **Reading the timeline.** Top, one mark per request on its route's row,
+# coloured by the region that served it; red crosses failed. Middle, the share
+# of health checkers reporting the primary healthy (the dotted line is 18 %)
+# and Route 53's verdict above it. Bottom, where `api.<domain>` points: on the
+# **Route 53** row, Route 53's own answer (asked of the zone's name servers, no
+# cache between); on the **client (cached)** row, the answer the traffic
+# generator used for each request, from its cache, which follows Route 53 up
+# to a TTL later. The dashed lines: **fault** — the bad deploy is in place (its
+# two API calls have answered); **first failure** — the first request that
+# failed once the fault began (the RTO's start; it can come just before
+# *fault*, a request sent while the redeploy was going live); **detected**
+# and **DNS switched** — the first probe that saw the check unhealthy and
+# Route 53 answer the secondary; **recovered** — the first request the
+# secondary served (the RTO's end); **restore**, **DNS back** and **failed
+# back** — the same on the way back. Moments at the same time share a label.
+
 # %%
 drill.drill_timeline(result)
 
@@ -201,8 +246,9 @@ assert result.lost_items == 0, "an acknowledged write is missing after fail-back
 assert result.meets_objective, "RTO over the 15-minute objective"
 assert result.rto_seconds <= drill.within_bound(result.theoretical_bound_seconds), result.summary()
 print(f"RTO within the bound (request interval x failure threshold + TTL, with margin) and the "
-      f"15-minute objective; RPO after drain {result.rpo_items_after_drain}; tickets written "
-      "during the failover reconciled into the primary; nothing lost")
+      f"15-minute objective; RPO after drain {result.rpo_items_after_drain} writes "
+      f"({net.real_time(result.rpo_seconds_after_drain or 0.0, 2)}); tickets written during the "
+      "failover reconciled into the primary; nothing lost")
 
 # %% [markdown]
 # ## Your progress
@@ -231,7 +277,7 @@ architecture.show(config)
 #
 # * *The flip never comes (timeout)* — the health check must be healthy and `api.<domain>` must answer from the primary before you start: re-run notebook 03.3's sections 5 and 6.
 # * *The notebook stopped between the break and the restore* — the primary stays broken (`workshop status` says so): run "Restore the primary", or `failover.restore_primary(config)` in a cell.
-# * *Fail-back takes a while* — clients keep their cached DNS answer until its TTL runs out (60 s on AWS).
+# * *Fail-back takes a while* — clients keep their cached DNS answer until its TTL runs out (60 s on AWS; 6 s on the sandbox's clock at time scale 0.1).
 
 # %% [markdown]
 # <!--NAVIGATION-->

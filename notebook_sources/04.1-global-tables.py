@@ -48,7 +48,7 @@ print(config.describe())
 # module 4.
 
 # %%
-from helpers import deployment, replication
+from helpers import deployment, net, replication
 
 primary, secondary = config.regions
 api_url = deployment.api_url(config, primary)
@@ -173,8 +173,6 @@ global_tables.functions_table(config)
 # no reconcile:
 
 # %%
-from helpers import net
-
 made = {region: tickets.create_ticket(deployment.api_url(config, region),
                                       description=f"written in {region}")["id"]
         for region in config.regions}

@@ -37,6 +37,23 @@ assert left == [], "some resources are still there: run this notebook again"
 # Running it again is safe; it reports that there is nothing to delete.
 
 # %% [markdown]
+# ## What still bills
+#
+# On AWS, the same table as notebooks 00 and 03.3: each price with its date,
+# what this run cost, and in the last column what still bills now. Nothing the
+# kit created does: the two monthly items, the health check and the hosted zone
+# the kit created, are deleted (a zone deleted within 12 hours of its creation
+# is not billed at all). What stays yours is what you brought: your domain's
+# registration, and a hosted zone you had before the workshop. DynamoDB keeps a
+# backup of each deleted table for 35 days, free of charge, because
+# point-in-time recovery was on. In the sandbox nothing was billed.
+
+# %%
+from helpers import costs
+
+costs.table()
+
+# %% [markdown]
 # ## Your progress
 #
 # What is now deployed and working, checked against the real resources (the
@@ -64,7 +81,7 @@ architecture.show(config)
 # * *A certificate is "still in use"* — API Gateway lets go of a deleted custom domain's certificate after a few minutes; run the notebook again.
 # * *The final check lists something* — run the notebook again, or `workshop cleanup --verify` in a terminal.
 # * *The hosted zone is still there* — the kit deletes a zone only if it created it and nothing else is in it.
-# * *"waiting 30 s to delete custom domain …"* — API Gateway deletes one custom domain per 30 s in an account, whatever the region; when a whole room cleans up at once the deletions queue. The clean-up keeps trying; nothing is wrong.
+# * *"waiting 30 s to delete custom domain …"* (in the sandbox *"waiting 3 s on the sandbox's clock (30 s on AWS at time scale 0.1) …"*) — API Gateway deletes one custom domain per 30 s in an account, whatever the region; when a whole room cleans up at once the deletions queue. The clean-up keeps trying; nothing is wrong.
 
 # %% [markdown]
 # <!--NAVIGATION-->

@@ -285,9 +285,11 @@ def _delete_custom_domain(region: str, host: str, say: Say) -> None:
                     or waited >= DOMAIN_DELETION_PATIENCE_S * scale):
                 raise
         pause = DOMAIN_DELETION_WINDOW_S * scale
-        say(f"waiting {pause:.0f} s to delete custom domain {host} ({region}): API Gateway "
-            f"deletes one custom domain per {DOMAIN_DELETION_WINDOW_S:g} s in an account, "
-            "whatever the region, for everyone in the account")
+        # Said on both clocks: the wait is the sandbox's, the quota AWS's.
+        say(f"waiting {net.duration(pause, digits=0)} to delete custom domain {host} "
+            f"({region}): API Gateway deletes one custom domain per "
+            f"{DOMAIN_DELETION_WINDOW_S:g} s in an account, whatever the region, for everyone "
+            "in the account")
         time.sleep(pause)
         waited += pause
 

@@ -38,7 +38,7 @@ from helpers.base import polling
 from helpers.base.errors import PermissionDenied, WorkshopError
 from helpers.base.say import Say, or_quiet
 from helpers.base.tables import whole
-from helpers.connect.net import time_scale
+from helpers.connect.net import duration, time_scale
 from helpers.connect.session import client
 from helpers.core import state
 from helpers.core.config import WorkshopConfig
@@ -323,7 +323,8 @@ def _wait_for(config: WorkshopConfig, done: Callable[[dict[str, str]], bool], wh
                            what=what)
     except TimeoutError:
         raise ConversionError(
-            f"still waiting for {what} after {REPLICA_PATIENCE_S * scale:.0f} s (replicas: "
+            f"still waiting for {what} after {duration(REPLICA_PATIENCE_S * scale, digits=0)} "
+            "(replicas: "
             f"{seen or 'none'}); DescribeTable in {region} shows progress - run the cell "
             "again to keep waiting") from None
     say(f"{what}: done")

@@ -1,4 +1,4 @@
-"""Checks before the workshop starts, and what it will cost on AWS."""
+"""Checks before the workshop starts (what it costs on AWS: :mod:`helpers.aws.costs`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
+from helpers.aws.costs import HOSTED_ZONE_USD_MONTH
 from helpers.base.errors import WorkshopError, explain
 from helpers.connect.session import client, endpoint_url
 from helpers.core.config import WorkshopConfig
@@ -115,9 +116,9 @@ def _zone_check(config: WorkshopConfig) -> Check:
     if zone_id:
         return Check(name, True, "found: notebook 03.3 uses it")
     if config.create_zone:
-        return Check(name, True, "none yet: notebook 03.3 creates one (AWS: 0.50 USD a month, "
-                                 "nothing if deleted within 12 hours; delegate the domain to "
-                                 "its name servers)")
+        return Check(name, True, f"none yet: notebook 03.3 creates one (AWS: "
+                                 f"{HOSTED_ZONE_USD_MONTH:.2f} USD a month, nothing if deleted "
+                                 "within 12 hours; delegate the domain to its name servers)")
     return Check(name, False, "none, and creating one is not allowed: create a public hosted "
                               "zone for the domain, or tick 'Create a hosted zone' above")
 
@@ -153,41 +154,6 @@ def assert_ready(checks: list[Check]) -> None:
     failed = [c for c in checks if not c.ok and c.blocks]
     if failed:
         raise NotReady("; ".join(f"{c.name}: {c.detail}" for c in failed))
-
-
-# Route 53's figures from its pricing page (https://aws.amazon.com/route53/pricing/) as of
-# PRICES_AS_OF; the others are rough guides. Sources and caveats: docs/aws-sources.md.
-PRICES_AS_OF = "2026-09-20"
-HOSTED_ZONE_USD_MONTH = 0.50  # each of the first 25 zones; not prorated
-# basic check of an AWS endpoint, then the two options the kit's check uses (10 s = "fast")
-HEALTH_CHECK_USD_MONTH = {"basic": 0.50, "HTTPS": 1.00, "fast": 1.00}
-HEALTH_CHECK_TOTAL_USD_MONTH = sum(HEALTH_CHECK_USD_MONTH.values())
-_COSTS = [  # pricing texts fit pandas' 50-character cells; the resource column shows whole
-    ("Route 53 hosted zone (if the kit creates it)",
-     f"{HOSTED_ZONE_USD_MONTH:.2f}/month; free if deleted within 12 h", 0.0),
-    ("Route 53 health check (HTTPS, fast interval)",
-     " + ".join(f"{usd:.2f} {part}" for part, usd in HEALTH_CHECK_USD_MONTH.items())
-     + f" = {HEALTH_CHECK_TOTAL_USD_MONTH:.2f}/month", HEALTH_CHECK_TOTAL_USD_MONTH),
-    ("ACM public certificates", "free", 0.0),
-    ("API Gateway REST requests", "3.50 per million; the workshop makes thousands", 0.01),
-    ("Lambda", "free tier covers the workshop", 0.0),
-    ("DynamoDB on-demand + streams + PITR", "pennies for a few thousand tickets", 0.05),
-    ("S3 website + artifacts buckets", "pennies", 0.01),
-    ("SQS on-failure queue", "free tier", 0.0),
-    ("Domain name", "not bought by the kit: bring your own", 0.0),
-]
-
-
-def cost_table() -> pd.DataFrame:
-    """What a three-hour run costs on AWS, cleaned up within 12 hours (sandbox: nothing).
-
-    The health check is counted as a full month (the pricing page gives monthly prices).
-    """
-    pricing = f"pricing (USD; Route 53 as of {PRICES_AS_OF})"
-    frame = pd.DataFrame(_COSTS, columns=["resource", pricing, "estimate (USD)"])
-    total = pd.DataFrame([("total", "notebook 05 within 12 h of notebook 03.3",
-                           frame["estimate (USD)"].sum())], columns=frame.columns)
-    return pd.concat([frame, total], ignore_index=True).set_index("resource")
 
 
 def _explain(exc: Exception) -> str:

@@ -34,6 +34,7 @@ from helpers.base import polling, ticket_ids
 from helpers.base.errors import UsageError, WorkshopError
 from helpers.base.paths import LAMBDA_SRC
 from helpers.base.say import Say, or_quiet
+from helpers.connect.net import real_time
 from helpers.connect.session import client
 from helpers.core.config import WorkshopConfig
 from helpers.core.target import MODELLED_GLOBAL_TABLES
@@ -139,10 +140,13 @@ class Lags(list):
         self.how = how
 
     def summary(self) -> str:
-        """``30 tickets, slowest 0.26 s, modelled: ...`` for a printed line."""
-        slowest = f", slowest {max(self):.2f} s" if self else ""
-        return f"{len(self)} tickets{slowest}, {self.basis}" + (f": {self.how}" if self.how
-                                                              else "")
+        """``30 tickets, slowest 0.26 s in real time, measured`` (or ``..., modelled (how)``)
+        for a printed line: a lag runs in real time, said with the kit's one formatter."""
+        if not self:
+            return f"0 tickets, {self.basis}"
+        if self.basis == MODELLED:
+            return f"{len(self)} tickets, slowest {real_time(max(self), 2, modelled=self.how)}"
+        return f"{len(self)} tickets, slowest {real_time(max(self), 2)}, {self.basis}"
 
 
 def lag_basis(config: WorkshopConfig, table: str) -> tuple[str, str]:

@@ -39,7 +39,7 @@ COLOURS = {"streams": "#1565c0", "global-tables": "#2e7d32"}
 def figures(lags_s: list[float], drill_result: Any) -> dict[str, Any]:
     """One method's figures: lag p50/p99 (ms), whether the lag is measured or modelled
     (``lag_basis``: what :func:`helpers.aws.replication.measure_lag` says), and the drill's
-    RPO (items)."""
+    RPO (the writes the secondary lacked, and the window of time they span, in real time)."""
     lags = pd.Series(lags_s, dtype=float)
     return {"lag_p50_ms": round(float(lags.quantile(0.50)) * 1000, 1),
             "lag_p99_ms": round(float(lags.quantile(0.99)) * 1000, 1),
@@ -47,6 +47,8 @@ def figures(lags_s: list[float], drill_result: Any) -> dict[str, Any]:
             "samples": len(lags),
             "rpo_items_at_switch": drill_result.rpo_items_at_switch,
             "rpo_items_after_drain": drill_result.rpo_items_after_drain,
+            "rpo_seconds_at_switch": drill_result.rpo_seconds_at_switch,
+            "rpo_seconds_after_drain": drill_result.rpo_seconds_after_drain,
             "rto_seconds": drill_result.rto_seconds}
 
 
@@ -60,10 +62,10 @@ def comparison(streams: dict[str, Any], global_table: dict[str, Any]) -> pd.Data
     rows = [
         ("replication lag p50", _lag(streams, "lag_p50_ms"), _lag(global_table, "lag_p50_ms")),
         ("replication lag p99", _lag(streams, "lag_p99_ms"), _lag(global_table, "lag_p99_ms")),
-        ("RPO at the DNS switch (writes not yet in the secondary)",
-         _n(streams["rpo_items_at_switch"]), _n(global_table["rpo_items_at_switch"])),
-        ("RPO after replication drained", _n(streams["rpo_items_after_drain"]),
-         _n(global_table["rpo_items_after_drain"])),
+        ("RPO at the DNS switch (the window of writes not yet in the secondary, real time)",
+         _rpo(streams, "at_switch"), _rpo(global_table, "at_switch")),
+        ("RPO after replication drained", _rpo(streams, "after_drain"),
+         _rpo(global_table, "after_drain")),
         ("direction", "primary → secondary only; the secondary's writes come back by a "
                       "reconcile (a copy with the same rule)", "both ways, by itself"),
         ("same ticket written in both regions at once",
@@ -92,9 +94,9 @@ def comparison_chart(streams: dict[str, Any], global_table: dict[str, Any]) -> F
     lag_ax, rpo_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
     methods = {"streams": streams, "global-tables": global_table}
     for ax, keys, labels, unit in (
-            (lag_ax, ("lag_p50_ms", "lag_p99_ms"), ("lag p50", "lag p99"), "ms"),
-            (rpo_ax, ("rpo_items_at_switch", "rpo_items_after_drain"),
-             ("RPO at the switch", "RPO after drain"), "writes")):
+            (lag_ax, ("lag_p50_ms", "lag_p99_ms"), ("lag p50", "lag p99"), "ms (real time)"),
+            (rpo_ax, ("rpo_seconds_at_switch", "rpo_seconds_after_drain"),
+             ("RPO at the switch", "RPO after drain"), "seconds (real time)")):
         for i, (method, values) in enumerate(methods.items()):
             heights = [values[k] or 0 for k in keys]
             xs = [x + (i - 0.5) * 0.38 for x in range(len(keys))]
@@ -107,7 +109,8 @@ def comparison_chart(streams: dict[str, Any], global_table: dict[str, Any]) -> F
         ax.set_ylabel(unit)
         ax.margins(y=0.2)
     lag_ax.set_title("Replication lag", fontsize="medium")
-    rpo_ax.set_title("Recovery point (failover drill)", fontsize="medium")
+    rpo_ax.set_title("Recovery point: the window of writes not yet replicated (drill)",
+                     fontsize="medium")
     lag_ax.legend(fontsize="small", loc="upper left")
     short = {"streams": "Streams + replicator", "global-tables": "global table"}
     fig.suptitle("Streams + replicator vs global table · lag "
@@ -154,5 +157,10 @@ def same_ticket_in_both_regions(config: WorkshopConfig, timeout: float = 30) -> 
         **{"writes apart (ms)": round(gap_ms * 1000, 1)})
 
 
-def _n(value: int | None) -> str:
-    return "—" if value is None else str(value)
+def _rpo(measured: dict[str, Any], when: str) -> str:
+    """An RPO as time: ``"0.84 s (2 writes)"``, the window the lacking writes span."""
+    items, seconds = measured[f"rpo_items_{when}"], measured.get(f"rpo_seconds_{when}")
+    if items is None:
+        return "—"
+    writes = f"{items} write{'' if items == 1 else 's'}"
+    return writes if seconds is None else f"{seconds:.2f} s ({writes})"

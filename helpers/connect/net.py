@@ -24,7 +24,8 @@ import requests
 
 from helpers.base.polling import wait_until  # noqa: F401 - the name the tests call
 from helpers.connect.session import current_target
-from helpers.sandbox.clock import Clock
+from helpers.core.target import SCALED_CLOCK
+from helpers.sandbox.clock import REAL, SCALED, Clock, ClockName
 
 TIMEOUT_S = 10
 
@@ -105,4 +106,18 @@ def time_scale() -> float:
 def clock() -> Clock:
     """The account's clock: AWS's own on AWS, the sandbox's in the sandbox
     (:mod:`helpers.sandbox.clock`: which durations are scaled, which in real time)."""
-    return Clock(time_scale())
+    target = current_target()
+    return Clock(target.time_scale(), sandbox=target.supports(SCALED_CLOCK))
+
+
+def duration(seconds: float, clock_name: ClockName = SCALED, digits: int = 1,
+             modelled: str | None = None) -> str:
+    """A duration measured here, said for a learner on this mode's clock: scaled ones with
+    their AWS figure, real-time ones as such, and what the sandbox models called modelled
+    (:func:`helpers.sandbox.clock.describe`, the kit's one formatter)."""
+    return clock().say(seconds, clock_name, digits, modelled)
+
+
+def real_time(seconds: float, digits: int = 1, modelled: str | None = None) -> str:
+    """A duration that ran in real time (a replication lag): :func:`duration` on ``REAL``."""
+    return duration(seconds, REAL, digits, modelled)

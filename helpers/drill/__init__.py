@@ -17,8 +17,13 @@ On a workshop deployed through notebook 03.3, :func:`run`
    * ``rto_seconds``: the first user request that failed → the first
      successful request served by the secondary;
    * ``rpo_items_at_switch``: writes the primary acknowledged that the
-     secondary did not hold when DNS switched;
-   * ``rpo_items_after_drain``: the same once replication has drained (must be 0);
+     secondary did not hold when DNS switched, and ``rpo_seconds_at_switch`` the
+     RPO as a window of time: from the oldest such write's acknowledgement to the
+     switch (real time: replication is not scaled);
+   * ``rpo_items_after_drain`` / ``rpo_seconds_after_drain``: the same once
+     replication has drained (must be 0);
+   * ``failed_by_route()``: which routes failed, so the RTO says whose outage it
+     measures (a bad deploy breaks ``GET /health`` alone);
 
 4. reconciles: tickets written to the secondary during the failover are
    copied into the primary (items the primary lacks or holds an older version
@@ -27,7 +32,9 @@ On a workshop deployed through notebook 03.3, :func:`run`
    clients still held its address, and checks that every acknowledged write
    is in the primary (``lost_items``, must be 0).
 
-The measured times are compared with the theoretical bound - the health
+Every duration of :meth:`DrillResult.table` gives its clock and its figure on
+AWS's clock (scaled ones divided by the time scale). The measured times are
+compared with the theoretical bound - the health
 check's request interval x failure threshold, plus the DNS TTL a client
 caches, on the sandbox clock (x :func:`helpers.connect.net.time_scale`) - and with a
 15-minute recovery time objective (on AWS's clock).

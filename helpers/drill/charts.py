@@ -39,12 +39,26 @@ LIVE_REDRAW_S = 1.0
 
 
 def _title(result: DrillResult) -> str:
-    rto = "…" if result.rto_seconds is None else f"{result.rto_seconds:.2f} s"
-    at_switch = "…" if result.rpo_items_at_switch is None else result.rpo_items_at_switch
-    drained = "…" if result.rpo_items_after_drain is None else result.rpo_items_after_drain
-    return (f"Failover drill '{result.scenario}': RTO {rto} (bound "
-            f"{result.theoretical_bound_seconds:.2f} s) · RPO {at_switch} item(s) at the switch, "
-            f"{drained} after drain · {result.reconciled_items} reconciled")
+    """RTO with its AWS figure (scaled clock), RPO as writes and the window they span (real
+    time)."""
+    if result.rto_seconds is None:
+        rto = "…"
+    elif result.time_scale == 1.0:
+        rto = f"{result.rto_seconds:.2f} s"
+    else:
+        rto = f"{result.rto_seconds:.2f} s ≈ {result.rto_aws_seconds:.1f} s on AWS"
+    bound = result.theoretical_bound_seconds
+    return (f"Failover drill '{result.scenario}': RTO {rto} (bound {bound:.2f} s) · RPO "
+            f"{_rpo(result.rpo_items_at_switch, result.rpo_seconds_at_switch)} at the switch "
+            f"(real time), {_rpo(result.rpo_items_after_drain, result.rpo_seconds_after_drain)}"
+            f" after drain · {result.reconciled_items} reconciled")
+
+
+def _rpo(items: int | None, seconds: float | None) -> str:
+    if items is None:
+        return "…"
+    writes = f"{items} write{'' if items == 1 else 's'}"
+    return writes if seconds is None else f"{writes} in {seconds:.2f} s"
 
 
 def drill_timeline(result: DrillResult) -> Figure:
@@ -56,6 +70,13 @@ def drill_timeline(result: DrillResult) -> Figure:
     * DNS: the region ``api.<domain>`` points at, in two rows: Route 53's answer (asked
       of the zone's name servers at each probe) and the client's (its cached answer,
       at each request), which follows up to a TTL later.
+
+    The moments: ``fault`` is when the fault was in place (its API calls answered);
+    ``first failure`` the first request that failed once the fault began (the RTO's start:
+    the next request of a broken route, or one sent while the fault's calls ran);
+    ``detected`` the first probe that saw the check unhealthy; ``DNS switched`` Route 53's
+    first answer with the secondary; ``recovered`` the first request the secondary served
+    (the RTO's end); ``restore``, ``DNS back`` and ``failed back`` the same on the way back.
     """
     regions = [result.primary, result.secondary]
     colours = {region: REGION_COLOURS[i] for i, region in enumerate(regions)}

@@ -103,6 +103,8 @@ class _Drill:
         self.moments: dict[str, float] = {}
         self.phase = "starting"
         self.rpo_at_switch: int | None = None
+        self.rpo_window_at_switch: float | None = None
+        self.rpo_window_after_drain: float | None = None
         self.notes: list[str] = []
         # Probe often enough to see sub-second flips in the sandbox, at most once a second
         # on AWS (Route 53 allows a handful of API calls per second per account).
@@ -177,6 +179,7 @@ class _Drill:
         self._phase("done")
         result = self._result(final=True)
         result.rpo_items_after_drain = rpo_after
+        result.rpo_seconds_after_drain = self.rpo_window_after_drain
         result.reconciled_before_failback = reconciled_before
         result.reconciled_items = reconciled_before + reconciled_after
         result.lost_items = len(lost)
@@ -184,6 +187,12 @@ class _Drill:
             result.notes.append(f"the global table brought {self.replicated_back} ticket(s) "
                                 "written in the secondary to the primary by itself: nothing "
                                 "was copied")
+        failed = result.failed_by_route()
+        if any(failed.values()) and not result.user_requests_failed:
+            result.notes.append(
+                "only GET /health failed: this fault breaks the health route alone, so the RTO "
+                "is the outage of /health (what the web UI's banner calls); ticket requests "
+                f"were still served by {self.primary} until clients followed DNS")
         if lost:
             result.notes.append(f"{len(lost)} acknowledged write(s) missing from the primary: "
                                 + ", ".join(sorted(lost)[:5]))
@@ -300,7 +309,9 @@ class _Drill:
             # in the secondary. Measured here, on the probe's thread, so no later catch-up hides it.
             try:
                 acked = self._acknowledged(self.primary, until=switch)
-                self.rpo_at_switch = len(self._missing(self.secondary, acked))
+                missing = self._missing(self.secondary, acked)
+                self.rpo_at_switch = len(missing)
+                self.rpo_window_at_switch = self._window(missing, switch)
             except Exception as exc:  # noqa: BLE001 - reported, not fatal
                 self.notes.append(f"could not measure the RPO at the switch: {exc}")
 
@@ -324,6 +335,13 @@ class _Drill:
             return [r.ticket_id for r in self.requests
                     if r.ticket_id and (region is None or r.region == region)
                     and (until is None or r.t_done <= until)]
+
+    def _window(self, ids: set[str], until: float) -> float:
+        """The RPO as time: from the acknowledgement of the oldest of ``ids`` (writes the
+        secondary lacks) to ``until``; 0.0 when there are none."""
+        with self.lock:
+            acked = [r.t_done for r in self.requests if r.ticket_id in ids]
+        return round(max(0.0, until - min(acked)), 3) if acked else 0.0
 
     def _missing(self, region: str, ids: list[str]) -> set[str]:
         """Which of ``ids`` the region's table does not hold (consistent BatchGetItem)."""
@@ -359,7 +377,8 @@ class _Drill:
 
         with contextlib.suppress(TimeoutError):  # what is left is reported, not raised
             polling.wait_until(drained, DRAIN_TIMEOUT_S, interval=0.1, what="replication")
-        self.mark("drained")
+        drained_at = self.mark("drained")
+        self.rpo_window_after_drain = self._window(pending, drained_at)
         if pending:
             self.notes.append(f"{len(pending)} acknowledged write(s) still not replicated after "
                               f"{DRAIN_TIMEOUT_S} s: is the replication stack healthy?")
@@ -409,6 +428,7 @@ class _Drill:
                     result.notes.append("no user request failed: the fault never reached a "
                                         "user (RTO 0)")
             result.rpo_items_at_switch = self.rpo_at_switch
+            result.rpo_seconds_at_switch = self.rpo_window_at_switch
         back = moments.get("restore")
         if back is not None:
             healthy = self._probe_after(back, "healthy", True)

@@ -8,6 +8,11 @@ from typing import Any
 import pandas as pd
 
 from helpers.drill.bound import OBJECTIVE_SECONDS
+from helpers.sandbox.clock import REAL, SCALED, ClockName, describe
+
+# What each operation of the drill's traffic is, as a route of the API.
+ROUTES = {"create": "POST /ticket", "list": "GET /ticket", "health": "GET /health"}
+USER_OPERATIONS = ("create", "list")  # what a user does with tickets; health is the banner's
 
 
 @dataclass
@@ -26,6 +31,11 @@ class DrillResult:
     rto_seconds: float | None = None
     rpo_items_at_switch: int | None = None
     rpo_items_after_drain: int | None = None
+    # The RPO as a window of time (real time: replication is not scaled): the acknowledged
+    # writes the secondary lacked span this long, from the oldest one's acknowledgement to
+    # the switch (after drain: to the drain's end); 0 when it lacked none.
+    rpo_seconds_at_switch: float | None = None
+    rpo_seconds_after_drain: float | None = None
     reconciled_items: int = 0
     reconciled_before_failback: int = 0
     lost_items: int | None = None
@@ -50,6 +60,34 @@ class DrillResult:
         if self.rto_seconds is None:
             return None
         return round(self.rto_seconds / self.time_scale, 2)
+
+    def on_aws(self, seconds: float | None, clock: ClockName = SCALED) -> float | None:
+        """A measured duration on AWS's clock: a scaled one divided by the time scale (so
+        it overstates what ran in real time within it), a real-time one as it is."""
+        if seconds is None:
+            return None
+        return round(seconds if clock == REAL else seconds / self.time_scale, 2)
+
+    def failed_by_route(self) -> dict[str, int]:
+        """Requests that failed between the fault and the first success the secondary
+        served, by route: which routes the RTO measures the outage of."""
+        frame = self.requests
+        fault = self.moments.get("fault")
+        counts = {route: 0 for route in ROUTES.values()}
+        if frame.empty or fault is None:
+            return counts
+        end = self.moments.get("recovered", self.moments.get("restore", float("inf")))
+        failed = frame[~frame["ok"].astype(bool) & (frame["t_done"] >= fault)
+                       & (frame["t"] < end)]
+        for op, n in failed["op"].value_counts().items():
+            counts[ROUTES[op]] = int(n)
+        return counts
+
+    @property
+    def user_requests_failed(self) -> bool:
+        """Whether a ticket request (not only ``/health``) failed: the RTO is then a user's."""
+        by_route = self.failed_by_route()
+        return any(by_route[ROUTES[op]] for op in USER_OPERATIONS)
 
     @property
     def meets_objective(self) -> bool | None:
@@ -93,6 +131,9 @@ class DrillResult:
             "dns_switch_seconds": self.dns_switch_seconds,
             "rpo_items_at_switch": self.rpo_items_at_switch,
             "rpo_items_after_drain": self.rpo_items_after_drain,
+            "rpo_seconds_at_switch": self.rpo_seconds_at_switch,
+            "rpo_seconds_after_drain": self.rpo_seconds_after_drain,
+            "failed_by_route": self.failed_by_route(),
             "reconciled_items": self.reconciled_items,
             "reconciled_before_failback": self.reconciled_before_failback,
             "lost_items": self.lost_items,
@@ -104,48 +145,78 @@ class DrillResult:
         }
 
     def table(self) -> pd.DataFrame:
-        """Measured figures beside what they are compared with (for a notebook or the CLI)."""
+        """Measured figures beside what they are compared with (for a notebook or the CLI).
+
+        Each duration gives its clock and its figure on AWS's clock: detection, the DNS
+        switch, the RTO, the bound and the fail-back ran on the sandbox's scaled clock
+        (divided by the time scale on AWS's, which overstates the real-time share of them);
+        the RPO's window is real time (replication is not scaled), the same on AWS.
+        """
         bound = self.theoretical_bound_seconds
+        scaled = ("AWS's own" if self.time_scale == 1.0
+                  else f"sandbox's, scale {self.time_scale:g}")
+        real = "real time"
+        failed = self.failed_by_route()
+        routes = ", ".join(f"{route} {n}" for route, n in failed.items())
         rows = [
-            ("detection (fault → health check unhealthy)", _s(self.detection_seconds), "", ""),
+            ("detection (fault → health check unhealthy)", _s(self.detection_seconds), scaled,
+             _s(self.on_aws(self.detection_seconds)), "", ""),
             ("DNS switch (fault → DNS answers the secondary)", _s(self.dns_switch_seconds),
-             "", ""),
-            ("RTO (first failed request → served by the secondary)", _s(self.rto_seconds),
-             f"bound {bound:.2f} s", _verdict(self.rto_seconds, bound)),
-            ("RTO ÷ time scale (≈ on AWS's clock)", _s(self.rto_aws_seconds),
-             f"objective {self.objective_seconds / 60:.0f} min",
+             scaled, _s(self.on_aws(self.dns_switch_seconds)), "", ""),
+            ("requests failed before the secondary served, by route", routes, "", "", "", ""),
+            ("RTO (first failed request → first served by the secondary)",
+             _s(self.rto_seconds), scaled, _s(self.rto_aws_seconds),
+             f"bound {bound:.2f} s ({self.on_aws(bound):.1f} s on AWS)",
+             _verdict(self.rto_seconds, bound)),
+            ("RTO against the recovery time objective (its AWS figure)", _s(self.rto_seconds),
+             scaled, _s(self.rto_aws_seconds),
+             f"objective {self.objective_seconds / 60:.0f} min on AWS",
              _verdict(self.rto_aws_seconds, self.objective_seconds)),
-            ("RPO at the switch (writes not yet in the secondary)",
-             _n(self.rpo_items_at_switch), "", ""),
-            ("RPO after replication drained", _n(self.rpo_items_after_drain), "0",
+            ("RPO at the switch (writes not yet in the secondary: the window they span)",
+             _window(self.rpo_items_at_switch, self.rpo_seconds_at_switch), real,
+             _s(self.rpo_seconds_at_switch), "", ""),
+            ("RPO after replication drained",
+             _window(self.rpo_items_after_drain, self.rpo_seconds_after_drain), real,
+             _s(self.rpo_seconds_after_drain), "0 writes",
              _verdict(self.rpo_items_after_drain, 0)),
             ("reconciled into the primary before/at fail-back", _n(self.reconciled_items),
-             "", ""),
+             "", "", "", ""),
             ("acknowledged writes missing from the primary after fail-back",
-             _n(self.lost_items), "0", _verdict(self.lost_items, 0)),
+             _n(self.lost_items), "", "", "0", _verdict(self.lost_items, 0)),
             ("probes throttled by Route 53 (recorded, value unknown)",
-             f"{self.probes_throttled} of {len(self.probes)}", "", ""),
+             f"{self.probes_throttled} of {len(self.probes)}", "", "", "", ""),
         ]
         for name, key in (("fail-back: restore → healthy", "healthy_seconds"),
                           ("fail-back: restore → DNS answers the primary", "dns_seconds"),
                           ("fail-back: restore → served by the primary", "served_seconds")):
-            rows.append((name, _s(self.failback.get(key)), "", ""))
+            value = self.failback.get(key)
+            rows.append((name, _s(value), scaled, _s(self.on_aws(value)), "", ""))
         # The measure as the index: shown whole and in bold (a column would be cut at 50).
-        return pd.DataFrame(rows, columns=["measure", "value", "compared with", "verdict"]
-                            ).set_index("measure")
+        return pd.DataFrame(rows, columns=["measure", "measured", "clock", "on AWS",
+                                           "compared with", "verdict"]).set_index("measure")
 
     def summary(self) -> str:
-        rto = "n/a" if self.rto_seconds is None else f"{self.rto_seconds:.2f} s"
+        rto = ("n/a" if self.rto_seconds is None
+               else describe(self.rto_seconds, self.time_scale, digits=2))
         how = "" if self.replication == "streams" else f" ({self.replication})"
-        return (f"drill {self.scenario}{how}: RTO {rto} (bound "
-                f"{self.theoretical_bound_seconds:.2f} s, time scale {self.time_scale:g}); "
-                f"RPO {self.rpo_items_at_switch} at the switch, "
-                f"{self.rpo_items_after_drain} after drain; {self.reconciled_items} reconciled, "
+        return (f"drill {self.scenario}{how}: RTO {rto}, bound "
+                f"{self.theoretical_bound_seconds:.2f} s; "
+                f"RPO {_window(self.rpo_items_at_switch, self.rpo_seconds_at_switch)} at the "
+                f"switch, {_window(self.rpo_items_after_drain, self.rpo_seconds_after_drain)} "
+                f"after drain (real time); {self.reconciled_items} reconciled, "
                 f"{self.lost_items} lost")
 
 
 def _s(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f} s"
+
+
+def _window(items: int | None, seconds: float | None) -> str:
+    """An RPO: the writes the secondary lacked and the window of time they span."""
+    if items is None:
+        return "—"
+    writes = "1 write" if items == 1 else f"{items} writes"
+    return writes if seconds is None else f"{writes} in {seconds:.2f} s"
 
 
 def _n(value: int | None) -> str:

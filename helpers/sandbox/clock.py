@@ -177,9 +177,11 @@ def real_seconds(name: str) -> float:
 
 @dataclass(frozen=True)
 class Clock:
-    """The sandbox's clock at a time scale (1.0: AWS's own)."""
+    """The account's clock at a time scale (1.0: AWS's own). ``sandbox``: its durations are
+    the sandbox's, so a figure it models is said to be modelled (:meth:`say`)."""
 
     time_scale: float = 1.0
+    sandbox: bool = False
 
     def seconds(self, name: str, aws_s: float | None = None) -> float:
         """Duration ``name`` on this clock; with ``aws_s``, that many AWS seconds of its kind
@@ -194,17 +196,38 @@ class Clock:
         """Duration ``name`` for a learner, with its clock."""
         return describe(self.seconds(name), self.time_scale, TABLE[name].clock)
 
+    def say(self, seconds: float, clock: ClockName = SCALED, digits: int = 1,
+            modelled: str | None = None) -> str:
+        """A measured duration for a learner (:func:`describe`); ``modelled`` names what the
+        sandbox models instead of measuring (said in the sandbox only: on AWS it is real)."""
+        return describe(seconds, self.time_scale, clock, digits,
+                        modelled if self.sandbox else None)
+
+    def on_aws(self, seconds: float, clock: ClockName = SCALED) -> float:
+        """What ``seconds`` measured on this clock stand for on AWS's: a scaled duration
+        divided by the time scale; a real-time one as it is."""
+        return seconds if clock == REAL else seconds / self.time_scale
+
 
 def describe(seconds: float, time_scale: float | None, clock: ClockName = SCALED,
-             digits: int = 1) -> str:
+             digits: int = 1, modelled: str | None = None) -> str:
     """A duration for a learner: which clock it is on and, scaled, what it is on AWS's.
 
-    ``describe(0.3, 0.1)`` -> ``"0.3 s on the sandbox's clock (3.0 s on AWS at time scale
-    0.1)"``; ``describe(0.18, 0.1, REAL, 2)`` -> ``"0.18 s in real time, as on AWS"``; on
-    AWS (scale 1 or None) just ``"0.3 s"``. Fixed decimals, so notebook outputs compare
-    stably.
+    The kit's one formatter of a duration a learner reads (printed lines, tables, chart
+    titles): ``describe(0.3, 0.1)`` -> ``"0.3 s on the sandbox's clock (3.0 s on AWS at
+    time scale 0.1)"``; ``describe(0.18, 0.1, REAL, 2)`` -> ``"0.18 s in real time, as on
+    AWS"``; on AWS (scale 1 or None) just ``"0.3 s"``. With ``modelled`` (what the sandbox
+    models rather than runs, e.g. ``"one round trip between the regions"``) it says so:
+    ``"0.18 s in real time, modelled (one round trip between the regions)"``. Fixed
+    decimals, so notebook outputs compare stably.
     """
     said = f"{seconds:.{digits}f} s"
+    if modelled:
+        kind = "in real time" if clock == REAL else "on the sandbox's clock"
+        said = f"{said} {kind}, modelled ({modelled})"
+        if clock == REAL or time_scale is None or time_scale == 1.0:
+            return said
+        return f"{said}; {seconds / time_scale:.{digits}f} s on AWS at time scale {time_scale:g}"
     if time_scale is None or time_scale == 1.0:
         return said
     if clock == REAL:
@@ -218,3 +241,19 @@ def scale_note(time_scale: float | None) -> str:
     if time_scale is None or time_scale == 1.0:
         return ""
     return f"  (sandbox's clock, time scale {time_scale:g}: AWS durations x {time_scale:g})"
+
+
+def explain(time_scale: float | None) -> str:
+    """The two clocks in a few sentences, for a learner (notebook 00); on AWS, one line."""
+    if time_scale is None or time_scale == 1.0:
+        return ("Every duration here is AWS's own: health-check intervals, TTLs and waits "
+                "run as AWS runs them (time scale 1).")
+    return (f"The sandbox runs AWS's slow waits faster: at time scale {time_scale:g}, every "
+            f"duration AWS imposes on the workshop (health-check intervals, DNS TTLs, quota "
+            f"windows, changes that are PENDING) lasts {time_scale:g} x AWS's figure "
+            f"here -- a 60 s TTL lasts {60 * time_scale:g} s. These are on the sandbox's "
+            f"clock; each is printed with what it stands for on AWS (divided by "
+            f"{time_scale:g}). The rest runs in real time, as on AWS: the round trip "
+            "between two regions (modelled from a published table), Lambda polling a "
+            "stream, your code's own speed. So a replication lag reads as on AWS, while a "
+            "failover's seconds must be divided by the time scale.")

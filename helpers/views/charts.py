@@ -42,14 +42,16 @@ def scale_note(time_scale: float | None) -> str:
     return clock.scale_note(time_scale)
 
 
-def duration(seconds: float, time_scale: float | None = None) -> str:
+def duration(seconds: float, time_scale: float | None = None,
+             clock_name: clock.ClockName = clock.SCALED, digits: int = 1) -> str:
     """A measured duration with, on the sandbox, its clock and what it stands for on AWS's.
 
     ``duration(5.1, 0.1)`` -> ``"5.1 s on the sandbox's clock (51.0 s on AWS at time scale
-    0.1)"``; on AWS (scale 1) just ``"5.1 s"``. One decimal each, so notebook outputs compare
-    stably. :func:`helpers.sandbox.clock.describe`, which also says a real-time one.
+    0.1)"``; ``duration(0.9, 0.1, clock.REAL)`` -> ``"0.9 s in real time, as on AWS"``; on
+    AWS (scale 1) just ``"5.1 s"``. :func:`helpers.sandbox.clock.describe`, the kit's one
+    formatter (:func:`helpers.connect.net.duration` reads the mode's clock itself).
     """
-    return clock.describe(seconds, time_scale)
+    return clock.describe(seconds, time_scale, clock_name, digits)
 
 
 def health_status(samples: pd.DataFrame, time_scale: float | None = None,
@@ -83,7 +85,7 @@ def item_counts(samples: pd.DataFrame, regions: list[str],
     ax = fig.subplots()
     for colour, region in zip(REGION_COLOURS, regions, strict=False):
         ax.plot(samples["t"], samples[region], marker=".", color=colour, label=region)
-    ax.set_xlabel("seconds since start")
+    ax.set_xlabel(f"seconds since start ({clock.REAL})")  # sampled as it happens
     ax.set_ylabel("items")
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize="small")

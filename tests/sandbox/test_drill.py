@@ -49,6 +49,17 @@ def assert_failed_over_and_back_losing_nothing(result: drill.DrillResult) -> Non
     assert counts[f"served_by_{result.secondary}"] > 0  # the secondary really took traffic
     assert counts["writes_acknowledged"] > 0
     assert result.failback["served_seconds"] is not None  # traffic came back to the primary
+    # The RPO as a window of time (real time), beside the writes it counts.
+    assert result.rpo_seconds_at_switch is not None and result.rpo_seconds_at_switch >= 0
+    if result.rpo_items_at_switch == 0:
+        assert result.rpo_seconds_at_switch == 0.0
+    assert result.rpo_seconds_after_drain == 0.0
+    # Every duration of the table with its clock and its AWS figure.
+    shown = result.table()
+    detection = shown.loc["detection (fault → health check unhealthy)"]
+    assert detection["clock"] == f"sandbox's, scale {result.time_scale:g}"
+    assert float(detection["on AWS"].split()[0]) == round(
+        result.detection_seconds / result.time_scale, 2)
 
 
 def test_bad_deploy_drill_prints_json_within_the_bound_and_loses_nothing(
@@ -76,6 +87,11 @@ def test_bad_deploy_drill_prints_json_within_the_bound_and_loses_nothing(
     # Writes the secondary took during the failover came back to the primary.
     assert report["reconciled_items"] >= 1
     assert report["meets_objective"] is True
+    # A bad deploy breaks /health alone: the RTO is that route's outage, and the drill says so.
+    failed = report["failed_by_route"]
+    assert failed["GET /health"] > 0 and failed["POST /ticket"] == failed["GET /ticket"] == 0
+    assert any(note.startswith("only GET /health failed") for note in report["notes"])
+    assert report["rpo_seconds_at_switch"] >= 0 and report["rpo_seconds_after_drain"] == 0.0
 
 
 def test_throttled_primary_fails_over_within_the_bound_and_back_losing_nothing(full_workshop):
@@ -83,6 +99,8 @@ def test_throttled_primary_fails_over_within_the_bound_and_back_losing_nothing(f
     assert_failed_over_and_back_losing_nothing(result)
     failed = result.requests[~result.requests["ok"]]
     assert set(failed["status"].dropna().astype(int)) <= {429, 502}
+    assert result.user_requests_failed  # every route fails: the RTO is every user's
+    assert not any(note.startswith("only GET /health") for note in result.notes)
     assert not drill.throttled(full_workshop)  # reserved concurrency removed again
 
 

@@ -206,3 +206,39 @@ def test_durations_are_frozen():
     with pytest.raises(AttributeError):
         clock.TABLE["route53_change_pending"].aws_s = 1  # type: ignore[misc]
     assert isinstance(clock.TABLE["route53_change_pending"], Duration)
+
+
+def test_one_formatter_says_the_clock_and_what_is_modelled():
+    """What a learner reads: scaled with its AWS figure, real time as such, a figure the
+    sandbox models called modelled (in the sandbox only: on AWS it is measured)."""
+    sandbox, aws = Clock(0.1, sandbox=True), Clock(1.0)
+    assert sandbox.say(1.06) == "1.1 s on the sandbox's clock (10.6 s on AWS at time scale 0.1)"
+    assert sandbox.say(0.91, REAL, 2) == "0.91 s in real time, as on AWS"
+    round_trip = "one round trip between the regions"
+    assert sandbox.say(0.19, REAL, 2, modelled=round_trip) == (
+        "0.19 s in real time, modelled (one round trip between the regions)")
+    assert sandbox.say(0.03, modelled="a cold start") == (
+        "0.0 s on the sandbox's clock, modelled (a cold start); 0.3 s on AWS at time scale 0.1")
+    assert aws.say(0.19, REAL, 2, modelled=round_trip) == "0.19 s"  # measured on AWS
+    assert aws.say(10.6) == "10.6 s"
+    assert sandbox.on_aws(1.06) == pytest.approx(10.6) and sandbox.on_aws(0.9, REAL) == 0.9
+
+
+def test_the_two_clocks_are_explained_with_the_time_scale():
+    text = clock.explain(0.1)
+    assert "time scale 0.1" in text and "60 s TTL lasts 6 s" in text
+    assert "real time, as on AWS" in text and "modelled" in text
+    assert "time scale 1" in clock.explain(1.0) and "AWS's own" in clock.explain(None)
+
+
+def test_the_clock_table_shows_each_duration_on_both_clocks_and_what_is_modelled():
+    from helpers.views import clocks
+
+    shown = clocks.table(Clock(0.1, sandbox=True))
+    ttl = shown.loc["TTL of the kit's DNS records (03.3, 04)"]
+    assert (ttl["on AWS"], ttl["here"], ttl["clock"]) == ("60 s", "6 s", "scaled")
+    trip = next(row for name, row in shown.iterrows() if name.startswith("round trip"))
+    assert trip["on AWS"] == trip["here"] and trip["clock"] == "real time, as on AWS, modelled"
+    on_aws = clocks.table(Clock(1.0))
+    assert set(on_aws["clock"]) == {"AWS's own"} and (on_aws["on AWS"] == on_aws["here"]).all()
+    assert {name for name, _, _ in clocks.SHOWN} <= set(clock.TABLE)

@@ -95,7 +95,7 @@ def test_a_throttled_probe_is_recorded_as_throttled_and_counted(drill):
     assert result.as_dict()["counts"]["probes_throttled"] == 1
     shown = result.table()
     row = next(m for m in shown.index if m.startswith("probes throttled"))
-    assert shown.loc[row, "value"] == "1 of 2"
+    assert shown.loc[row, "measured"] == "1 of 2"
     # The timeline marks it, and says so in its legend.
     assert charts._throttled(result.probes).tolist() == [True, False]
     figure = charts.drill_timeline(result)

@@ -266,7 +266,8 @@ def _wait_for_health(config: WorkshopConfig, healthy: bool,
     except TimeoutError:
         statuses = "; ".join(sorted({o["status"] for o in seen})) or "no observations"
         raise TimeoutError(
-            f"the health check of {checked_host(config)} is not {what} after {timeout:.0f} s "
+            f"the health check of {checked_host(config)} is not {what} after "
+            f"{net.duration(timeout, digits=0)} "
             f"(checkers report: {statuses}). Open https://{checked_host(config)}/health "
             "yourself to see what it answers") from None
     return seen

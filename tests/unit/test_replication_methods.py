@@ -7,7 +7,8 @@ from types import SimpleNamespace
 from helpers.aws import replication_methods as methods
 from helpers.aws.replication import MODELLED, Lags
 
-DRILL = SimpleNamespace(rpo_items_at_switch=2, rpo_items_after_drain=0, rto_seconds=5.0)
+DRILL = SimpleNamespace(rpo_items_at_switch=2, rpo_items_after_drain=0, rpo_seconds_at_switch=0.21,
+                        rpo_seconds_after_drain=None, rto_seconds=5.0)
 
 
 def both():

@@ -529,14 +529,15 @@ def participant_memory(say: Say = print) -> dict[str, Any]:
     return result
 
 
-def learner_memory(say: Say = print) -> dict[str, Any]:
+def learner_memory(say: Say = print, until: str | None = None) -> dict[str, Any]:
     """``memory_mb_per_learner``: what one learner holds after the whole workshop (00-05)
     on a sandbox of their own: the sandbox with its Lambda zygote and workers at their
     peak through the run (sampled every :data:`SAMPLE_EVERY_S` s: notebook 05 deletes the
     functions) plus one kernel per open notebook, each kernel kept after its notebook ran.
     With idle culling the learner keeps :data:`KERNELS_LEFT_BY_CULLING` kernels (the
-    largest measured are counted); without, all of them. The notebook server itself
-    (JupyterLab) is not included: JupyterHub's long test measures it beside the rest."""
+    largest measured are counted, at their RSS); without, all of them (PSS). The notebook
+    server itself (JupyterLab) is not included: JupyterHub's long test measures it.
+    ``until`` stops after that notebook (a shorter run, for the fast test)."""
     from helpers.connect.sandbox_admin import SandboxAdmin
     from helpers.runs import kernels, runner
     from helpers.sandbox import SandboxSettings, running_sandbox
@@ -556,23 +557,27 @@ def learner_memory(say: Say = print) -> dict[str, Any]:
                         peak.update(parts)
 
         sampler = threading.Thread(target=sample, name="bench-learner-memory", daemon=True)
-        say("memory per learner: the whole workshop (notebooks 00-05), every notebook's "
-            "kernel kept open")
+        say(f"memory per learner: notebooks 00-{until or '05'}, every notebook's kernel kept "
+            "open")
         sampler.start()
         try:
-            report = runner.run(WorkshopConfig(mode="sandbox"), Path(out), say=quiet,
-                                keep_kernels=kept)
+            report = runner.run(WorkshopConfig(mode="sandbox"), Path(out), until=until,
+                                say=quiet, keep_kernels=kept)
             last = _sandbox_parts(info["pid"], admin.lambda_environments())
             if last["total_mb"] > peak["total_mb"]:
                 peak.update(last)
-            kernel_mb = {name: _pss_mb(kernel.pid)
-                         for (name, _), kernel in zip(report.notebooks, kept, strict=True)}
+            notebooks = [name for name, _ in report.notebooks]
+            kernel_mb = {name: _pss_mb(k.pid) for name, k in zip(notebooks, kept, strict=True)}
+            kernel_rss_mb = {name: _pss_mb(k.pid, field="Rss")
+                             for name, k in zip(notebooks, kept, strict=True)}
         finally:
             done.set()
             sampler.join()
             for kernel in kept:
                 kernels.shut_down(kernel)
-    largest = sorted(kernel_mb.values(), reverse=True)[:KERNELS_LEFT_BY_CULLING]
+    # The kernels culling leaves are counted at their RSS, every page they share in full:
+    # nine kernels share their libraries' pages, two would share less (PSS would flatter).
+    largest = sorted(kernel_rss_mb.values(), reverse=True)[:KERNELS_LEFT_BY_CULLING]
     sandbox_mb = peak.pop("total_mb")
     total = round(sandbox_mb + sum(largest), 1)
     every_kernel = round(sandbox_mb + sum(kernel_mb.values()), 1)
@@ -581,9 +586,11 @@ def learner_memory(say: Say = print) -> dict[str, Any]:
         f"with all {len(kernel_mb)} notebooks' kernels open")
     return {"memory_mb_per_learner": total,
             "memory_per_learner": {
+                "notebooks": f"00-{until or '05'}",
                 "kernels_counted": len(largest), "kernels_mb": round(sum(largest), 1),
                 "sandbox_peak": {**peak, "total_mb": sandbox_mb},
                 "kernel_mb_by_notebook": kernel_mb,
+                "kernel_rss_mb_by_notebook": kernel_rss_mb,
                 "all_kernels_open_mb": every_kernel, "all_kernels_open": len(kernel_mb),
                 "idle_culling": "a kernel 10 minutes without a running cell is shut down "
                                 "(deploy/jupyter/jupyter_server_config.py); at the "
@@ -591,7 +598,8 @@ def learner_memory(say: Say = print) -> dict[str, Any]:
                                 "the previous one's",
                 "method": "PSS from /proc/<pid>/smaps_rollup after `workshop run` (00-05) on "
                           "a sandbox of its own: sandbox + Lambda zygote + workers at their "
-                          "sampled peak, plus the largest kernels; the notebook server "
+                          "sampled peak (PSS), plus the kernels culling leaves at their RSS "
+                          "(the largest); all kernels open: their PSS; the notebook server "
                           "(JupyterLab) is not included"}}
 
 
@@ -615,12 +623,13 @@ def _pss_mb_if_running(pid: int) -> float | None:
         return None  # it ended meanwhile (a worker Lambda retired)
 
 
-def _pss_mb(pid: int) -> float:
-    """Proportional set size: a page shared by N processes counts 1/N in each."""
+def _pss_mb(pid: int, field: str = "Pss") -> float:
+    """Proportional set size: a page shared by N processes counts 1/N in each (``field``
+    "Rss": the resident set, every shared page in full)."""
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
+        if line.startswith(f"{field}:"):
             return round(int(line.split()[1]) / 1024, 1)
-    raise ValueError(f"no Pss in /proc/{pid}/smaps_rollup")
+    raise ValueError(f"no {field} in /proc/{pid}/smaps_rollup")
 
 
 # ---------------------------------------------------------------- goals, files, chart

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import requests
-import websocket
 
 from helpers.base.paths import REPO_ROOT
 from helpers.base.polling import wait_until
@@ -49,6 +48,8 @@ class ServerKernel:
             "kernel": {"name": "python3"}})
         assert made.status_code == 201, made.text
         self.session_id, self.kernel_id = made.json()["id"], made.json()["kernel"]["id"]
+        import websocket  # websocket-client, Jupyter server's own dependency (the lab extra)
+
         self.client_session = uuid.uuid4().hex
         self.socket = websocket.create_connection(
             f"{base.replace('http', 'ws', 1)}/api/kernels/{self.kernel_id}/channels"

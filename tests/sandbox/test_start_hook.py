@@ -76,6 +76,8 @@ def test_the_sandbox_is_up_before_the_server_and_stops_with_it(home):
 
     wait_until(lambda: not _alive(sandbox["pid"]), STOPPED_WITHIN_S, interval=0.1,
                what="the sandbox to stop with the server it was started for")
+    # Nothing of it left behind in the learner's temporary folder (its CA among others).
+    assert not list(home.glob("workshop-*")), list(home.glob("workshop-*"))
 
     # The server's config culls idle kernels, even those of open notebooks.
     first = (home / "jupyter-config-path").read_text().split(os.pathsep)[0]

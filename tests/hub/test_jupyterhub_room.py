@@ -107,8 +107,9 @@ def run_notebooks(hub, name: str) -> list[dict]:
 
 def learner_processes(hub, name: str) -> dict:
     """The learner's server (with its kernels) and sandbox (with its Lambda processes)."""
-    home = hub.homes / name
-    sandbox = json.loads((home / ".workshop" / "sandbox.json").read_text())
+    status = hub.homes / name / ".workshop" / "sandbox.json"
+    assert status.is_file(), f"the start hook started no sandbox for {name} ({status})"
+    sandbox = json.loads(status.read_text())
     server = next(pid for pid in _pids() if _environ(pid).get("JUPYTERHUB_USER") == name
                   and "jupyterhub-singleuser" in _cmdline(pid))
     return {"sandbox_pid": sandbox["pid"], "endpoint_url": sandbox["endpoint_url"],

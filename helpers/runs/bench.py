@@ -566,10 +566,9 @@ def learner_memory(say: Say = print, until: str | None = None) -> dict[str, Any]
             last = _sandbox_parts(info["pid"], admin.lambda_environments())
             if last["total_mb"] > peak["total_mb"]:
                 peak.update(last)
-            notebooks = [name for name, _ in report.notebooks]
-            kernel_mb = {name: _pss_mb(k.pid) for name, k in zip(notebooks, kept, strict=True)}
-            kernel_rss_mb = {name: _pss_mb(k.pid, field="Rss")
-                             for name, k in zip(notebooks, kept, strict=True)}
+            ran = list(zip((name for name, _ in report.notebooks), kept, strict=True))
+            kernel_mb = {name: _pss_mb(kernel.pid) for name, kernel in ran}
+            kernel_rss_mb = {name: _rss_mb(kernel.pid) for name, kernel in ran}
         finally:
             done.set()
             sampler.join()
@@ -623,9 +622,17 @@ def _pss_mb_if_running(pid: int) -> float | None:
         return None  # it ended meanwhile (a worker Lambda retired)
 
 
-def _pss_mb(pid: int, field: str = "Pss") -> float:
-    """Proportional set size: a page shared by N processes counts 1/N in each (``field``
-    "Rss": the resident set, every shared page in full)."""
+def _pss_mb(pid: int) -> float:
+    """Proportional set size: a page shared by N processes counts 1/N in each."""
+    return _rollup_mb(pid, "Pss")
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident set size: every page the process maps, shared ones in full."""
+    return _rollup_mb(pid, "Rss")
+
+
+def _rollup_mb(pid: int, field: str) -> float:
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
         if line.startswith(f"{field}:"):
             return round(int(line.split()[1]) / 1024, 1)

@@ -55,16 +55,27 @@ def home(tmp_path):
             os.kill(pid, 9)
 
 
+# The "server" `start` execs: it records what it finds (the sandbox, the Jupyter config path,
+# the kernel killer's scores), then becomes `workshop status --json` (exec keeps the pid
+# the sandbox watches).
+SERVER = """
+import json, os, pathlib, subprocess
+sandbox = json.loads(subprocess.run(["workshop", "sandbox", "status", "--json"],
+                                    capture_output=True, text=True, check=True).stdout)
+score = lambda pid: int(pathlib.Path(f"/proc/{pid}/oom_score_adj").read_text())
+pathlib.Path.home().joinpath("seen.json").write_text(json.dumps({
+    "sandbox": sandbox, "jupyter_config_path": os.environ["JUPYTER_CONFIG_PATH"],
+    "oom_score_adj": {"server": score(os.getpid()), "sandbox": score(sandbox["pid"])}}))
+os.execvp("workshop", ["workshop", "status", "--json"])
+"""
+
+
 def test_the_sandbox_is_up_before_the_server_and_stops_with_it(home):
-    # The "server": records the sandbox and the culling config it finds, then becomes
-    # `workshop status --json` (exec keeps the pid the sandbox watches).
-    server = ('workshop sandbox status --json > "$HOME/sandbox-seen.json" && '
-              'printf %s "$JUPYTER_CONFIG_PATH" > "$HOME/jupyter-config-path" && '
-              'exec workshop status --json')
-    done = run_start(home, "sh", "-c", server)
+    done = run_start(home, sys.executable, "-c", SERVER)
     assert done.returncode == 0, done.stderr
 
-    sandbox = json.loads((home / "sandbox-seen.json").read_text())
+    seen = json.loads((home / "seen.json").read_text())
+    sandbox = seen["sandbox"]
     assert sandbox["endpoint_url"].startswith("http://127.0.0.1:")
     # The learner's own workshop home (~/.workshop), with the sandbox's status and state.
     assert sandbox["state"]["file"].startswith(str(home / ".workshop"))
@@ -73,6 +84,9 @@ def test_the_sandbox_is_up_before_the_server_and_stops_with_it(home):
     assert status["next"]["notebook"] == "00-set-up.ipynb"
     # A home that is not the kit's checkout (JupyterHub on one machine) gets the notebooks.
     assert (home / "notebooks" / "index.ipynb").is_file()
+    # Out of memory, the kernel killer takes the server's kernels before the sandbox.
+    scores = seen["oom_score_adj"]
+    assert scores["server"] > scores["sandbox"], scores
 
     wait_until(lambda: not _alive(sandbox["pid"]), STOPPED_WITHIN_S, interval=0.1,
                what="the sandbox to stop with the server it was started for")
@@ -80,7 +94,7 @@ def test_the_sandbox_is_up_before_the_server_and_stops_with_it(home):
     assert not list(home.glob("workshop-*")), list(home.glob("workshop-*"))
 
     # The server's config culls idle kernels, even those of open notebooks.
-    first = (home / "jupyter-config-path").read_text().split(os.pathsep)[0]
+    first = seen["jupyter_config_path"].split(os.pathsep)[0]
     culling = PyFileConfigLoader("jupyter_server_config.py", path=first).load_config()
     assert culling.MappingKernelManager.cull_idle_timeout == 600
     assert culling.MappingKernelManager.cull_connected is True

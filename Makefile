@@ -10,6 +10,8 @@ OUT ?= out
 # Route 53 change PENDING, one custom domain per 30 s, a replica CREATING); measured at
 # two workers the suite kept the cores 43% busy (440 CPU-s in 517 s).
 PYTEST_WORKERS ?= -n 4 --dist loadfile
+LAB_STAMP := $(VENV)/.lab-installed
+HUB_STAMP := $(VENV)/.hub-installed
 
 .PHONY: workshop test test-long suite-times lint notebooks system-packages lab bench bench-peers clean-env help
 
@@ -62,7 +64,10 @@ test: system-packages $(STAMP) lint
 	  --nbval-sanitize-with tests/notebooks.sanitize.cfg \
 	  --junitxml=$(OUT)/junit-test.xml --durations=10
 
-test-long: system-packages $(STAMP)
+# The long tier also starts a real JupyterHub (tests/hub/): JupyterHub and JupyterLab into
+# .venv, the hub's proxy from npm into .hub-proxy/ (tools/hub-proxy.sh).
+test-long: system-packages $(HUB_STAMP)
+	@bash tools/hub-proxy.sh >/dev/null
 	$(BIN)/pytest $(PYTEST_WORKERS) -m long tests \
 	  --junitxml=$(OUT)/junit-long.xml --durations=10
 
@@ -70,11 +75,13 @@ suite-times: $(STAMP)
 	$(BIN)/python tools/suite_times.py $(OUT)/junit-test.xml $(OUT)/junit-long.xml \
 	  --readme README.md
 
-LAB_STAMP := $(VENV)/.lab-installed
-
 $(LAB_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
 	@touch $(LAB_STAMP)
+
+$(HUB_STAMP): $(LAB_STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[lab,hub]'
+	@touch $(HUB_STAMP)
 
 # Self-paced route: the sandbox (unless WORKSHOP_MODE says otherwise) and JupyterLab on
 # the index; `workshop` is on the PATH of JupyterLab's terminals. The sandbox keeps

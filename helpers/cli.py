@@ -21,7 +21,7 @@ def _sandbox_up(args: argparse.Namespace) -> int:
     settings = SandboxSettings(time_scale=args.time_scale, endpoint_port=args.endpoint_port,
                                http_port=args.http_port, dns_port=args.dns_port,
                                fresh=args.fresh)
-    info = process.up(settings)
+    info = process.up(settings, stop_with_pid=args.stop_with or 0)
     if info.get("already_running"):
         print("a sandbox is already running (stop it with `workshop sandbox down` first to "
               "change its settings" + (" or start it fresh)" if args.fresh else ")"))
@@ -238,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--dns-port", type=int, default=0, help="DNS port (0 = any free)")
     up.add_argument("--fresh", action="store_true",
                     help="start empty, discarding the saved state (stacks, tables, ...)")
+    up.add_argument("--stop-with", type=int, metavar="PID",
+                    help="stop (saving the state) when process PID ends: a notebook server's "
+                         "start hook passes its own, then execs the server (the `start` script)")
     up.set_defaults(func=_sandbox_up)
     status = sandbox.add_parser("status", help="show the running sandbox's endpoints")
     status.add_argument("--json", action="store_true")

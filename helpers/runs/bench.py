@@ -23,6 +23,11 @@ Measured, in this order, on one freshly started sandbox (default time scale):
   above at 50 writes/s is the Streams replicator's; then the same tables are
   converted to a global table (:func:`helpers.aws.global_tables.convert`, the
   replicator retired) and the same load measured again;
+* **a learner's memory** (``memory_mb_per_learner``, on a sandbox of its own): the
+  whole workshop run with every notebook's kernel kept open, then the sandbox, its
+  Lambda zygote and workers at their peak plus the kernels idle culling leaves (two),
+  the count stated; all kernels open beside it. Alone:
+  ``python -c "from helpers.runs import bench; bench.learner_memory()"``.
 * **one participant's memory** (``memory_mb_one_participant``, on a sandbox of its
   own): one participant deployed through module 3.3 and each function invoked once,
   then the proportional set size (PSS) of the sandbox, its Lambda zygote and every
@@ -78,6 +83,12 @@ POLL_S = 0.01  # between two looks for replicated items
 THROUGHPUT_LABELS = {"batching": "batching\n(the kit's)", "per_item": "one write\nper record"}
 WRITERS = 8  # threads writing at the chosen rate (a PutItem takes several ms)
 MEMORY_GOAL_MB = 300  # one participant through 3.3 (560 MB with an interpreter per worker)
+LEARNER_GOAL_MB = 1024  # a learner after the whole workshop, idle kernels culled (issue 26)
+# The kernels idle culling leaves a learner (deploy/jupyter/jupyter_server_config.py culls a
+# kernel after 10 minutes without a running cell): at the workshop's pace (two hours, nine
+# notebooks, about 13 minutes each) the notebook being worked in and the one before it.
+KERNELS_LEFT_BY_CULLING = 2
+SAMPLE_EVERY_S = 2.0  # the sandbox's memory, sampled through the run for its peak
 
 
 # ---------------------------------------------------------------- the whole suite
@@ -116,6 +127,7 @@ def run(seconds: float = 10.0, workshop_run: bool = True, say: Say = print,
             with running_sandbox(settings) as again:
                 starts.append(again["start_seconds"])
         results.update(participant_memory(say))
+        results.update(learner_memory(say))
         results["sandbox"] = {"time_scale": settings.time_scale, "start_seconds": starts,
                               "start_seconds_median": round(statistics.median(starts), 3)}
     results["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
@@ -498,12 +510,9 @@ def participant_memory(say: Say = print) -> dict[str, Any]:
         polling.wait_until(lambda: ticket_ids.present(reader, target, [posted[0]["id"]]), 60,
                            interval=0.1, what="the replicator to copy a ticket")
         lam = SandboxAdmin(info["endpoint_url"]).lambda_environments()
-        workers = [_pss_mb(w["pid"]) for w in lam["workers"]]
-        parts = {"sandbox_mb": _pss_mb(info["pid"]),
-                 "zygote_mb": _pss_mb(lam["zygote_pid"]) if lam["zygote_pid"] else 0.0,
-                 "workers": len(workers), "workers_mb": round(sum(workers), 1),
-                 "workers_forked": sum(w["forked"] for w in lam["workers"])}
-        total = round(parts["sandbox_mb"] + parts["zygote_mb"] + parts["workers_mb"], 1)
+        parts = _sandbox_parts(info["pid"], lam)
+        total = parts["total_mb"]
+        del parts["total_mb"]
         ready = [c["ready_ms"] for c in lam["cold_starts"] if c["forked"]]
     result = {"memory_mb_one_participant": total, "memory_parts": parts,
               "memory_method": "PSS from /proc/<pid>/smaps_rollup: sandbox + Lambda zygote + "
@@ -520,12 +529,114 @@ def participant_memory(say: Say = print) -> dict[str, Any]:
     return result
 
 
+def learner_memory(say: Say = print, until: str | None = None) -> dict[str, Any]:
+    """``memory_mb_per_learner``: what one learner holds after the whole workshop (00-05)
+    on a sandbox of their own: the sandbox with its Lambda zygote and workers at their
+    peak through the run (sampled every :data:`SAMPLE_EVERY_S` s: notebook 05 deletes the
+    functions) plus one kernel per open notebook, each kernel kept after its notebook ran.
+    With idle culling the learner keeps :data:`KERNELS_LEFT_BY_CULLING` kernels (the
+    largest measured are counted, at their RSS); without, all of them (PSS). The notebook
+    server itself (JupyterLab) is not included: JupyterHub's long test measures it.
+    ``until`` stops after that notebook (a shorter run, for the fast test)."""
+    from helpers.connect.sandbox_admin import SandboxAdmin
+    from helpers.runs import kernels, runner
+    from helpers.sandbox import SandboxSettings, running_sandbox
+
+    kept: list[kernels.Kernel] = []
+    peak: dict[str, Any] = {"total_mb": 0.0}
+    with _isolated_environment(), running_sandbox(SandboxSettings(persist=False)) as info, \
+            tempfile.TemporaryDirectory(prefix="workshop-bench-learner-") as out:
+        admin = SandboxAdmin(info["endpoint_url"])
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(SAMPLE_EVERY_S):
+                with contextlib.suppress(Exception):  # a busy sandbox skips a sample
+                    parts = _sandbox_parts(info["pid"], admin.lambda_environments())
+                    if parts["total_mb"] > peak["total_mb"]:
+                        peak.update(parts)
+
+        sampler = threading.Thread(target=sample, name="bench-learner-memory", daemon=True)
+        say(f"memory per learner: notebooks 00-{until or '05'}, every notebook's kernel kept "
+            "open")
+        sampler.start()
+        try:
+            report = runner.run(WorkshopConfig(mode="sandbox"), Path(out), until=until,
+                                say=quiet, keep_kernels=kept)
+            last = _sandbox_parts(info["pid"], admin.lambda_environments())
+            if last["total_mb"] > peak["total_mb"]:
+                peak.update(last)
+            ran = list(zip((name for name, _ in report.notebooks), kept, strict=True))
+            kernel_mb = {name: _pss_mb(kernel.pid) for name, kernel in ran}
+            kernel_rss_mb = {name: _rss_mb(kernel.pid) for name, kernel in ran}
+        finally:
+            done.set()
+            sampler.join()
+            for kernel in kept:
+                kernels.shut_down(kernel)
+    # The kernels culling leaves are counted at their RSS, every page they share in full:
+    # nine kernels share their libraries' pages, two would share less (PSS would flatter).
+    largest = sorted(kernel_rss_mb.values(), reverse=True)[:KERNELS_LEFT_BY_CULLING]
+    sandbox_mb = peak.pop("total_mb")
+    total = round(sandbox_mb + sum(largest), 1)
+    every_kernel = round(sandbox_mb + sum(kernel_mb.values()), 1)
+    say(f"  per learner: {total} MB with idle culling (sandbox and Lambda at their peak "
+        f"{sandbox_mb}, {len(largest)} kernels {round(sum(largest), 1)}); {every_kernel} MB "
+        f"with all {len(kernel_mb)} notebooks' kernels open")
+    return {"memory_mb_per_learner": total,
+            "memory_per_learner": {
+                "notebooks": f"00-{until or '05'}",
+                "kernels_counted": len(largest), "kernels_mb": round(sum(largest), 1),
+                "sandbox_peak": {**peak, "total_mb": sandbox_mb},
+                "kernel_mb_by_notebook": kernel_mb,
+                "kernel_rss_mb_by_notebook": kernel_rss_mb,
+                "all_kernels_open_mb": every_kernel, "all_kernels_open": len(kernel_mb),
+                "idle_culling": "a kernel 10 minutes without a running cell is shut down "
+                                "(deploy/jupyter/jupyter_server_config.py); at the "
+                                "workshop's pace that leaves the current notebook's and "
+                                "the previous one's",
+                "method": "PSS from /proc/<pid>/smaps_rollup after `workshop run` (00-05) on "
+                          "a sandbox of its own: sandbox + Lambda zygote + workers at their "
+                          "sampled peak (PSS), plus the kernels culling leaves at their RSS "
+                          "(the largest); all kernels open: their PSS; the notebook server "
+                          "(JupyterLab) is not included"}}
+
+
+def _sandbox_parts(sandbox_pid: int, lam: dict[str, Any]) -> dict[str, Any]:
+    """PSS of the sandbox, its Lambda zygote and workers (``lam``: the sandbox's
+    ``lambda_environments``); a worker that ended meanwhile counts nothing."""
+    workers = [mb for mb in (_pss_mb_if_running(w["pid"]) for w in lam["workers"])
+               if mb is not None]
+    parts = {"sandbox_mb": _pss_mb(sandbox_pid),
+             "zygote_mb": _pss_mb(lam["zygote_pid"]) if lam["zygote_pid"] else 0.0,
+             "workers": len(workers), "workers_mb": round(sum(workers), 1),
+             "workers_forked": sum(w["forked"] for w in lam["workers"])}
+    parts["total_mb"] = round(parts["sandbox_mb"] + parts["zygote_mb"] + parts["workers_mb"], 1)
+    return parts
+
+
+def _pss_mb_if_running(pid: int) -> float | None:
+    try:
+        return _pss_mb(pid)
+    except (FileNotFoundError, ProcessLookupError):
+        return None  # it ended meanwhile (a worker Lambda retired)
+
+
 def _pss_mb(pid: int) -> float:
     """Proportional set size: a page shared by N processes counts 1/N in each."""
+    return _rollup_mb(pid, "Pss")
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident set size: every page the process maps, shared ones in full."""
+    return _rollup_mb(pid, "Rss")
+
+
+def _rollup_mb(pid: int, field: str) -> float:
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
+        if line.startswith(f"{field}:"):
             return round(int(line.split()[1]) / 1024, 1)
-    raise ValueError(f"no Pss in /proc/{pid}/smaps_rollup")
+    raise ValueError(f"no {field} in /proc/{pid}/smaps_rollup")
 
 
 # ---------------------------------------------------------------- goals, files, chart
@@ -537,9 +648,12 @@ def goals(results: dict[str, Any]) -> dict[str, Any]:
     p99 = lag50["p99_ms"] if lag50 else None
     speedup = results.get("replicator_throughput", {}).get("replicator_speedup_vs_per_item")
     memory = results.get("memory_mb_one_participant")
+    learner = results.get("memory_mb_per_learner")
     return {
         "memory_mb_one_participant": memory,
         f"memory_at_most_{MEMORY_GOAL_MB}_mb": memory is not None and memory <= MEMORY_GOAL_MB,
+        "memory_mb_per_learner": learner,
+        f"learner_at_most_{LEARNER_GOAL_MB}_mb": learner is not None and learner <= LEARNER_GOAL_MB,
         "lag_p99_at_50_per_s_ms": p99,
         "lag_p99_under_1_s_at_50_per_s": p99 is not None and p99 < LAG_GOAL_S * 1000,
         "replicator_speedup_vs_per_item": speedup,

@@ -46,6 +46,11 @@ class Kernel:
     sockets: str  # folder of the IPC sockets
     warming: threading.Thread  # imports the kit; done before the kernel is handed out
 
+    @property
+    def pid(self) -> int | None:
+        """The kernel's process (None before it started)."""
+        return getattr(self.manager.provisioner, "pid", None)
+
 
 def _start(cwd: Path, env: dict[str, str]) -> Kernel:
     from jupyter_client.manager import KernelManager
@@ -89,7 +94,8 @@ def _run_silently(manager: Any, code: str) -> None:
         client.stop_channels()
 
 
-def _shut_down(kernel: Kernel) -> None:
+def shut_down(kernel: Kernel) -> None:
+    """Stop a kernel (the hard way if it does not stop) and remove its sockets."""
     try:
         kernel.warming.join(timeout=WARM_UP_TIMEOUT_S)
         kernel.manager.shutdown_kernel()
@@ -133,13 +139,13 @@ class KernelQueue:
 
     def release(self, kernel: Kernel) -> None:
         """Shut a used kernel down without waiting for it."""
-        thread = threading.Thread(target=_shut_down, args=(kernel,), daemon=True)
+        thread = threading.Thread(target=shut_down, args=(kernel,), daemon=True)
         thread.start()
         self._closing.append(thread)
 
     def close(self) -> None:
         while self._ready:
-            _shut_down(self._ready.popleft())
+            shut_down(self._ready.popleft())
         for thread in self._closing:
             thread.join(timeout=30)
         self._closing.clear()

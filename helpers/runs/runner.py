@@ -83,11 +83,13 @@ def select(notebooks: list[Path], until: str | None) -> list[Path]:
 
 def run(config: WorkshopConfig, out_dir: Path, until: str | None = None,
         say: Say = print, record: bool = False,
-        rerun: bool = False) -> RunReport:
+        rerun: bool = False, keep_kernels: list[Kernel] | None = None) -> RunReport:
     """Execute the notebooks in order; ``record`` writes their outputs back into notebooks/.
 
     A notebook whose module the checklist finds done (deployed and working) is
-    skipped unless ``rerun`` or ``record`` is set.
+    skipped unless ``rerun`` or ``record`` is set. With ``keep_kernels``, each notebook's
+    kernel is left running and added to that list, as for a learner who keeps every
+    notebook open (`workshop bench` measures them; the caller shuts them down).
     """
     notebooks = select(numbered_notebooks(), until)
     if not notebooks:
@@ -98,13 +100,15 @@ def run(config: WorkshopConfig, out_dir: Path, until: str | None = None,
     with KernelQueue(NOTEBOOKS, env=settings.as_environment(config)) as kernels, ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="html") as pages:  # pages beside the next run
         kernels.prepare(len(notebooks))  # kernels boot beside the sandbox and the first checklist
-        _run_notebooks(config, notebooks, report, kernels, pages, say, record, rerun)
+        _run_notebooks(config, notebooks, report, kernels, pages, say, record, rerun,
+                       keep_kernels)
     return report
 
 
 def _run_notebooks(config: WorkshopConfig, notebooks: list[Path], report: RunReport,
                    kernels: KernelQueue, pages: ThreadPoolExecutor,
-                   say: Say, record: bool, rerun: bool) -> None:
+                   say: Say, record: bool, rerun: bool,
+                   keep_kernels: list[Kernel] | None) -> None:
     time_scale = None
     if config.target.supports(LOCAL_SANDBOX):
         from helpers.sandbox import process
@@ -144,7 +148,10 @@ def _run_notebooks(config: WorkshopConfig, notebooks: list[Path], report: RunRep
                                                time.monotonic() - started))
                 raise
             finally:
-                kernels.release(kernel)
+                if keep_kernels is None:
+                    kernels.release(kernel)
+                else:
+                    keep_kernels.append(kernel)
             seconds = time.monotonic() - started
             report.notebooks.append((path.name, seconds))
             after = _checklist(config, say)

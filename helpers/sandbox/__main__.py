@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--fresh", action="store_true",
                        help="discard the saved state instead of restoring it")
     serve.add_argument("--parent-pid", type=int, default=0,
-                       help="stop when this process ends (used by tests)")
+                       help="stop when this process ends (tests; a notebook server's start hook)")
     args = parser.parse_args(argv)
     # jsonschema checks the "iri" string format with rfc3987-syntax when it is installed
     # (Jupyter brings it), and importing it builds a grammar: 2 s of the sandbox's first

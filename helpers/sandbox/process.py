@@ -75,11 +75,13 @@ def require_status() -> dict[str, Any]:
 
 
 def up(settings: SandboxSettings | None = None, status_file: Path | None = None,
-       stop_with_parent: bool = False) -> dict[str, Any]:
+       stop_with_parent: bool = False, stop_with_pid: int = 0) -> dict[str, Any]:
     """Start the sandbox in the background (or return the one already running).
 
     It restores the state kept beside ``status_file`` (``settings.state_file`` if given),
     or discards it with ``settings.fresh``; with ``settings.persist`` off it keeps none.
+    It stops (saving its state) when this process ends with ``stop_with_parent``, or when
+    process ``stop_with_pid`` does (a notebook server's start hook: the `start` script).
     """
     settings = settings or SandboxSettings()
     path = status_file or sandbox_status_file()
@@ -105,8 +107,8 @@ def up(settings: SandboxSettings | None = None, status_file: Path | None = None,
         cmd.append("--fresh")
     if not settings.quotas:
         cmd.append("--no-quotas")
-    if stop_with_parent:
-        cmd += ["--parent-pid", str(os.getpid())]
+    if stop_with_parent or stop_with_pid:
+        cmd += ["--parent-pid", str(stop_with_pid or os.getpid())]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)}
     started = time.monotonic()

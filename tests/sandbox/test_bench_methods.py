@@ -18,6 +18,7 @@ def test_bench_json_has_both_methods_lag_at_50_writes_a_second(sandbox, capsys, 
     # (the memory one deploys a participant through 3.3 in a sandbox of its own): skipped.
     monkeypatch.setattr(bench, "replicator_throughput", lambda *_args: {})
     monkeypatch.setattr(bench, "participant_memory", lambda *_args: {})
+    monkeypatch.setattr(bench, "learner_memory", lambda *_args: {})  # a whole workshop
     code = cli.main(["bench", "--json", "--seconds", "2", "--skip-workshop-run"])
     assert code == 0
     results = json.loads(capsys.readouterr().out)

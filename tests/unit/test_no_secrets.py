@@ -34,6 +34,8 @@ EMAIL = re.compile(r"[\w.+-]+@((?:[\w-]+\.)+[a-z]{2,})", re.IGNORECASE)
 ALLOWED_DOMAINS = re.compile(r"(?:^|\.)(?:example\.(?:com|org|net)|amazonaws\.com|amazon\.com|"
                              r"awsdns-\d+\.(?:com|net|org|co\.uk)|w3\.org|python\.org|"
                              r"jupyter\.org|github\.com|"
+                             # Binder's public service: the README's "Launch on Binder" link
+                             r"mybinder\.org|"
                              # sources the docs cite: jupytext's manual, RFCs, latency tables
                              r"readthedocs\.io|rfc-editor\.org|ietf\.org|cloudping\.co)$",
                              re.IGNORECASE)

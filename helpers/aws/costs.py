@@ -24,6 +24,7 @@ import pandas as pd
 
 from helpers.aws.replication_methods import PRICE_AS_OF as DYNAMODB_PRICES_SINCE
 from helpers.aws.replication_methods import REPLICATED_WRITE_USD_PER_MILLION
+from helpers.base.tables import whole
 
 ROUTE53_PRICES_AS_OF = "2026-09-20"  # the Route 53 pricing page, as transcribed that day
 LAMBDA_PRICES_AS_OF = "2026-09-20"  # the Lambda pricing page, as transcribed that day
@@ -113,5 +114,6 @@ def table() -> pd.DataFrame:
             for c in COSTS]
     rows.append(("total", "notebook 05 the same day as notebook 03.3", "",
                  f"{run_total():.2f}", "nothing the kit created"))
-    return pd.DataFrame(rows, columns=["resource", "price (USD)", "source, as of",
-                                       "one run (USD)", "after clean-up"]).set_index("resource")
+    return whole(pd.DataFrame(rows, columns=["resource", "price (USD)", "source, as of",
+                                             "one run (USD)", "after clean-up"]
+                              ).set_index("resource"))

@@ -14,6 +14,7 @@ import pandas as pd
 
 from helpers.aws import stacks
 from helpers.base.say import Say
+from helpers.base.tables import whole
 from helpers.core import state
 from helpers.core.config import WorkshopConfig
 
@@ -136,4 +137,4 @@ def stack_outputs_table(config: WorkshopConfig,
         for region in sorted(saved[kind], key=lambda r: (primary_first.get(r, 2), r))
         for key, value in sorted(saved[kind][region].items())
     ]
-    return pd.DataFrame(rows, columns=["stack", "region", "output", "value"])
+    return whole(pd.DataFrame(rows, columns=["stack", "region", "output", "value"]))

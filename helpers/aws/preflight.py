@@ -9,6 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from helpers.aws.costs import HOSTED_ZONE_USD_MONTH
 from helpers.base.errors import WorkshopError, explain
+from helpers.base.tables import whole
 from helpers.connect.session import client, endpoint_url
 from helpers.core.config import WorkshopConfig
 from helpers.core.target import CAPABILITY_PROBES
@@ -141,9 +142,9 @@ def _capability_checks(config: WorkshopConfig) -> list[Check]:
 
 
 def as_table(checks: list[Check]) -> pd.DataFrame:
-    return pd.DataFrame([{"check": c.name, "ok": "yes" if c.ok else "NO" if c.blocks else "no",
-                          "detail": c.detail}
-                         for c in checks]).set_index("check")
+    return whole(pd.DataFrame([{"check": c.name, "ok": "yes" if c.ok else "NO" if c.blocks
+                                else "no", "detail": c.detail}
+                               for c in checks]).set_index("check"))
 
 
 class NotReady(WorkshopError):

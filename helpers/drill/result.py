@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from helpers.base.tables import whole
 from helpers.drill.bound import OBJECTIVE_SECONDS
 from helpers.sandbox.clock import REAL, SCALED, ClockName, describe
 
@@ -192,8 +193,8 @@ class DrillResult:
             value = self.failback.get(key)
             rows.append((name, _s(value), scaled, _s(self.on_aws(value)), "", ""))
         # The measure as the index: shown whole and in bold (a column would be cut at 50).
-        return pd.DataFrame(rows, columns=["measure", "measured", "clock", "on AWS",
-                                           "compared with", "verdict"]).set_index("measure")
+        return whole(pd.DataFrame(rows, columns=["measure", "measured", "clock", "on AWS",
+                                                 "compared with", "verdict"]).set_index("measure"))
 
     def summary(self) -> str:
         rto = ("n/a" if self.rto_seconds is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from helpers.base.tables import whole
 from helpers.sandbox import clock
 
 # The durations a learner meets in the notebooks, in the order they meet them, with the
@@ -46,8 +47,8 @@ def table(on: clock.Clock) -> pd.DataFrame:
         if modelled and on.sandbox:
             kind += ", modelled"
         rows.append((what, _seconds(entry.aws_s), _seconds(on.seconds(name)), kind))
-    return pd.DataFrame(rows, columns=["duration", "on AWS", "here", "clock"]
-                        ).set_index("duration")
+    return whole(pd.DataFrame(rows, columns=["duration", "on AWS", "here", "clock"]
+                              ).set_index("duration"))
 
 
 def _seconds(value: float) -> str:

@@ -67,17 +67,12 @@ suite-times: $(STAMP)
 	$(BIN)/python tools/suite_times.py $(OUT)/junit-test.xml $(OUT)/junit-long.xml \
 	  --readme README.md
 
-LAB_STAMP := $(VENV)/.lab-installed
-
-$(LAB_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[lab]'
-	@touch $(LAB_STAMP)
-
 # Self-paced route: the sandbox (unless WORKSHOP_MODE says otherwise) and JupyterLab on
-# the index; `workshop` is on the PATH of JupyterLab's terminals. The sandbox keeps
-# running afterwards, because stopping it forgets everything deployed in it. Jupyter
-# refuses to run as root (containers) without --allow-root.
-lab: $(LAB_STAMP)
+# the index; JupyterLab is a default dependency, so .venv already has it. `workshop` is on
+# the PATH of JupyterLab's terminals. The sandbox keeps running afterwards, because
+# stopping it forgets everything deployed in it. Jupyter refuses to run as root
+# (containers) without --allow-root.
+lab: $(STAMP)
 	@if [ "$${WORKSHOP_MODE:-sandbox}" = sandbox ]; then $(BIN)/workshop sandbox up && \
 	  echo "the sandbox keeps running after JupyterLab stops; '$(BIN)/workshop sandbox down' stops it"; fi
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab notebooks/index.ipynb \

@@ -400,20 +400,48 @@ _LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
         {"fetchNews": "false", "checkForUpdates": False},
 }
-LAB_START_TIMEOUT_S = 60
+LAB_START_TIMEOUT_S = 90
 
 
 @dataclass
 class JupyterLab:
-    """A running JupyterLab: ``url`` (``http://127.0.0.1:<port>/``), its ``token``, and the
-    ``root`` folder it serves."""
+    """A JupyterLab server started by :func:`jupyter_lab`, serving ``root`` with ``token``;
+    ``url`` (``http://127.0.0.1:<port>/``) once :meth:`wait_until_answering` returned."""
 
-    url: str
+    process: subprocess.Popen
     token: str
     root: Path
+    runtime_dir: Path
+    log_path: Path
+    url: str = ""
+
+    def wait_until_answering(self, timeout: float = LAB_START_TIMEOUT_S) -> JupyterLab:
+        """Wait for the server to answer on the port it chose (its info file names it)."""
+        from helpers.base.polling import wait_until
+
+        def answering() -> bool:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited with {self.process.returncode} while "
+                                   f"starting:\n{self.log()}")
+            try:
+                info = json.loads((self.runtime_dir / f"jpserver-{self.process.pid}.json")
+                                  .read_text())
+                self.url = f"http://127.0.0.1:{info['port']}/"
+                self.api("GET", "api/status")
+            except (ValueError, KeyError, OSError):
+                return False  # not written yet, not whole yet, or not answering yet
+            return True
+
+        wait_until(answering, timeout=timeout, interval=0.2, what="JupyterLab to answer",
+                   detail=self.log)
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:]
 
     def notebook_url(self, name: str) -> str:
         """The notebook opened in a fresh workspace (``reset``: no tab of an earlier visit)."""
+        assert self.url, "wait_until_answering() first"
         return f"{self.url}lab/tree/{name}?reset&token={self.token}"
 
     def api(self, method: str, path: str) -> Any:
@@ -437,12 +465,11 @@ class JupyterLab:
 
 @contextmanager
 def jupyter_lab(root: Path, env: dict[str, str]) -> Iterator[JupyterLab]:
-    """JupyterLab serving ``root`` on a free port of 127.0.0.1, behind a token of its own, no
-    browser opened; its kernels get ``env``. Jupyter's config, data, runtime, settings and
-    workspace folders are a temporary directory of its own (no user's configuration or
-    kernels apply), removed with the server stopped."""
-    from helpers.base.polling import wait_until
-
+    """JupyterLab starting to serve ``root`` on a free port of 127.0.0.1, behind a token of
+    its own, no browser opened; its kernels get ``env``. It starts in the background: call
+    ``wait_until_answering()`` before use (and do something useful meanwhile). Jupyter's
+    config, data, runtime, settings and workspace folders are a temporary directory of its
+    own (no user's configuration or kernels apply), removed with the server stopped."""
     token = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="workshop-jupyterlab-") as tmp:
         folders = {name: Path(tmp) / name
@@ -463,34 +490,17 @@ def jupyter_lab(root: Path, env: dict[str, str]) -> Iterator[JupyterLab]:
             command.append("--allow-root")  # Jupyter refuses root (containers) without it
         log_path = Path(tmp) / "jupyterlab.log"
         with open(log_path, "wb") as log:
-            server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, env=env, cwd=root)
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, env=env, cwd=root)
         try:
-            def started() -> JupyterLab | None:
-                if server.poll() is not None:
-                    raise RuntimeError(f"JupyterLab exited with {server.returncode} while "
-                                       f"starting:\n{log_path.read_text()[-3000:]}")
-                info_file = folders["runtime"] / f"jpserver-{server.pid}.json"
-                if not info_file.exists():
-                    return None
-                try:
-                    info = json.loads(info_file.read_text())
-                    lab = JupyterLab(f"http://127.0.0.1:{info['port']}/", token, root)
-                    lab.api("GET", "api/status")
-                except (ValueError, KeyError, OSError):
-                    return None  # written but not yet whole, or not yet answering
-                return lab
-
-            yield wait_until(started, timeout=LAB_START_TIMEOUT_S, interval=0.2,
-                             what="JupyterLab to answer",
-                             detail=lambda: log_path.read_text()[-2000:])
+            yield JupyterLab(process, token, root, folders["runtime"], log_path)
         finally:
-            server.terminate()
+            process.terminate()
             try:
-                server.wait(timeout=20)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+                process.kill()
+                process.wait()
 
 
 # ---------------------------------------------------------------- fixtures
@@ -581,7 +591,8 @@ def launch_browser_fixture(playwright_driver):
 
 @pytest.fixture(scope="session", name="jupyter_lab")
 def jupyter_lab_fixture():
-    """``jupyter_lab(root, env)``, a context manager, for tests (conftest is not importable)."""
+    """``jupyter_lab(root, env)``, a context manager, for tests (conftest is not importable):
+    ``with jupyter_lab(root, env) as lab: ...; lab.wait_until_answering()``."""
     return jupyter_lab
 
 

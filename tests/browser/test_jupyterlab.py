@@ -1,13 +1,13 @@
 """Notebooks run as a learner runs them: Run All in real JupyterLab, in headless Chromium.
 
-Modules 1 to 3.3 are deployed through the helpers first (``tests/workshop_steps.py``:
-seconds, where their notebooks take a minute); then notebooks 00, 03.2 and 04 each open
-in JupyterLab, run with **Run > Run All Cells**, and the test reads the page as the
-learner would see it once the last cell has run: every code cell ran (a number in its
-prompt), no error output, every widget drawn (not "Loading widget..." or "Error displaying
-widget"), and the live charts (03.2's item counts, 04's flip and its drill dashboard)
-redrawn while their cell ran. A screenshot of each whole notebook goes to
-``out/jupyterlab/`` for a person to look at.
+While JupyterLab starts, modules 1 to 3.3 are deployed through the helpers
+(``tests/workshop_steps.py``: seconds, where their notebooks take a minute). Then notebooks
+00, 03.2 and 04 each open in JupyterLab and run with **Run > Run All Cells**, and the test
+reads the page as the learner sees it once the last cell has run: every code cell ran (a
+number in its prompt), no error output, every widget the kernel sent drawn (not "Loading
+widget..." or "Error displaying widget"), and the live charts (03.2's item counts, 04's
+flip and its drill dashboard) redrawn while their cell ran. A screenshot of each whole
+notebook goes to ``out/jupyterlab/`` for a person to look at.
 
 JupyterLab serves copies of ``notebooks/`` with their recorded outputs removed, so all the
 test sees comes from this run. Its kernels act on this module's participant (the
@@ -30,7 +30,7 @@ from helpers.base.paths import NOTEBOOKS
 from helpers.base.polling import wait_until
 from helpers.sandbox import SandboxSettings, running_sandbox
 from workshop_sandboxes import WORKSHOP_TIME_SCALE
-from workshop_steps import deploy_regions, set_up_failover, tear_down
+from workshop_steps import deploy_regions, set_up_failover
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "out" / "jupyterlab"
@@ -110,28 +110,16 @@ def sandbox_at_workshop_clock_without_quotas(sandbox):
 
 
 @pytest.fixture(scope="module")
-def participant(sandbox, new_participant, tmp_path_factory):
-    """Modules 1 to 3.3 deployed through the helpers, in a workshop home of the module's own
-    that the kernels share (the failover's state is kept there); its settings exported as
-    ``WORKSHOP_*`` variables for the kernels to inherit."""
+def lab(sandbox, new_participant, tmp_path_factory, jupyter_lab):
+    """JupyterLab over copies of the notebooks (outputs removed) and, deployed through the
+    helpers while it starts, modules 1 to 3.3 of a participant of the module's own.
+
+    The kernels inherit the participant's settings as ``WORKSHOP_*`` variables, this
+    module's sandbox and workshop home (where the failover's state is kept), and import this
+    checkout's helpers. Nothing is cleaned up: the sandbox is the module's own and keeps no
+    state, so all of it is gone when the module ends (clean-up is tested elsewhere).
+    """
     config = new_participant("lab")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("lab-home")))
-        for key, value in config.as_dict().items():
-            patch.setenv(f"WORKSHOP_{key.upper()}",
-                         str(value).lower() if isinstance(value, bool) else value)
-        try:
-            deploy_regions(config)
-            set_up_failover(config)
-            yield config
-        finally:
-            tear_down(config)
-
-
-@pytest.fixture(scope="module")
-def lab(participant, jupyter_lab, tmp_path_factory):
-    """JupyterLab over copies of the notebooks, outputs removed; its kernels see this
-    module's sandbox, participant and workshop home, and import this checkout's helpers."""
     root = tmp_path_factory.mktemp("lab-notebooks")
     for source in sorted(NOTEBOOKS.glob("*.ipynb")):
         notebook = nbformat.read(source, as_version=4)
@@ -140,9 +128,17 @@ def lab(participant, jupyter_lab, tmp_path_factory):
                 cell.outputs, cell.execution_count = [], None
         notebook.metadata.pop("widgets", None)  # widget state saved with the recorded outputs
         nbformat.write(notebook, root / source.name)
-    pythonpath = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
-    with jupyter_lab(root, {**os.environ, "PYTHONPATH": pythonpath}) as server:
-        yield server
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKSHOP_HOME", str(tmp_path_factory.mktemp("lab-home")))
+        for key, value in config.as_dict().items():
+            patch.setenv(f"WORKSHOP_{key.upper()}",
+                         str(value).lower() if isinstance(value, bool) else value)
+        pythonpath = os.pathsep.join(
+            p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+        with jupyter_lab(root, {**os.environ, "PYTHONPATH": pythonpath}) as server:
+            deploy_regions(config)
+            set_up_failover(config)
+            yield server.wait_until_answering()
 
 
 @pytest.fixture(scope="module")

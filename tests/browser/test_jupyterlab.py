@@ -41,6 +41,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 STDERR = "application/vnd.jupyter.stderr"  # also how JupyterLab shows an exception
 LOADING_WIDGET = "Loading widget..."
 WIDGET_FAILED = "Error displaying widget"
+WIDGET_ERROR_VIEW = "jupyter-widgets-error-widget"
 
 # The notebook on screen: its cells, their prompts, outputs and widget views.
 _PANEL = "document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)')"
@@ -79,20 +80,22 @@ _WATCH_CHARTS = f"""(watched) => {{
 }}"""
 
 # What the learner sees after the run, read from the page. A widget's output holds its view
-# once drawn; until then, or instead, it says "Loading widget..." or "Error displaying widget".
+# once drawn; until then, or instead, it says "Loading widget..." or "Error displaying
+# widget", or shows ipywidgets' error view ("Click to show javascript error.").
 _WHAT_IS_SHOWN = f"""() => {{
   const panel = {_PANEL};
   const outputs = [...panel.querySelectorAll('.jp-OutputArea-output')];
   return {{
     prompts: [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
       .map(p => p.textContent.trim()),
-    stderr: outputs.filter(o => o.dataset.mimeType === '{STDERR}')
-      .map(o => o.textContent),
-    texts: [...panel.querySelectorAll('.jp-RenderedText')].map(t => t.textContent),
+    texts: outputs.filter(o => o.dataset.mimeType === '{STDERR}'
+        || o.classList.contains('jp-RenderedText')).map(o => o.textContent),
     widgets: [...panel.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets')]
-      .map(w => w.textContent.trim()),
-    widgetFallbacks: outputs.map(o => o.textContent.trim())
-      .filter(t => t.startsWith('{LOADING_WIDGET}') || t.startsWith('{WIDGET_FAILED}')),
+      .filter(w => !w.querySelector('.{WIDGET_ERROR_VIEW}')).map(w => w.textContent.trim()),
+    widgetFallbacks: outputs.filter(o => o.querySelector('.{WIDGET_ERROR_VIEW}')
+        || o.textContent.startsWith('{LOADING_WIDGET}')
+        || o.textContent.startsWith('{WIDGET_FAILED}'))
+      .map(o => o.textContent.trim().slice(0, 300)),
   }};
 }}"""
 
@@ -110,7 +113,7 @@ def sandbox_at_workshop_clock_without_quotas(sandbox):
 
 
 @pytest.fixture(scope="module")
-def lab(sandbox, new_participant, tmp_path_factory, jupyter_lab):
+def lab(playwright_driver, sandbox, new_participant, tmp_path_factory, jupyter_lab):
     """JupyterLab over copies of the notebooks (outputs removed) and, deployed through the
     helpers while it starts, modules 1 to 3.3 of a participant of the module's own.
 
@@ -118,6 +121,8 @@ def lab(sandbox, new_participant, tmp_path_factory, jupyter_lab):
     module's sandbox and workshop home (where the failover's state is kept), and import this
     checkout's helpers. Nothing is cleaned up: the sandbox is the module's own and keeps no
     state, so all of it is gone when the module ends (clean-up is tested elsewhere).
+    ``playwright_driver`` first: without Chromium the test fails (or skips, with
+    WORKSHOP_SKIP_BROWSER=1) before anything is deployed.
     """
     config = new_participant("lab")
     root = tmp_path_factory.mktemp("lab-notebooks")
@@ -137,7 +142,7 @@ def lab(sandbox, new_participant, tmp_path_factory, jupyter_lab):
             p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
         with jupyter_lab(root, {**os.environ, "PYTHONPATH": pythonpath}) as server:
             deploy_regions(config)
-            set_up_failover(config)
+            set_up_failover(config, republish_ui=True)  # as 03.3 leaves it
             yield server.wait_until_answering()
 
 
@@ -157,7 +162,7 @@ def cell_index(path: Path, fragment: str) -> int:
 
 def run_all(lab, chromium, open_tab, name: str, live: dict[str, str] | None = None) -> dict:
     """Open notebook ``name``, wait for its kernel, Run > Run All Cells, wait until the run
-    ends; return what the page shows (prompts, stderr, texts, widgets), the JavaScript errors
+    ends; return what the page shows (prompts, texts, widgets), the JavaScript errors
     and the drawings of each ``live`` chart (label -> a fragment of its cell's source)."""
     watched = {label: cell_index(lab.root / name, fragment)
                for label, fragment in (live or {}).items()}
@@ -206,10 +211,10 @@ def screenshot(tab, name: str) -> None:
 
 
 def assert_ran_cleanly(shown: dict, *, widgets_at_least: int) -> None:
+    errors = [text for text in shown["texts"] if ERROR.search(text)]
+    assert errors == [], "error output on the page:\n" + "\n---\n".join(errors)
     not_run = [i for i, prompt in enumerate(shown["prompts"]) if not re.match(r"\[\d+\]", prompt)]
     assert not_run == [], f"code cells {not_run} did not run: prompts {shown['prompts']}"
-    errors = [t for t in shown["stderr"] + shown["texts"] if ERROR.search(t)]
-    assert errors == [], "error output on the page:\n" + "\n---\n".join(errors)
     assert shown["widgetFallbacks"] == [], "widgets not drawn"
     assert len(shown["widgets"]) == shown["widget_views_sent"] >= widgets_at_least, (
         f"{len(shown['widgets'])} widget(s) drawn of the {shown['widget_views_sent']} sent")

@@ -178,6 +178,8 @@ def run_all(lab, chromium, open_tab, name: str, live: dict[str, str] | None = No
             tab.get_by_role("menuitem", name="Run", exact=True).click()
             tab.get_by_role("menuitem", name="Run All Cells", exact=True).click()
             tab.wait_for_function(_RUN_ALL_FINISHED, timeout=RUN_TIMEOUT_MS, polling=250)
+            expect(panel.locator(".jp-Notebook-ExecutionIndicator")).to_have_attribute(
+                "data-status", "idle")
             # The last widgets and images reach the page just after the last reply.
             expect(panel.get_by_text(LOADING_WIDGET)).to_have_count(0)
             shown = tab.evaluate(_WHAT_IS_SHOWN)

@@ -105,8 +105,8 @@ ERROR = re.compile(r"Traceback|^\w*(Error|Exception)\b", re.MULTILINE)
 @pytest.fixture(scope="module", name="sandbox")
 def sandbox_at_workshop_clock_without_quotas(sandbox):
     """The module's own sandbox at the workshop's clock, for 04's failover bound, without the
-    account's quotas: the set-up's four custom domains are created (and deleted) at once, not
-    one per 30 AWS seconds (tests/sandbox/test_account_quotas.py tests that quota)."""
+    account's quotas: the set-up's four custom domains are created at once, not one per 30
+    AWS seconds (tests/sandbox/test_account_quotas.py tests that quota)."""
     settings = SandboxSettings(time_scale=WORKSHOP_TIME_SCALE, persist=False, quotas=False)
     with running_sandbox(settings) as info:
         yield info

@@ -10,7 +10,6 @@ OUT ?= out
 # Route 53 change PENDING, one custom domain per 30 s, a replica CREATING); measured at
 # two workers the suite kept the cores 43% busy (440 CPU-s in 517 s).
 PYTEST_WORKERS ?= -n 4 --dist loadfile
-LAB_STAMP := $(VENV)/.lab-installed
 HUB_STAMP := $(VENV)/.hub-installed
 
 .PHONY: workshop test test-long suite-times lint notebooks system-packages lab bench bench-peers clean-env help
@@ -75,19 +74,16 @@ suite-times: $(STAMP)
 	$(BIN)/python tools/suite_times.py $(OUT)/junit-test.xml $(OUT)/junit-long.xml \
 	  --readme README.md
 
-$(LAB_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[lab]'
-	@touch $(LAB_STAMP)
-
-$(HUB_STAMP): $(LAB_STAMP) pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[lab,hub]'
+$(HUB_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[hub]'
 	@touch $(HUB_STAMP)
 
 # Self-paced route: the sandbox (unless WORKSHOP_MODE says otherwise) and JupyterLab on
-# the index; `workshop` is on the PATH of JupyterLab's terminals. The sandbox keeps
-# running afterwards, because stopping it forgets everything deployed in it. Jupyter
-# refuses to run as root (containers) without --allow-root.
-lab: $(LAB_STAMP)
+# the index; JupyterLab is a default dependency, so .venv already has it. `workshop` is on
+# the PATH of JupyterLab's terminals. The sandbox keeps running afterwards, because
+# stopping it forgets everything deployed in it. Jupyter refuses to run as root
+# (containers) without --allow-root.
+lab: $(STAMP)
 	@if [ "$${WORKSHOP_MODE:-sandbox}" = sandbox ]; then $(BIN)/workshop sandbox up && \
 	  echo "the sandbox keeps running after JupyterLab stops; '$(BIN)/workshop sandbox down' stops it"; fi
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab notebooks/index.ipynb \

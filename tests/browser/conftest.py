@@ -26,10 +26,15 @@ import functools
 import hashlib
 import json
 import os
+import secrets
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
+import urllib.request
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -373,6 +378,131 @@ def publish_to_moto(api_base_url: str, monkeypatch: pytest.MonkeyPatch,
     return objects
 
 
+# ---------------------------------------------------------------- JupyterLab
+
+# What the server's interpreter runs: JupyterLab, which stops itself (SIGTERM: it shuts its
+# kernels down, and each kernel also stops when its server is gone) as soon as the test
+# process that started it is gone, however that one ended.
+_LAB_LAUNCHER = """
+import os, signal, sys, threading, time
+parent = int(sys.argv.pop(1))
+def stop_when_orphaned():
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGTERM)
+threading.Thread(target=stop_when_orphaned, daemon=True).start()
+from jupyterlab.labapp import main
+sys.exit(main())
+"""
+
+# A learner's JupyterLab, minus what would reach the internet: no news, no update check.
+_LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+        {"fetchNews": "false", "checkForUpdates": False},
+}
+LAB_START_TIMEOUT_S = 90
+
+
+@dataclass
+class JupyterLab:
+    """A JupyterLab server started by :func:`jupyter_lab`, serving ``root`` with ``token``;
+    ``url`` (``http://127.0.0.1:<port>/``) once :meth:`wait_until_answering` returned."""
+
+    process: subprocess.Popen
+    token: str
+    root: Path
+    runtime_dir: Path
+    log_path: Path
+    url: str = ""
+
+    def wait_until_answering(self, timeout: float = LAB_START_TIMEOUT_S) -> JupyterLab:
+        """Wait for the server to answer on the port it chose (its info file names it)."""
+        from helpers.base.polling import wait_until
+
+        def answering() -> bool:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited with {self.process.returncode} while "
+                                   f"starting:\n{self.log()}")
+            try:
+                info = json.loads((self.runtime_dir / f"jpserver-{self.process.pid}.json")
+                                  .read_text())
+                self.url = f"http://127.0.0.1:{info['port']}/"
+                self.api("GET", "api/status")
+            except (ValueError, KeyError, OSError):
+                return False  # not written yet, not whole yet, or not answering yet
+            return True
+
+        wait_until(answering, timeout=timeout, interval=0.2, what="JupyterLab to answer",
+                   detail=self.log)
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:]
+
+    def notebook_url(self, name: str) -> str:
+        """The notebook opened in a fresh workspace (``reset``: no tab of an earlier visit)."""
+        assert self.url, "wait_until_answering() first"
+        return f"{self.url}lab/tree/{name}?reset&token={self.token}"
+
+    def api(self, method: str, path: str) -> Any:
+        request = urllib.request.Request(f"{self.url}{path}", method=method,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def kernel_connected(self, notebook: str) -> bool:
+        """Has a page connected to a started, idle kernel of ``notebook``? (Before its kernel
+        starts, the notebook's own indicator already says idle.)"""
+        return any(s["path"] == notebook and s["kernel"]["execution_state"] == "idle"
+                   and s["kernel"]["connections"] > 0 for s in self.api("GET", "api/sessions"))
+
+    def shut_down_kernels(self) -> None:
+        """Every kernel stopped, as the Running panel's "Shut Down All" does."""
+        for kernel in self.api("GET", "api/kernels"):
+            self.api("DELETE", f"api/kernels/{kernel['id']}")
+
+
+@contextmanager
+def jupyter_lab(root: Path, env: dict[str, str]) -> Iterator[JupyterLab]:
+    """JupyterLab starting to serve ``root`` on a free port of 127.0.0.1, behind a token of
+    its own, no browser opened; its kernels get ``env``. It starts in the background: call
+    ``wait_until_answering()`` before use (and do something useful meanwhile). Jupyter's
+    config, data, runtime, settings and workspace folders are a temporary directory of its
+    own (no user's configuration or kernels apply), removed with the server stopped."""
+    token = secrets.token_hex(16)
+    with tempfile.TemporaryDirectory(prefix="workshop-jupyterlab-") as tmp:
+        folders = {name: Path(tmp) / name
+                   for name in ("config", "data", "runtime", "settings", "workspaces")}
+        for relative, values in _LAB_SETTINGS.items():
+            path = folders["settings"] / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
+        env = {**env, "JUPYTER_CONFIG_DIR": str(folders["config"]),
+               "JUPYTER_DATA_DIR": str(folders["data"]),
+               "JUPYTER_RUNTIME_DIR": str(folders["runtime"]),
+               "JUPYTERLAB_SETTINGS_DIR": str(folders["settings"]),
+               "JUPYTERLAB_WORKSPACES_DIR": str(folders["workspaces"])}
+        command = [sys.executable, "-c", _LAB_LAUNCHER, str(os.getpid()), "--no-browser",
+                   "--ip=127.0.0.1", "--port=0", f"--IdentityProvider.token={token}",
+                   f"--ServerApp.root_dir={root}"]
+        if os.geteuid() == 0:
+            command.append("--allow-root")  # Jupyter refuses root (containers) without it
+        log_path = Path(tmp) / "jupyterlab.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, env=env, cwd=root)
+        try:
+            yield JupyterLab(process, token, root, folders["runtime"], log_path)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 # ---------------------------------------------------------------- fixtures
 
 
@@ -457,6 +587,13 @@ def launch_browser_fixture(playwright_driver):
     """``launch_browser(proxy, ca_cert=...)`` on the session's Playwright, for tests
     (conftest is not importable)."""
     return functools.partial(launch_browser, playwright=playwright_driver)
+
+
+@pytest.fixture(scope="session", name="jupyter_lab")
+def jupyter_lab_fixture():
+    """``jupyter_lab(root, env)``, a context manager, for tests (conftest is not importable):
+    ``with jupyter_lab(root, env) as lab: ...; lab.wait_until_answering()``."""
+    return jupyter_lab
 
 
 @pytest.fixture(name="publish_to_moto")

@@ -38,3 +38,13 @@ def test_environment_yml_uses_a_supported_python():
     python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
     major, minor = (int(x) for x in python.split("=")[1].split("."))
     assert (major, minor) >= (3, 11)
+
+
+def test_the_learners_tools_come_with_the_default_install():
+    """`make lab` installs nothing more: JupyterLab, its kernel and the widgets the notebooks
+    show are default dependencies, not an extra a learner must know to ask for."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    default = {pin.split("==")[0] for pin in project["dependencies"]}
+    assert {"jupyterlab", "ipykernel", "ipywidgets"} <= default
+    assert "lab" not in project.get("optional-dependencies", {})
+    assert "[lab]" not in (ROOT / "Makefile").read_text()

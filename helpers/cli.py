@@ -11,7 +11,7 @@ from helpers.base.errors import explain
 from helpers.connect import calllog, session
 from helpers.core import settings
 from helpers.core.config import WorkshopConfig
-from helpers.core.target import MODES
+from helpers.core.target import MODES, SANDBOX_CREDENTIALS_VARIABLE
 from helpers.sandbox.context import SandboxSettings
 
 
@@ -191,6 +191,15 @@ def _iam_policy(args: argparse.Namespace) -> int:
     from helpers.aws import iam_policy
 
     config = _settings(args)
+    if args.create_user or args.delete_user:
+        from helpers.aws import iam_users
+
+        if args.delete_user:
+            return 0 if iam_users.delete(config, say=print) or print("no such user") else 0
+        path = iam_users.create(config, say=print)
+        print(f"act as {iam_users.user_name(config)}: {SANDBOX_CREDENTIALS_VARIABLE}={path} "
+              "workshop run ... (the sandbox holds that user to the policy)")
+        return 0
     document = iam_policy.policy(config)
     if args.check_calls:
         missing = iam_policy.uncovered(calllog.read(config.prefix), document)
@@ -310,6 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_argument("--check-calls", action="store_true",
                         help="instead, list the calls in the participant's call log (`workshop "
                              "calls`, e.g. after a rehearsal) the policy would not allow")
+    policy.add_argument("--create-user", action="store_true",
+                        help="sandbox only: create the IAM user workshop-<prefix> holding "
+                             "exactly this policy, and write its access key to the workshop "
+                             "home (WORKSHOP_SANDBOX_CREDENTIALS=<that file> acts as it)")
+    policy.add_argument("--delete-user", action="store_true",
+                        help="sandbox only: delete that user, its key and its policies")
     policy.set_defaults(func=_iam_policy)
 
     bench = sub.add_parser("bench", help="replication lag, replicator throughput, run times")

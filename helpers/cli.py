@@ -182,7 +182,7 @@ def _rehearse(args: argparse.Namespace) -> int:
     room = rehearse.rehearse(args.participants, args.stagger, args.shared_domain, config,
                              say=lambda line: print(line, file=sys.stderr if args.json
                                                     else sys.stdout, flush=True),
-                             until=args.until)
+                             until=args.until, as_participants=args.as_participants)
     print(json.dumps(room.as_dict(), indent=2) if args.json else room.text())
     return 0 if room.ok else 1
 
@@ -307,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="give everyone one domain: all but the first must be refused")
     rehearse.add_argument("--until", help="only the notebooks up to this number, e.g. 02, "
                                           "then each participant cleans up")
+    rehearse.add_argument("--as-participants", action="store_true",
+                          help="sandbox only: each participant an IAM user holding exactly "
+                               "`workshop iam-policy`'s policy, which the sandbox enforces")
     rehearse.add_argument("--json", action="store_true", help="machine-readable")
     rehearse.set_defaults(func=_rehearse)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -54,13 +55,16 @@ def _require_sandbox(config: WorkshopConfig) -> None:
                          "administrator")
 
 
-def create(config: WorkshopConfig, say: Say = quiet) -> Path:
-    """The participant's IAM user with the policy attached and an access key; returns the
-    credentials file. Refuses a user that exists (delete it first: `--delete-user`)."""
+def create(config: WorkshopConfig, say: Say = quiet, document: dict[str, Any] | None = None,
+           out: Path | None = None) -> Path:
+    """The participant's IAM user with the policy attached (``document``: another policy, as
+    a test removes one action from it) and an access key, written to ``out`` (default: the
+    workshop home's :func:`~helpers.base.paths.credentials_file`); returns that file.
+    Refuses a user that exists (delete it first: `--delete-user`)."""
     _require_sandbox(config)
     iam = client("iam", IAM_REGION)
     name = user_name(config)
-    document = iam_policy.policy(config)
+    document = document or iam_policy.policy(config)
     parts = iam_policy.parts(document)
     try:
         iam.create_user(UserName=name, Tags=ownership.tags(config))
@@ -75,7 +79,8 @@ def create(config: WorkshopConfig, say: Say = quiet) -> Path:
                                     Tags=ownership.tags(config))["Policy"]["Arn"]
             iam.attach_user_policy(UserName=name, PolicyArn=arn)
         key = iam.create_access_key(UserName=name)["AccessKey"]
-        path = paths.credentials_file(config.prefix)
+        path = out or paths.credentials_file(config.prefix)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text(json.dumps({"user": name, "aws_access_key_id": key["AccessKeyId"],
                                     "aws_secret_access_key": key["SecretAccessKey"]}, indent=2)

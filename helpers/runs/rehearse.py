@@ -185,15 +185,15 @@ def rehearse(participants: int, stagger_s: float = DEFAULT_STAGGER_S,
     try:
         if as_participants:
             for config in configs:
-                with environ.scoped({"WORKSHOP_HOME": str(work / config.prefix)}):
-                    credentials[config.prefix] = str(iam_users.create(config, say=say))
+                credentials[config.prefix] = str(iam_users.create(
+                    config, say=say, out=work / config.prefix / "credentials.json"))
         results, seconds = _run_room(configs, work, sandbox_file, until, expected, shared_domain,
                                      stagger_s, scale, credentials, say)
     finally:
         for config in configs:
             if config.prefix in credentials:
-                with environ.scoped({"WORKSHOP_HOME": str(work / config.prefix)}):
-                    iam_users.delete(config)
+                iam_users.delete(config)
+                Path(credentials[config.prefix]).unlink(missing_ok=True)
     for result, config in zip(results, configs, strict=True):
         result.iam_user = iam_users.user_name(config) if as_participants else None
     return RoomResult(results, seconds, stagger_s, shared_domain, scale, until, as_participants)

@@ -87,15 +87,18 @@ def protocol(signing_name: str) -> str:
 
 
 def _in_protocol(error: Any, signing_name: str) -> Any:
-    """moto's refusal (an XML ``ErrorResponse`` for every service) as the service answers it."""
+    """moto's refusal (an XML ``ErrorResponse`` for every service but S3's own) as the
+    service answers it."""
     from moto.core.exceptions import JsonRESTError
 
+    if type(error).__module__ != "moto.core.exceptions":  # S3's: already in S3's words
+        return error
     kind = protocol(signing_name)
     if kind in ("json", "rest-json"):
         found = JsonRESTError(_JSON_CODES.get(error.error_type, error.error_type), error.message)
         found.code = 400 if kind == "json" else 403  # DynamoDB's 400; Lambda's, API Gateway's 403
         return found
-    if kind == "rest-xml" and signing_name != "s3":  # Route 53: one <Error>, no <Errors>
+    if kind == "rest-xml":  # Route 53, S3 Control: one <Error>, no <Errors>
         error.description = (
             '<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type>'
             f"<Code>{escape(error.error_type)}</Code><Message>{escape(error.message)}</Message>"
@@ -106,12 +109,15 @@ def _in_protocol(error: Any, signing_name: str) -> Any:
 # IAM's service prefix where it is not the signing name.
 _IAM_PREFIXES = {"tagging": "tag"}
 # S3 calls moto names otherwise than IAM authorises them (the Service Authorization
-# Reference's S3 table): HeadBucket is s3:ListBucket; moto reads ?publicAccessBlock as a
-# CreateBucket (its map spells the query public_access_block).
+# Reference's S3 table): HeadBucket is s3:ListBucket; moto reads a bucket's
+# ?publicAccessBlock as a CreateBucket (its map spells the query public_access_block).
 _S3_QUERY_ACTIONS = {("publicAccessBlock", "GET"): "GetBucketPublicAccessBlock",
                      ("publicAccessBlock", "PUT"): "PutBucketPublicAccessBlock",
                      ("publicAccessBlock", "DELETE"): "PutBucketPublicAccessBlock"}
-_S3_ACTIONS = {"HeadBucket": "ListBucket"}
+_S3_ACTIONS = {"HeadBucket": "ListBucket",
+               # S3 Control (signed as s3): the account's block, not a bucket's
+               "GetPublicAccessBlock": "GetAccountPublicAccessBlock",
+               "PutPublicAccessBlock": "PutAccountPublicAccessBlock"}
 
 
 def iam_action(signing_name: str, method: str, operation: str,

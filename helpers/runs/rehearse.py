@@ -46,7 +46,7 @@ from helpers.aws import cleanup, domain_owner, iam_users, pacing
 from helpers.base import environ, paths
 from helpers.base.errors import UsageError
 from helpers.base.say import Say
-from helpers.connect import calllog, net
+from helpers.connect import calllog, net, permissions
 from helpers.core import curriculum
 from helpers.core.config import WorkshopConfig
 from helpers.core.target import LOCAL_SANDBOX, SANDBOX_CREDENTIALS_VARIABLE
@@ -74,10 +74,15 @@ class ParticipantResult:
     left_over: list[str] = field(default_factory=list)
     expected: list[str] = field(default_factory=lambda: list(NOTEBOOKS))  # up to --until
     iam_user: str | None = None  # --as-participants: the IAM user it ran as
+    denied: list[str] = field(default_factory=list)  # "service Operation" AWS refused
 
     @property
     def complete(self) -> bool:
-        return self.error is None and self.completed == self.expected
+        """Every notebook ran; as an IAM user, also no call denied (a step that reports a
+        denial instead of stopping, as notebook 00's checks do, still shows a permission
+        the policy lacks)."""
+        return (self.error is None and self.completed == self.expected
+                and not (self.iam_user and self.denied))
 
     @property
     def refused(self) -> bool:
@@ -145,6 +150,8 @@ class RoomResult:
                          f"throttled ({p.quota_wait_s:.1f} s)  left over {len(p.left_over)}")
             if p.error:
                 lines.append(f"      error: {p.error}")
+            if p.denied:
+                lines.append(f"      denied: {', '.join(p.denied)}")
             lines += [f"      left: {item}" for item in p.left_over]
         return "\n".join(lines)
 
@@ -328,7 +335,14 @@ def _result(config: WorkshopConfig, home: Path, expected: list[str]) -> Particip
         records = calllog.read(config.prefix)
     result.calls = len(records)
     result.throttled, result.quota_wait_s = throttles(records)
+    result.denied = denials(records)
     return result
+
+
+def denials(records: list[dict[str, Any]]) -> list[str]:
+    """``service Operation`` of each call AWS denied in a participant's call log."""
+    return sorted({f"{r['service']} {r['operation']}" for r in records
+                   if r.get("outcome") in permissions.DENIED_CODES or r.get("status") == 403})
 
 
 def throttles(records: list[dict[str, Any]]) -> tuple[int, float]:

@@ -1,8 +1,9 @@
 """A rehearsed room (issue 12): participants through the whole workshop at once in one
 sandbox, quotas on, as `workshop rehearse` runs them; with ``--as-participants`` (issue 24)
-each an IAM user holding exactly `workshop iam-policy`'s policy, which the sandbox enforces. The test is a whole workshop per
-participant: minutes. A shared domain's room is tests/sandbox/test_rehearse_shared_domain.py
-(a file of its own, so the two rooms run on both workers at once).
+each an IAM user holding exactly `workshop iam-policy`'s policy, which the sandbox enforces.
+The test is a whole workshop per participant: minutes. A shared domain's room is
+tests/sandbox/test_rehearse_shared_domain.py (a file of its own, so the two rooms run on
+both workers at once).
 
 On a sandbox of its own (``room_sandbox``, tests/sandbox/conftest.py) at the workshop's
 own time scale (0.1). The whole room is the long tier; `make test` rehearses a room of two
@@ -50,6 +51,7 @@ def test_two_participants_rehearse_up_to_01_then_clean_up_and_leave_nothing(room
     for participant in room["per_participant"]:
         assert participant["iam_user"] == f"workshop-{participant['prefix']}"
         assert participant["iam_user"] not in users  # deleted after the room
+        assert participant["denied"] == []  # the policy allowed every call it made
         assert participant["completed"] == ["00-set-up.ipynb", "01-api-layer.ipynb"]
         # Notebook 01 deployed a stack; the participant's clean-up left nothing of it.
         assert participant["complete"] and participant["calls"] > 0
@@ -67,4 +69,5 @@ def test_two_participants_as_iam_users_with_the_policy_complete_the_workshop(roo
     for participant in room["per_participant"]:
         assert participant["completed"][-1].startswith("05-")
         assert participant["iam_user"] == f"workshop-{participant['prefix']}"
+        assert participant["denied"] == []
 

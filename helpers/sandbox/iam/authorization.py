@@ -8,21 +8,25 @@ key of an IAM user of the account (``iam create-access-key``) is checked against
 user's policies, inline, attached and its groups' (moto's ``IAMRequest``: the signature,
 then the action); any other key is the account's administrator, as ``testing`` is for the
 instructor, the kit's own sandbox calls and the Lambda functions. Nothing to turn on: an
-IAM user exists only once someone creates one (``workshop participants create``).
+IAM user exists only once someone creates one (``workshop iam-policy --create-user``).
 
-What moto checks, and what the sandbox corrects (``docs/iam-in-the-sandbox.md`` lists
-each service):
+moto's authoriser sees every call its dispatcher answers (every call the kit makes but
+S3's ``DeleteObjects``); the sandbox corrects what it gets wrong
+(``docs/iam-in-the-sandbox.md`` lists each service):
 
-* moto checks the action of the calls its generic dispatcher answers (most query and
-  JSON services) and S3's; calls moto's REST services answer in handlers of their own
-  (Lambda, API Gateway, Route 53, ...) it does not check, and neither does the sandbox.
-* moto knows the resource of a request only for S3 (bucket and object), SQS (the queue)
-  and IAM (a role); for the others it passes ``*``. A statement whose ``Resource`` names
-  ARNs then never matched, so a policy scoped to the participant's resources allowed
-  nothing: the sandbox lets an unknown resource match any ``Resource`` (the action is
-  still checked) - so in those services resources are not enforced.
-* moto read ``?`` in a ``Resource`` or ``Action`` as a regular expression (and
-  ``????`` as an error); IAM's ``?`` is any one character, and the rest is literal.
+* the action: moto names it ``<signing name>:<its operation>``; IAM authorises API
+  Gateway's HTTP verb (``apigateway:GET``), the Tagging API as ``tag:``, and a few S3
+  calls under other names (:func:`iam_action`);
+* the resource: moto knows it only for S3 (bucket and object), SQS (the queue) and IAM (a
+  role) and passes ``*`` for the rest, which no ARN of a statement matched, so a policy
+  scoped to the participant's resources allowed nothing: an unknown resource matches any
+  ``Resource`` (the action is still checked), so elsewhere resources are not enforced;
+* IAM's wildcards: moto read ``?`` as a regular expression (``????``: an error);
+* the answer: moto refuses in query-XML whatever the service, which botocore cannot read
+  for a JSON or REST-XML one: each service's own shape and code (:func:`_in_protocol`);
+* the signature of a bodiless request, which moto computed over its headers or query;
+* the calls the sandbox answers itself, before moto (Route 53's ``GetHealthCheckStatus``):
+  authorised by this component's intercept.
 
 The wrappers are declared in ``PATCHES`` and installed by :mod:`helpers.sandbox.patches`;
 without a running sandbox (``_active``) moto's own behaviour is kept.
@@ -140,17 +144,15 @@ def _wrap_authorize(original: Any) -> Any:
                                            resource: str = "*") -> None:
         if _active is None:
             return original(self, iam_request_cls, resource)
-        authorization = self.headers.get("Authorization", "")
-        if user_of(access_key_id(authorization)) is None:
+        if user_of(access_key_id(self.headers.get("Authorization", ""))) is None:
             return None  # the account's administrator: allowed everything
-        # What moto does once its authorisation is on (the mixin's own body), but for the
-        # signature's body: moto signs a bodiless request's query or headers as its body
-        # (a GET to API Gateway, Lambda or Route 53 never matched); a request with no body
-        # and no form is signed with an empty one, as botocore signed it.
+        # What moto does once its authorisation is on (the mixin's own body), corrected.
         if self.headers.get("X-Amz-Target") in type(self).PUBLIC_OPERATIONS:
             return None
         parsed = urlparse(self.uri)
         path = self.raw_path + (f"?{parsed.query}" if parsed.query else "")
+        # moto signs a bodiless request's query or headers as its body (a GET to API
+        # Gateway, Lambda or Route 53 never matched): with no body and no form, an empty one.
         data = self.data if self.raw_body or self.form_data else {}
         signed_for = signing_service(self)
         try:

@@ -195,7 +195,10 @@ def _iam_policy(args: argparse.Namespace) -> int:
         from helpers.aws import iam_users
 
         if args.delete_user:
-            return 0 if iam_users.delete(config, say=print) or print("no such user") else 0
+            if not iam_users.delete(config, say=print):
+                print(f"no IAM user {iam_users.user_name(config)} nor its policies: nothing "
+                      "to delete")
+            return 0
         path = iam_users.create(config, say=print)
         print(f"act as {iam_users.user_name(config)}: {SANDBOX_CREDENTIALS_VARIABLE}={path} "
               "workshop run ... (the sandbox holds that user to the policy)")

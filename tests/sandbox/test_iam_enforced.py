@@ -211,3 +211,32 @@ def test_creating_a_participants_user_is_refused_on_aws():
     config = WorkshopConfig(mode="aws", prefix="alice", domain="example.com")
     with pytest.raises(ValueError, match="only in the sandbox"):
         iam_users.create(config)
+
+
+def test_iam_policy_create_user_acts_as_the_participant_then_delete_user_removes_it(
+        sandbox, tmp_path, monkeypatch, capsys, new_participant):
+    from helpers import cli
+    from helpers.connect.session import client
+
+    monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
+    config = new_participant("cu")
+    args = ["iam-policy", "--prefix", config.prefix, "--domain", config.domain]
+    assert cli.main([*args, "--create-user"]) == 0
+    out = capsys.readouterr().out
+    path = tmp_path / f"credentials-{config.prefix}.json"
+    assert f"{SANDBOX_CREDENTIALS_VARIABLE}={path}" in out
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+    with environ.scoped({SANDBOX_CREDENTIALS_VARIABLE: str(path)}):
+        arn = client("sts", "eu-west-1").get_caller_identity()["Arn"]
+    assert arn.endswith(f":user/workshop-{config.prefix}")
+
+    assert cli.main([*args, "--create-user"]) == 2  # one user per participant
+    assert "already exists: delete it first" in capsys.readouterr().err
+
+    assert cli.main([*args, "--delete-user"]) == 0
+    iam = client("iam", "us-east-1")
+    assert f"workshop-{config.prefix}" not in {u["UserName"] for u in iam.list_users()["Users"]}
+    assert not [p for p in iam.list_policies(Scope="Local")["Policies"]
+                if p["PolicyName"].startswith(f"workshop-{config.prefix}-")]
+    assert not path.exists()

@@ -11,7 +11,7 @@ from helpers.base.errors import explain
 from helpers.connect import calllog, session
 from helpers.core import settings
 from helpers.core.config import WorkshopConfig
-from helpers.core.target import MODES
+from helpers.core.target import MODES, SANDBOX_CREDENTIALS_VARIABLE
 from helpers.sandbox.context import SandboxSettings
 
 
@@ -195,7 +195,7 @@ def _rehearse(args: argparse.Namespace) -> int:
     room = rehearse.rehearse(args.participants, args.stagger, args.shared_domain, config,
                              say=lambda line: print(line, file=sys.stderr if args.json
                                                     else sys.stdout, flush=True),
-                             until=args.until)
+                             until=args.until, as_participants=args.as_participants)
     print(json.dumps(room.as_dict(), indent=2) if args.json else room.text())
     return 0 if room.ok else 1
 
@@ -204,6 +204,18 @@ def _iam_policy(args: argparse.Namespace) -> int:
     from helpers.aws import iam_policy
 
     config = _settings(args)
+    if args.create_user or args.delete_user:
+        from helpers.aws import iam_users
+
+        if args.delete_user:
+            if not iam_users.delete(config, say=print):
+                print(f"no IAM user {iam_users.user_name(config)} nor its policies: nothing "
+                      "to delete")
+            return 0
+        path = iam_users.create(config, say=print)
+        print(f"act as {iam_users.user_name(config)}: {SANDBOX_CREDENTIALS_VARIABLE}={path} "
+              "workshop run ... (the sandbox holds that user to the policy)")
+        return 0
     document = iam_policy.policy(config)
     if args.check_calls:
         missing = iam_policy.uncovered(calllog.read(config.prefix), document)
@@ -329,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="give everyone one domain: all but the first must be refused")
     rehearse.add_argument("--until", help="only the notebooks up to this number, e.g. 02, "
                                           "then each participant cleans up")
+    rehearse.add_argument("--as-participants", action="store_true",
+                          help="sandbox only: each participant an IAM user holding exactly "
+                               "`workshop iam-policy`'s policy, which the sandbox enforces")
     rehearse.add_argument("--json", action="store_true", help="machine-readable")
     rehearse.set_defaults(func=_rehearse)
 
@@ -341,6 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_argument("--check-calls", action="store_true",
                         help="instead, list the calls in the participant's call log (`workshop "
                              "calls`, e.g. after a rehearsal) the policy would not allow")
+    policy.add_argument("--create-user", action="store_true",
+                        help="sandbox only: create the IAM user workshop-<prefix> holding "
+                             "exactly this policy, and write its access key to the workshop "
+                             "home (WORKSHOP_SANDBOX_CREDENTIALS=<that file> acts as it)")
+    policy.add_argument("--delete-user", action="store_true",
+                        help="sandbox only: delete that user, its key and its policies")
     policy.set_defaults(func=_iam_policy)
 
     bench = sub.add_parser("bench", help="replication lag, replicator throughput, run times")

@@ -39,3 +39,8 @@ def call_log(prefix: str) -> Path:
 def sandbox_status_file() -> Path:
     override = os.environ.get("WORKSHOP_SANDBOX_FILE")
     return Path(override) if override else workshop_home() / "sandbox.json"
+
+
+def credentials_file(prefix: str) -> Path:
+    """A participant's IAM access key in the sandbox (:mod:`helpers.aws.iam_users`)."""
+    return workshop_home() / f"credentials-{prefix}.json"

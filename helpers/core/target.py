@@ -29,6 +29,7 @@ This is the one module that knows the modes by name
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,9 @@ MODELLED_GLOBAL_TABLES = "modelled-global-tables"
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
 DNS_PORT = 53
 SANDBOX_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+# A file with an IAM user's access key (``workshop iam-policy --create-user`` writes it): the
+# sandbox's clients sign with it instead, and the sandbox holds them to the user's policies.
+SANDBOX_CREDENTIALS_VARIABLE = "WORKSHOP_SANDBOX_CREDENTIALS"
 
 Answer = tuple[tuple[str, ...], int, tuple[str, ...]]  # records, lowest TTL, addresses
 Addresses = Callable[[str], tuple[str, ...]]  # a host's addresses, as a client resolves it
@@ -161,7 +165,14 @@ class Sandbox(Target):
         return self._status()["endpoint_url"]
 
     def session_arguments(self, profile: str | None) -> dict[str, Any]:
-        return dict(SANDBOX_CREDENTIALS)
+        found = os.environ.get(SANDBOX_CREDENTIALS_VARIABLE)
+        if not found:
+            return dict(SANDBOX_CREDENTIALS)
+        try:
+            changed = os.stat(found).st_mtime_ns
+        except OSError:
+            changed = 0  # _credentials_file says what is wrong
+        return dict(_credentials_file(found, changed))
 
     def time_scale(self) -> float:
         return float(self._status()["time_scale"])
@@ -243,6 +254,23 @@ class Endpoint(Target):
 
 TARGETS: dict[str, Target] = {t.name: t for t in (Sandbox(), Aws(), Endpoint())}
 MODES = tuple(TARGETS)  # the valid names of a mode, the default first
+
+
+@functools.lru_cache(maxsize=16)
+def _credentials_file(path: str, changed: int = 0) -> dict[str, str]:
+    """The access key in ``path`` (JSON: ``aws_access_key_id``, ``aws_secret_access_key``;
+    ``changed``: its modification time, so a rewritten file is read again)."""
+    import json
+    from pathlib import Path
+
+    try:
+        values = json.loads(Path(path).read_text(encoding="utf-8"))
+        return {name: str(values[name]) for name in SANDBOX_CREDENTIALS}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModeError(f"{SANDBOX_CREDENTIALS_VARIABLE}={path} is not a credentials file "
+                        f"({type(exc).__name__}: {exc}): write one with `workshop iam-policy "
+                        "--create-user`, or unset the variable to act as the sandbox's "
+                        "administrator") from None
 
 
 def mode_problem(mode: str) -> str | None:

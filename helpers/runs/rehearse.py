@@ -19,6 +19,12 @@ participant claims it; the others start once that claim is visible and must be
 refused (preflight, notebook 00) before creating anything, while the first
 completes untouched.
 
+``as_participants`` runs each participant as an IAM user of its own holding exactly
+`workshop iam-policy`'s policy (:mod:`helpers.aws.iam_users`; sandbox only): the sandbox
+holds each to it (:mod:`helpers.sandbox.iam.authorization`), so a permission the policy
+lacks fails the rehearsal with the kit's sentence naming the action. The users are made
+before the room starts and deleted after it, whatever happened.
+
 ``until`` rehearses the room through the first notebooks only (``--until 02``: the
 morning's part, or a quick check of the room's set-up); each participant then runs
 ``workshop cleanup``, as a learner stopping there would, so the room still proves it
@@ -36,14 +42,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers.aws import cleanup, domain_owner, pacing
+from helpers.aws import cleanup, domain_owner, iam_users, pacing
 from helpers.base import environ, paths
 from helpers.base.errors import UsageError
 from helpers.base.say import Say
-from helpers.connect import calllog, net
+from helpers.connect import calllog, net, permissions
 from helpers.core import curriculum
 from helpers.core.config import WorkshopConfig
-from helpers.core.target import LOCAL_SANDBOX
+from helpers.core.target import LOCAL_SANDBOX, SANDBOX_CREDENTIALS_VARIABLE
 
 # AWS seconds between two participants' starts (scaled by the sandbox clock). Each
 # participant creates two custom domains per region at 1 per 30 s per region: a minute of
@@ -67,10 +73,16 @@ class ParticipantResult:
     calls: int = 0
     left_over: list[str] = field(default_factory=list)
     expected: list[str] = field(default_factory=lambda: list(NOTEBOOKS))  # up to --until
+    iam_user: str | None = None  # --as-participants: the IAM user it ran as
+    denied: list[str] = field(default_factory=list)  # "service Operation" AWS refused
 
     @property
     def complete(self) -> bool:
-        return self.error is None and self.completed == self.expected
+        """Every notebook ran; as an IAM user, also no call denied (a step that reports a
+        denial instead of stopping, as notebook 00's checks do, still shows a permission
+        the policy lacks)."""
+        return (self.error is None and self.completed == self.expected
+                and not (self.iam_user and self.denied))
 
     @property
     def refused(self) -> bool:
@@ -86,6 +98,7 @@ class RoomResult:
     shared_domain: bool
     time_scale: float
     until: str | None = None
+    as_participants: bool = False
 
     @property
     def completed(self) -> int:
@@ -118,12 +131,15 @@ class RoomResult:
                 "quota_wait_s": round(sum(p.quota_wait_s for p in self.participants), 1),
                 "stagger_s": self.stagger_s, "shared_domain": self.shared_domain,
                 "time_scale": self.time_scale, "until": self.until,
+                "as_participants": self.as_participants,
                 "per_participant": [{**asdict(p), "complete": p.complete,
                                      "refused": p.refused} for p in self.participants]}
 
     def text(self) -> str:
         lines = [f"{len(self.participants)} participant(s) in {self.seconds:.0f} s (stagger "
-                 f"{self.stagger_s:g} s, time scale {self.time_scale:g}): {self.completed} "
+                 f"{self.stagger_s:g} s, time scale {self.time_scale:g}"
+                 + (", each an IAM user holding `workshop iam-policy`'s policy"
+                    if self.as_participants else "") + f"): {self.completed} "
                  f"completed, {self.failed} failed"
                  + (f", {self.refused} refused the shared domain" if self.shared_domain else "")
                  + f", {self.left_over} resource(s) left over"]
@@ -134,6 +150,8 @@ class RoomResult:
                          f"throttled ({p.quota_wait_s:.1f} s)  left over {len(p.left_over)}")
             if p.error:
                 lines.append(f"      error: {p.error}")
+            if p.denied:
+                lines.append(f"      denied: {', '.join(p.denied)}")
             lines += [f"      left: {item}" for item in p.left_over]
         return "\n".join(lines)
 
@@ -141,7 +159,7 @@ class RoomResult:
 def rehearse(participants: int, stagger_s: float = DEFAULT_STAGGER_S,
              shared_domain: bool = False, base: WorkshopConfig | None = None,
              work_dir: Path | None = None, say: Say = print,
-             until: str | None = None) -> RoomResult:
+             until: str | None = None, as_participants: bool = False) -> RoomResult:
     """Run ``participants`` through the workshop (up to ``until``) at once; see the module
     doc."""
     if participants < 1:
@@ -170,6 +188,30 @@ def rehearse(participants: int, stagger_s: float = DEFAULT_STAGGER_S,
         + (f", notebooks up to {until}" if until else "") + "), "
         f"{stagger_s:g} s apart (AWS seconds): " + ", ".join(c.prefix for c in configs)
         + (f", all with {configs[0].domain}" if shared_domain else "") + f"; logs in {work}")
+    credentials: dict[str, str] = {}
+    try:
+        if as_participants:
+            for config in configs:
+                credentials[config.prefix] = str(iam_users.create(
+                    config, say=say, out=work / config.prefix / "credentials.json"))
+        results, seconds = _run_room(configs, work, sandbox_file, until, expected, shared_domain,
+                                     stagger_s, scale, credentials, say)
+    finally:
+        for config in configs:
+            if config.prefix in credentials:
+                iam_users.delete(config)
+                Path(credentials[config.prefix]).unlink(missing_ok=True)
+    for result, config in zip(results, configs, strict=True):
+        result.iam_user = iam_users.user_name(config) if as_participants else None
+    return RoomResult(results, seconds, stagger_s, shared_domain, scale, until, as_participants)
+
+
+def _run_room(configs: list[WorkshopConfig], work: Path, sandbox_file: str | None,
+              until: str | None, expected: list[str], shared_domain: bool, stagger_s: float,
+              scale: float, credentials: dict[str, str],
+              say: Say) -> tuple[list[ParticipantResult], float]:
+    """Start the participants ``stagger_s`` apart, wait for all; their results and the
+    room's seconds (what clean-up left is looked up after everyone, as the administrator)."""
     spawn = multiprocessing.get_context("spawn")  # a clean interpreter: no inherited threads
     started = time.monotonic()
     running = []
@@ -181,7 +223,8 @@ def rehearse(participants: int, stagger_s: float = DEFAULT_STAGGER_S,
         home = work / config.prefix
         home.mkdir(parents=True, exist_ok=True)
         process = spawn.Process(target=_participant_main, name=f"rehearse-{config.prefix}",
-                                args=(config.as_dict(), str(home), sandbox_file, until))
+                                args=(config.as_dict(), str(home), sandbox_file, until,
+                                      credentials.get(config.prefix)))
         process.start()
         say(f"{config.prefix} started ({config.domain})")
         running.append((process, config, home))
@@ -194,7 +237,7 @@ def rehearse(participants: int, stagger_s: float = DEFAULT_STAGGER_S,
     seconds = time.monotonic() - started
     for result, (_process, config, _home) in zip(results, running, strict=True):
         result.left_over = cleanup.leftovers(config)  # after everyone: nothing still moving
-    return RoomResult(results, seconds, stagger_s, shared_domain, scale, until)
+    return results, seconds
 
 
 def _expected_notebooks(until: str | None) -> list[str]:
@@ -234,12 +277,15 @@ def _wait_for_claim(first: WorkshopConfig, other: WorkshopConfig, process: Any,
 
 
 def _participant_main(config_values: dict[str, Any], home: str,
-                      sandbox_file: str | None, until: str | None = None) -> None:
+                      sandbox_file: str | None, until: str | None = None,
+                      credentials: str | None = None) -> None:
     """A participant: its own workshop home, the notebooks 00-05 (or up to ``until``, then
-    ``workshop cleanup``), a result file."""
+    ``workshop cleanup``), a result file; with ``credentials``, as that IAM user."""
     variables = {"WORKSHOP_HOME": home}
     if sandbox_file:
         variables["WORKSHOP_SANDBOX_FILE"] = sandbox_file
+    if credentials:
+        variables[SANDBOX_CREDENTIALS_VARIABLE] = credentials
     environ.apply(variables)  # this process's own, for its whole life
     from helpers.connect import session
     from helpers.runs import runner
@@ -289,7 +335,14 @@ def _result(config: WorkshopConfig, home: Path, expected: list[str]) -> Particip
         records = calllog.read(config.prefix)
     result.calls = len(records)
     result.throttled, result.quota_wait_s = throttles(records)
+    result.denied = denials(records)
     return result
+
+
+def denials(records: list[dict[str, Any]]) -> list[str]:
+    """``service Operation`` of each call AWS denied in a participant's call log."""
+    return sorted({f"{r['service']} {r['operation']}" for r in records
+                   if r.get("outcome") in permissions.DENIED_CODES or r.get("status") == 403})
 
 
 def throttles(records: list[dict[str, Any]]) -> tuple[int, float]:

@@ -79,6 +79,7 @@ from helpers.sandbox.awslambda import runtime as lambda_runtime
 from helpers.sandbox.cloudformation import gaps as cfn_gaps
 from helpers.sandbox.context import SandboxContext, signing_service
 from helpers.sandbox.dynamodb import global_tables, streams
+from helpers.sandbox.iam import authorization as iam_authorization
 from helpers.sandbox.route53 import changes as route53_changes
 
 log = logging.getLogger("helpers.sandbox.patches")
@@ -86,7 +87,7 @@ log = logging.getLogger("helpers.sandbox.patches")
 # The modules that declare patches, in the order their declarations are installed.
 DECLARING_MODULES: tuple[ModuleType, ...] = (
     streams, lambda_runtime, global_tables, apigateway, apigateway_domains, acm,
-    route53_changes, cfn_gaps,
+    route53_changes, cfn_gaps, iam_authorization,
 )
 
 

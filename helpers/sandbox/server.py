@@ -34,6 +34,7 @@ class SandboxServer:
         from helpers.sandbox.dynamodb.streams import StreamPollers
         from helpers.sandbox.faults import Faults
         from helpers.sandbox.http_front import HttpFront
+        from helpers.sandbox.iam.authorization import IamAuthorization
         from helpers.sandbox.patches import MotoPatches
         from helpers.sandbox.persistence import SandboxState
         from helpers.sandbox.quotas import Quotas
@@ -50,6 +51,7 @@ class SandboxServer:
             self._start(MotoPatches(ctx))
             # Restores moto's backends before anything reads them; the last save at stop.
             self._start(SandboxState(ctx))
+            self._start(IamAuthorization(ctx))  # an IAM user's key held to its policies
             self._start(ControlPlane(ctx))
             self._start(Faults(ctx))  # tests and drills only; idle without rules
             ctx.quotas = self._start(Quotas(ctx))  # before any other intercept answers

@@ -122,6 +122,11 @@ ENVIRONMENT_CASES = [
         "with `--mode aws`)"),
     ("C15", ["sandbox", "status"], {"WORKSHOP_SANDBOX_FILE": "{tmp}/none.json"}, (), 1,
      "no sandbox is running: start one with `workshop sandbox up`"),
+    ("C21", ["iam-policy", "--create-user", "--mode", "aws", "--prefix", PREFIX], {}, (), 2,
+     "error: the kit creates participants' IAM users only in the sandbox, not in aws mode: "
+     "on AWS, write the policy with `workshop iam-policy --out policy.json` and attach it"),
+    ("C22", ["cleanup", "--prefix", PREFIX], {"WORKSHOP_SANDBOX_CREDENTIALS": "{tmp}/none.json"},
+     (), 2, "is not a credentials file (FileNotFoundError: "),
 ]
 
 

@@ -22,9 +22,11 @@ CONFIG = WorkshopConfig(mode="aws", primary_region="eu-west-1",
                         secondary_region="ap-southeast-1", domain="example.com", prefix="alice")
 
 # Where the kit calls AWS with the participant's credentials: helpers/ but what runs only
-# against the sandbox or an endpoint, and the replicator's functions the kit calls itself.
+# against the sandbox or an endpoint (iam_users: the instructor's calls that make a
+# participant's IAM user in the sandbox), and the replicator's functions the kit calls itself.
 NOT_AWS_MODE = ("helpers/sandbox/", "helpers/connect/endpoint_probes.py",
-                "helpers/connect/sandbox_admin.py", "helpers/runs/bench.py")
+                "helpers/connect/sandbox_admin.py", "helpers/runs/bench.py",
+                "helpers/aws/iam_users.py")
 EXTRA_SOURCES = ("lambda_src/replicator.py",)
 # Attribute names that are an operation's name but no AWS call (file -> names).
 NOT_CALLS = {
@@ -32,6 +34,7 @@ NOT_CALLS = {
     "helpers/core/endpoint_urls.py": {"query"},  # a URL's query string
     "helpers/core/target.py": {"query"},
     "helpers/aws/webui.py": {"query"},
+    "helpers/cli.py": {"create_user", "delete_user"},  # iam-policy's options
 }
 
 

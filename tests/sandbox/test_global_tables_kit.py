@@ -79,7 +79,7 @@ def test_a_global_tables_lag_in_the_sandbox_is_called_modelled(config):
     lags = replication.measure_lag(config, deployment.api_url(config, config.primary_region),
                                    n=3)
     assert lags.basis == replication.MODELLED and len(lags) == 3
-    assert "modelled: the sandbox replicates a global table" in lags.summary()
+    assert "in real time, modelled (the sandbox replicates a global table" in lags.summary()
 
 
 def test_the_checklist_has_the_extension_done_and_module_3_2_superseded(config):

@@ -43,9 +43,13 @@ def zone_with(box: dict) -> tuple[boto3.client, str, str]:
 
 
 def upsert(route53, zone_id: str, name: str, value: str, ttl: int = 60) -> None:
-    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{
-        "Action": "UPSERT", "ResourceRecordSet": {
+    """Change the record and wait until the change is INSYNC, as a client must before it
+    changes the same record again (Route 53 refuses that while the first is PENDING)."""
+    change = route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
+        "Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
             "Name": name, "Type": "A", "TTL": ttl, "ResourceRecords": [{"Value": value}]}}]})
+    route53.get_waiter("resource_record_sets_changed").wait(
+        Id=change["ChangeInfo"]["Id"], WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
 
 
 def test_status_names_the_resolver_beside_the_authoritative_server(box):

@@ -478,6 +478,6 @@ def _with_body(response: Response, body: bytes) -> Response:
     """``response`` with a new body (and DynamoDB's CRC32 header recomputed)."""
     headers = {k: v for k, v in response.headers.items()
                if k.lower() not in ("content-length", "x-amz-crc32")}
-    if "x-amz-crc32" in {k.lower() for k in response.headers}:
+    if "x-amz-crc32" in response.headers:  # werkzeug's Headers: names case-insensitive
         headers["x-amz-crc32"] = str(zlib.crc32(body) & 0xFFFFFFFF)
     return Response(body, status=response.status_code, headers=headers)

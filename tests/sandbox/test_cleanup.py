@@ -334,6 +334,36 @@ def test_a_certificate_still_in_use_is_kept_with_advice_and_holds_up_nothing(
     assert cleanup.leftovers(config) == []
 
 
+def test_a_certificate_still_in_use_is_kept_with_advice_once_everything_else_is_gone(
+        sandbox, tmp_path, monkeypatch, new_participant):
+    """The long tier's certificate still in use, without its minutes of waiting for API
+    Gateway to let go of it (no patience at all): kept with advice, the rest deleted; the
+    next run, with the kit's patience, deletes it once API Gateway lets go of it."""
+    monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
+    patience = cleanup.CERTIFICATE_RELEASE_PATIENCE_S
+    monkeypatch.setattr(cleanup, "CERTIFICATE_RELEASE_PATIENCE_S", 0)
+    config = new_participant("cu")
+    region = config.primary_region
+    arn = kit_domain_with_certificate(config, config.api_host())
+    apigw = client("apigateway", region)
+    learners = f"mine.{config.domain}"  # not a kit name: the clean-up leaves it alone
+    apigw.create_domain_name(domainName=learners, regionalCertificateArn=arn,
+                             endpointConfiguration={"types": ["REGIONAL"]})
+    try:
+        first = cleanup.cleanup(config)
+        assert first.deleted == [f"custom domain {config.api_host()} ({region})"]
+        [kept] = first.kept
+        assert kept.startswith(f"certificate {arn} ({region}): still in use by a custom domain")
+        assert kept.endswith("run `workshop cleanup` again in a few minutes")
+        assert cleanup.leftovers(config) == [f"certificate {arn}"]
+    finally:
+        apigw.delete_domain_name(domainName=learners)
+        monkeypatch.setattr(cleanup, "CERTIFICATE_RELEASE_PATIENCE_S", patience)
+        again = cleanup.cleanup(config)
+    assert again.deleted == [f"certificate {arn}"]
+    assert cleanup.leftovers(config) == []
+
+
 def test_domain_deletion_gives_up_when_the_quota_never_frees_and_says_what_it_waited(
         sandbox, tmp_path, monkeypatch, new_participant):
     """API Gateway answers 429 to every DeleteDomainName: the clean-up waits the quota's

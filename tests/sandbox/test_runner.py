@@ -118,6 +118,27 @@ def test_a_deployed_module_is_skipped_unless_rerun(participant, tmp_path):
         tear_down(participant)
 
 
+def test_the_run_says_which_checklist_items_a_notebook_turned_done(participant, tmp_path):
+    """The long tier's catch-up runs (test_progress.py) check this after the real notebooks;
+    here a stand-in notebook 01 deploys the API as the real one does."""
+    write_notebook(runner.NOTEBOOKS, API,
+                   "from helpers.aws import deployment\nfrom helpers.core import state\n"
+                   "config = state.current_config()\n"
+                   "deployment.deploy_api(config, config.primary_region)")
+    state.remember_config(participant)  # as notebook 00 saves the settings
+    try:
+        said: list[str] = []
+        report = runner.run(participant, tmp_path / "out", say=said.append)
+        deployed = f"1 · API stack deployed in {participant.primary_region}"
+        assert [run.name for run in report.runs] == [API]
+        assert deployed in report.runs[0].turned_done and deployed in report.turned_done
+        assert f"    ✓ {deployed}" in said, said
+    finally:
+        from workshop_steps import tear_down
+
+        tear_down(participant)
+
+
 def test_without_a_running_sandbox_the_run_starts_one_and_stops_it(
         participant, tmp_path, monkeypatch):
     own_status = tmp_path / "own-sandbox.json"  # no sandbox is running there

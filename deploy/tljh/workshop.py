@@ -21,3 +21,10 @@ c.Spawner.default_url = "/lab/tree/notebooks/index.ipynb"
 # The first start of a server imports the kit and starts a sandbox: slower than a bare one.
 c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
+
+# The instructor's live dashboard (docs/rooms.md): WORKSHOP_ROOM in the hub's own
+# environment (e.g. `systemctl edit jupyterhub`: Environment=WORKSHOP_ROOM=...) reaches every
+# learner's server, and their kits report their checklists there under their user names.
+ROOM = os.environ.get("WORKSHOP_ROOM")
+if ROOM:
+    c.Spawner.environment.update({"WORKSHOP_ROOM": ROOM})

@@ -24,6 +24,7 @@ import requests
 
 from helpers.base.paths import REPO_ROOT
 from helpers.base.polling import wait_until
+from helpers.runs.dashboard import Dashboard
 
 HUB_START_S = 60
 SERVER_START_S = 240  # a learner's first server imports the kit and starts a sandbox
@@ -36,6 +37,7 @@ class Hub:
     token: str  # an admin service's token
     homes: Path  # each learner's home is homes/<name>
     log: Path
+    dashboard: Dashboard  # the instructor's: every learner's server has its WORKSHOP_ROOM
 
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
         return requests.request(method, f"{self.url}/hub/api{path}", timeout=30,
@@ -100,15 +102,18 @@ def jupyterhub(tmp_path_factory) -> Iterator[Hub]:
     config = tmp / "jupyterhub_config.py"
     config.write_text(_config(tmp, proxy.stdout.strip().splitlines()[-1], port, token))
     bin_dir = Path(sys.executable).parent
+    # The instructor's dashboard, its room named in the hub's environment as an instructor
+    # would (deploy/tljh/workshop.py passes it to every learner's server).
+    dashboard = Dashboard(f"hub-room-{secrets.token_hex(6)}", port=0).start()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKSHOP_")}
     env.update(PATH=f"{bin_dir}{os.pathsep}{env['PATH']}", PYTHONPATH=str(REPO_ROOT),
-               WORKSHOP_KIT=str(REPO_ROOT))
+               WORKSHOP_KIT=str(REPO_ROOT), WORKSHOP_ROOM=dashboard.room_url)
     log = tmp / "jupyterhub.log"
     with open(log, "wb") as out:
         process = subprocess.Popen([str(bin_dir / "jupyterhub"), "-f", str(config)], cwd=tmp,
                                    env=env, stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
-    hub = Hub(f"http://127.0.0.1:{port}", token, tmp / "homes", log)
+    hub = Hub(f"http://127.0.0.1:{port}", token, tmp / "homes", log, dashboard)
     try:
         wait_until(lambda: _answers(hub) or process.poll() is not None, HUB_START_S,
                    interval=0.2, what="JupyterHub to answer")
@@ -122,6 +127,7 @@ def jupyterhub(tmp_path_factory) -> Iterator[Hub]:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        dashboard.stop()
 
 
 def _answers(hub: Hub) -> bool:

@@ -1,8 +1,10 @@
 """A room on a real JupyterHub (long tier): three learners, each with a server the kit's
 start hook started and a sandbox of their own, run notebooks 00 to 03.2 at the same time
 through their own server (its REST API and kernel websocket, as JupyterLab does), and
-each one's checklist shows the modules done. Then each server stops, and its sandbox with
-it. The fast stand-ins are tests/sandbox/test_start_hook.py (the same hook, run as
+each one's checklist shows the modules done. The instructor's dashboard, open in Chromium
+the whole time, shows the three rows progressing, updated without a reload (each learner's
+kit reports to the room the hub names in WORKSHOP_ROOM). Then each server stops, and its
+sandbox with it. The fast stand-ins are tests/sandbox/test_start_hook.py (the same hook, run as
 repo2docker runs it) and tests/unit/test_hub_recipes.py (the recipes' settings).
 """
 
@@ -21,7 +23,9 @@ import requests
 
 from helpers.base.paths import REPO_ROOT
 from helpers.base.polling import wait_until
+from helpers.checklist.room_report import DONE
 from helpers.core import curriculum
+from tests.browser.conftest import launch_browser
 from workshop_cli import workshop
 
 pytestmark = pytest.mark.long
@@ -132,16 +136,39 @@ def test_three_learners_each_with_their_own_sandbox_run_the_notebooks(jupyterhub
     assert len({p["sandbox_pid"] for p in before.values()}) == len(LEARNERS)
     assert len({p["endpoint_url"] for p in before.values()}) == len(LEARNERS)
 
-    with ThreadPoolExecutor(len(LEARNERS)) as pool:
-        runs = dict(zip(LEARNERS, pool.map(lambda n: run_notebooks(hub, n), LEARNERS),
-                        strict=True))
-    ran_s = round(time.monotonic() - started - ready_s, 1)
+    done_modules = [m.id for m in curriculum.MODULES if m in curriculum.up_to(UNTIL)]
+    with launch_browser() as browser:
+        page = browser.new_page()
+        loads: list[str] = []
+        page.on("load", lambda p: loads.append(p.url))
+        page.goto(hub.dashboard.page_url)
+        seen: list[dict] = []  # each different state of the board, as the page showed it
+        with ThreadPoolExecutor(len(LEARNERS)) as pool:
+            futures = {name: pool.submit(run_notebooks, hub, name) for name in LEARNERS}
+            while not all(f.done() for f in futures.values()):
+                board = board_on(page)
+                if not seen or board != seen[-1]:
+                    seen.append(board)
+                time.sleep(1)  # a person's glance: the page updates itself in between
+            runs = {name: future.result() for name, future in futures.items()}
+        ran_s = round(time.monotonic() - started - ready_s, 1)
+        # The last reports arrive right after the last cells: the page shows them unasked.
+        wait_until(lambda: all(board_on(page).get(name, {}).get(m) == DONE
+                               for name in LEARNERS for m in done_modules), 60, interval=1,
+                   what="the dashboard to show every learner's modules done")
+        seen.append(board_on(page))
+        page.screenshot(path=str(REPORT.parent / "hub-dashboard.png"))
+    assert loads == [hub.dashboard.page_url], loads  # one load: the rest came live
+    # The rows progressed while the notebooks ran: each learner was seen part-way.
+    for name in LEARNERS:
+        part_way = [b[name] for b in seen if name in b
+                    and 0 < sum(b[name].get(m) == DONE for m in done_modules) < len(done_modules)]
+        assert part_way, (name, seen)
 
     # All three progressed at once: each one's first notebook ran before anyone had finished.
     last_start = max(run[0]["started"] for run in runs.values())
     first_end = min(run[-1]["started"] + run[-1]["seconds"] for run in runs.values())
     assert last_start < first_end, runs
-    done_modules = [m.id for m in curriculum.MODULES if m in curriculum.up_to(UNTIL)]
     for name in LEARNERS:
         status = workshop("status", "--json",
                           env={"WORKSHOP_HOME": str(hub.homes / name / ".workshop")})
@@ -158,10 +185,19 @@ def test_three_learners_each_with_their_own_sandbox_run_the_notebooks(jupyterhub
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(json.dumps({
         "learners": len(LEARNERS), "until": UNTIL, "servers_ready_seconds": ready_s,
-        "notebooks_seconds": ran_s,
+        "notebooks_seconds": ran_s, "dashboard_states_seen": len(seen),
         "per_learner": {name: {"notebooks": runs[name], "after_start": before[name],
                                "after_notebooks": after[name]} for name in LEARNERS}},
         indent=2) + "\n")
+
+
+def board_on(page) -> dict[str, dict[str, str]]:
+    """What the dashboard page shows now: each participant's mark per module."""
+    return page.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll("tr[data-participant]")].map(row => [
+            row.dataset.participant,
+            Object.fromEntries([...row.querySelectorAll("td[data-module]")].map(
+                cell => [cell.dataset.module, cell.dataset.mark]))]))""")
 
 
 # ------------------------------------------------------------------ processes, from /proc

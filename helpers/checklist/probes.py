@@ -122,7 +122,7 @@ def _module_3_2(look: Look) -> Probes:
         if not behind:
             return True, f"lag 0: no change waiting ({counts})", data
         return lag < LAG_GRACE_S, (f"{behind} change(s) not yet in {secondary}, the oldest "
-                                   f"made {lag:.1f} s ago ({counts})"), data
+                                   f"made {lag:.1f} s ago in real time ({counts})"), data
 
     return [("3.2/stack", f"replication stack deployed in {primary}",
              _stack(look, "replication", primary)),

@@ -210,7 +210,8 @@ def _replicator(ax: Any, picture: Picture) -> None:
         ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12,
                                      color=colour, linewidth=1.6, alpha=alpha))
     lag = ("not deployed yet" if replication.state == ABSENT
-           else f"lag {picture.lag_s:.1f} s" if picture.lag_s is not None else "lag unknown")
+           else f"lag {picture.lag_s:.1f} s (real time)" if picture.lag_s is not None
+           else "lag unknown")
     ax.text(50, 12.6, f"replication\n{lag}", ha="center", va="top", fontsize=8,
             color=colour, alpha=alpha)
 

@@ -39,7 +39,8 @@ def test_a_full_deployment_marks_health_lag_and_where_dns_answers():
     fig = arch.draw(arch.Picture(CONFIG, parts, lag_s=0.25, dns_region=SECONDARY,
                                  checked_at="12:00:00 UTC"))
     texts = _texts(fig)
-    assert "replication\nlag 0.2 s" in texts or "replication\nlag 0.3 s" in texts
+    assert ("replication\nlag 0.2 s (real time)" in texts
+            or "replication\nlag 0.3 s (real time)" in texts)
     assert "SECONDARY · DNS answers here now" in texts and "PRIMARY" in texts
     assert "✗ API Gateway · alice-api, stage prod" in texts and "bad deploy" in texts
     assert "✓ hosted zone example.com" in texts

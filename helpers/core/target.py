@@ -192,23 +192,20 @@ class Sandbox(Target):
 
         from helpers.sandbox import localhost_names
 
-        box = self._status()
         parts = urlsplit(url)
         host = parts.hostname or ""
         if localhost_names.public_name(host) is not None:
             # A browser's name for the sandbox (browser_url): it resolves to loopback by
             # itself, and the sandbox's front on 127.0.0.1 resolves the rest.
-            local = urlunsplit(("http", f"127.0.0.1:{parts.port or 80}", parts.path or "/",
-                                parts.query, ""))
-            headers = {**kwargs.pop("headers", {}), "Host": parts.netloc}
-            return requests.request(method, local, headers=headers, **kwargs)
-        found = addresses(host)
-        if not found:
-            raise requests.ConnectionError(f"{host} does not resolve (no A record)")
+            address, port, named = "127.0.0.1", parts.port or 80, parts.netloc
+        else:
+            found = addresses(host)
+            if not found:
+                raise requests.ConnectionError(f"{host} does not resolve (no A record)")
+            address, port, named = found[0], self._status()["http_port"], host
         # Plain HTTP on loopback stands in for HTTPS; the Host header keeps the name.
-        local = urlunsplit(("http", f"{found[0]}:{box['http_port']}", parts.path or "/",
-                            parts.query, ""))
-        headers = {**kwargs.pop("headers", {}), "Host": host}
+        local = urlunsplit(("http", f"{address}:{port}", parts.path or "/", parts.query, ""))
+        headers = {**kwargs.pop("headers", {}), "Host": named}
         return requests.request(method, local, headers=headers, **kwargs)
 
 

@@ -19,15 +19,18 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+import sys
 
 log = logging.getLogger("helpers.sandbox.memory")
 
 
 def release_catalogues_the_workshop_never_reads() -> None:
     """Empty moto's EC2 instance-type catalogues in place (every module that imported
-    them holds the same objects), then return the freed memory to the system."""
-    from moto.ec2.models import instance_types
-
+    them holds the same objects), then return the freed memory to the system. Nothing is
+    imported for it: where CloudFormation's models did not load EC2's, there is nothing."""
+    instance_types = sys.modules.get("moto.ec2.models.instance_types")
+    if instance_types is None:
+        return
     instance_types.INSTANCE_TYPE_OFFERINGS.clear()
     instance_types.INSTANCE_TYPES.clear()
     gc.collect()

@@ -282,6 +282,18 @@ def kit_domain_with_certificate(config: WorkshopConfig, host: str) -> str:
     return arn
 
 
+def kit_certificate_a_learners_domain_uses(config: WorkshopConfig) -> tuple[str, str]:
+    """:func:`kit_domain_with_certificate`, and a custom domain of the learner's own (not a
+    kit name: the clean-up leaves it alone) holding the certificate in use; returns the
+    certificate's ARN and the learner's domain name."""
+    arn = kit_domain_with_certificate(config, config.api_host())
+    learners = f"mine.{config.domain}"
+    client("apigateway", config.primary_region).create_domain_name(
+        domainName=learners, regionalCertificateArn=arn,
+        endpointConfiguration={"types": ["REGIONAL"]})
+    return arn, learners
+
+
 def test_custom_domains_are_deleted_before_the_certificates_they_use(sandbox, tmp_path,
                                                                      monkeypatch,
                                                                      new_participant):
@@ -306,11 +318,8 @@ def test_a_certificate_still_in_use_is_kept_with_advice_and_holds_up_nothing(
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
     config = new_participant("ck")
     region = config.primary_region
-    arn = kit_domain_with_certificate(config, config.api_host())
+    arn, learners = kit_certificate_a_learners_domain_uses(config)
     apigw = client("apigateway", region)
-    learners = f"mine.{config.domain}"  # not a kit name: the clean-up leaves it alone
-    apigw.create_domain_name(domainName=learners, regionalCertificateArn=arn,
-                             endpointConfiguration={"types": ["REGIONAL"]})
     queue = client("sqs", region).create_queue(
         QueueName=f"{config.prefix}-replicator-dlq",
         tags={t["Key"]: t["Value"] for t in tags(config)})["QueueUrl"]
@@ -344,11 +353,8 @@ def test_a_certificate_still_in_use_is_kept_with_advice_once_everything_else_is_
     monkeypatch.setattr(cleanup, "CERTIFICATE_RELEASE_PATIENCE_S", 0)
     config = new_participant("cu")
     region = config.primary_region
-    arn = kit_domain_with_certificate(config, config.api_host())
+    arn, learners = kit_certificate_a_learners_domain_uses(config)
     apigw = client("apigateway", region)
-    learners = f"mine.{config.domain}"  # not a kit name: the clean-up leaves it alone
-    apigw.create_domain_name(domainName=learners, regionalCertificateArn=arn,
-                             endpointConfiguration={"types": ["REGIONAL"]})
     try:
         first = cleanup.cleanup(config)
         assert first.deleted == [f"custom domain {config.api_host()} ({region})"]
